@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { SnapshotSchemaError } from '../snapshot/open.js';
+import { ConfigError } from '../util/errors.js';
+import { registerPlan } from './commands/plan.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerValidate } from './commands/validate.js';
+import { EXIT } from './exit-codes.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('edfi-sync')
+    .description('Keeps an Ed-Fi ODS/API in step with a Campus snapshot, driven by rule files (profiles/, rules/, mappings/).')
+    .showHelpAfterError()
+    .exitOverride();
+  registerGenerate(program);
+  registerPlan(program);
+  registerValidate(program);
+  return program;
+}
+
+/** Runs the command line; every known failure becomes a clear message and a documented exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (err instanceof ConfigError) {
+      process.stderr.write(`Invalid configuration (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):\n${err.message}\n`);
+      process.exitCode = EXIT.config;
+    } else if (err instanceof SnapshotSchemaError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = EXIT.snapshot;
+    } else {
+      const e = err as Error & { exitCode?: number };
+      process.stderr.write(`edfi-sync: ${e.message}\n`);
+      process.exitCode = e.exitCode ?? EXIT.internal;
+    }
+  }
+}

@@ -1,0 +1,174 @@
+// The OAuth2 client-credentials token, fetched once and shared by every request of the client.
+// Concurrent callers wait on one token request; a token is renewed shortly before it expires and
+// whenever the API rejects it, because servers differ in what they say about its lifetime.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseBody, readErrorText } from './error-body.js';
+import type { ClientEventHandler } from './events.js';
+import type { Redactor } from './redact.js';
+import { isRetryableStatus, type RetryPolicy } from './retry.js';
+import { describeTransportError } from './transport-error.js';
+
+/** Lifetime assumed when the server's expires_in cannot be trusted. */
+const ASSUMED_LIFETIME_S = 300;
+/** An expires_in above a day is not a lifetime: some servers send an absolute epoch time there. */
+const MAX_PLAUSIBLE_LIFETIME_S = 86_400;
+const MAX_REFRESH_MARGIN_S = 60;
+
+/** The token could not be had: bad credentials, wrong URL, or the token endpoint is down. */
+export class EdFiAuthError extends Error {
+  override readonly name = 'EdFiAuthError';
+  constructor(
+    message: string,
+    /** HTTP status of the token endpoint, 0 when it did not answer. */
+    readonly status: number,
+    /** The OAuth error code (invalid_client, unauthorized_client, ...), when the server gave one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TokenCacheOptions {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  redactor: Redactor;
+  emit: ClientEventHandler;
+  now?: () => number;
+}
+
+interface HeldToken {
+  value: string;
+  /** When to stop using it and fetch another (ms since epoch), a margin before it expires. */
+  renewAt: number;
+}
+
+export class TokenCache {
+  // Private fields, so neither util.inspect nor JSON.stringify of the cache can show a credential.
+  readonly #authorization: string;
+  readonly #options: Omit<TokenCacheOptions, 'clientId' | 'clientSecret'>;
+  readonly #now: () => number;
+  #held: HeldToken | undefined;
+  #inFlight: Promise<string> | undefined;
+  #lastRejected = false;
+
+  constructor(options: TokenCacheOptions) {
+    const { clientId, clientSecret, ...rest } = options;
+    // Plain key:secret, not form-encoded first as RFC 6749 §2.3.1 asks: Ed-Fi clients and servers use the
+    // pair as it is, and a base64-style secret holding '+' or '/' would be changed by form-encoding.
+    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
+    this.#authorization = `Basic ${basic}`;
+    rest.redactor.add(clientId);
+    rest.redactor.add(clientSecret);
+    rest.redactor.add(basic);
+    this.#options = rest;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** A token that is valid now, fetching one if needed. Throws EdFiAuthError when none can be had. */
+  async get(): Promise<string> {
+    const held = this.#held;
+    if (held && this.#now() < held.renewAt) return held.value;
+    if (!this.#inFlight) {
+      const reason = this.#lastRejected ? 'rejected' : held ? 'expiring' : 'first';
+      this.#inFlight = this.#fetch(reason).finally(() => {
+        this.#inFlight = undefined;
+      });
+    }
+    return this.#inFlight;
+  }
+
+  /**
+   * The API answered 401 to a request made with `token`. Drop it, unless it was already replaced
+   * (many requests in flight get their 401s together; only one new token should come of it).
+   */
+  reject(token: string): void {
+    if (this.#held?.value !== token) return;
+    this.#held = undefined;
+    this.#lastRejected = true;
+  }
+
+  async #fetch(reason: 'first' | 'expiring' | 'rejected'): Promise<string> {
+    const { tokenUrl, timeoutMs, retry, redactor, emit } = this.#options;
+    emit({ type: 'token-requested', reason });
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(tokenUrl, {
+          method: 'POST',
+          headers: {
+            authorization: this.#authorization,
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+          },
+          body: 'grant_type=client_credentials',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        text = await response.text();
+      } catch (err) {
+        const failure = describeTransportError(err, timeoutMs);
+        const decision = failure.retryable ? retry.decide(attempt, undefined) : undefined;
+        if (decision?.retry) {
+          await sleep(decision.delayMs);
+          continue;
+        }
+        throw this.#fail(0, `Ed-Fi authentication failed: could not reach the token endpoint ${tokenUrl}: ${failure.message}`);
+      }
+
+      const body = parseBody(text);
+      if (response.ok) return this.#accept(body.json);
+
+      const code = oauthErrorCode(body.json);
+      if (isRetryableStatus(response.status)) {
+        const decision = retry.decide(attempt, response.status, response.headers.get('retry-after'));
+        if (decision.retry) {
+          await sleep(decision.delayMs);
+          continue;
+        }
+      }
+      throw this.#fail(response.status, authFailureMessage(response.status, code, tokenUrl, readErrorText(body)), code);
+    }
+  }
+
+  #accept(json: unknown): string {
+    const record = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+    const value = record.access_token;
+    if (typeof value !== 'string' || value === '') {
+      throw this.#fail(200, 'Ed-Fi authentication failed: the token endpoint answered without an access_token');
+    }
+    this.#options.redactor.add(value);
+    const stated = Number(record.expires_in);
+    const plausible = Number.isFinite(stated) && stated > 0 && stated <= MAX_PLAUSIBLE_LIFETIME_S;
+    const lifetimeS = plausible ? stated : ASSUMED_LIFETIME_S;
+    const marginS = Math.min(MAX_REFRESH_MARGIN_S, lifetimeS / 10);
+    this.#held = { value, renewAt: this.#now() + (lifetimeS - marginS) * 1000 };
+    this.#lastRejected = false;
+    this.#options.emit({ type: 'token-refreshed', expiresInSeconds: lifetimeS, lifetimeAssumed: !plausible });
+    return value;
+  }
+
+  #fail(status: number, message: string, code?: string): EdFiAuthError {
+    const clean = this.#options.redactor.text(message);
+    this.#options.emit({ type: 'token-failed', status, message: clean });
+    return new EdFiAuthError(clean, status, code === undefined ? undefined : this.#options.redactor.text(code));
+  }
+}
+
+function authFailureMessage(status: number, code: string | undefined, tokenUrl: string, serverText: string | undefined): string {
+  const label = code ? `${status} ${code}` : `${status}`;
+  if (status === 400 || status === 401 || status === 403 || code === 'invalid_client') {
+    return `Ed-Fi authentication failed (${label}): check EDFI_CLIENT_ID / EDFI_CLIENT_SECRET`;
+  }
+  if (status === 404) return `Ed-Fi authentication failed (${label}): no token endpoint at ${tokenUrl}; check the base URL`;
+  return `Ed-Fi authentication failed (${label}): ${serverText ?? 'the token endpoint gave no reason'}`;
+}
+
+function oauthErrorCode(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const error = (json as Record<string, unknown>).error;
+  return typeof error === 'string' && /^[\w.-]{1,64}$/.test(error) ? error : undefined;
+}

@@ -1,0 +1,59 @@
+import type { Decision, JsonObject, Operation } from '../types.js';
+
+/** A record the plan will not send because something is wrong with it: it goes to the error log. */
+export interface PlanIssue {
+  connection: string;
+  resource: string;
+  sourceKey: string;
+  student: string | null;
+  /** Error catalogue entry that explains it (cause and fix). */
+  catalogueId: string;
+  status: number;
+  method: 'POST' | 'PUT' | 'DELETE';
+  message: string;
+  body?: JsonObject;
+}
+
+export interface ExcludedRecord {
+  connection: string;
+  sourceKey: string;
+  student: string | null;
+  decision: Decision;
+}
+
+export interface ConnectionSummary {
+  connection: string;
+  configID: number;
+  endYear: number;
+  resourceEnabled: boolean;
+  candidates: number;
+  kept: number;
+  evaluated: number;
+  mapped: number;
+  identityRows: number;
+  deletes: number;
+  note?: string;
+}
+
+export interface PlanSummary {
+  operations: Record<string, number>;
+  keyChanges: number;
+  unchanged: number;
+  excludedByReason: Record<string, number>;
+  issues: Record<string, number>;
+  candidates: number;
+  evaluated: number;
+}
+
+export interface Plan {
+  profile: string;
+  resource: string;
+  operations: Operation[];
+  issues: PlanIssue[];
+  excluded: ExcludedRecord[];
+  /** Identity rows of records never created in the ODS (their POST failed) that are no longer wanted. */
+  forget: Array<{ connection: string; sourceKey: string }>;
+  warnings: string[];
+  connections: ConnectionSummary[];
+  summary: PlanSummary;
+}

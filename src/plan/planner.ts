@@ -1,0 +1,267 @@
+import type { Database } from 'better-sqlite3';
+import type { LoadedProfile } from '../profile/load-profile.js';
+import { CandidateReader } from '../snapshot/candidates.js';
+import { connectionKey, readConnections } from '../snapshot/connections.js';
+import { EvalCache, type CachedEvaluation } from '../state/eval-cache.js';
+import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
+import type { Candidate, Connection, Decision, Json, JsonObject, Operation } from '../types.js';
+import { canonicalJson, hashJson, sha1 } from '../util/hash.js';
+import { applyDerive, deriveColumns, type DeriveInput } from './derive.js';
+import { changedPaths, naturalKeyOf } from './paths.js';
+import type { ConnectionSummary, ExcludedRecord, Plan, PlanIssue } from './plan-types.js';
+import { RecordEvaluator } from './record-evaluator.js';
+
+export interface PlanOptions {
+  profile: LoadedProfile;
+  snapshot: Database;
+  state: Database;
+  /** Only these source keys (retry); others keep their identity rows untouched. */
+  onlySourceKeys?: Set<string>;
+  onProgress?: (done: number, connection: string) => void;
+}
+
+interface Seen {
+  student: string | null;
+  decision: Decision;
+  rulesKey: string;
+}
+
+/** Fill in {column} placeholders of a warning text. */
+function fillTemplate(text: string, row: Record<string, unknown>): string {
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => (row[k] === undefined || row[k] === null ? '' : String(row[k])));
+}
+
+/**
+ * Turns a snapshot into the operations that bring the ODS in step with it: the desired records (rules, derive,
+ * mapping) compared with the identity mapping of what was sent before.
+ */
+export class Planner {
+  private readonly evaluator: RecordEvaluator;
+
+  constructor(private readonly opts: PlanOptions) {
+    this.evaluator = new RecordEvaluator(opts.profile);
+  }
+
+  async plan(): Promise<Plan> {
+    const { profile, snapshot } = this.opts;
+    const plan: Plan = {
+      profile: profile.def.name,
+      resource: profile.def.resource.name,
+      operations: [],
+      issues: [],
+      excluded: [],
+      forget: [],
+      warnings: [],
+      connections: [],
+      summary: { operations: { POST: 0, PUT: 0, DELETE: 0 }, keyChanges: 0, unchanged: 0, excludedByReason: {}, issues: {}, candidates: 0, evaluated: 0 },
+    };
+    for (const w of profile.warnings) {
+      for (const row of snapshot.prepare(w.sql).all({ profile: profile.def.connectionProfile ?? profile.def.name, resource: profile.def.resource.name }) as Array<Record<string, unknown>>) {
+        plan.warnings.push(`${w.id}: ${fillTemplate(w.message, row)}`);
+      }
+    }
+    const reader = new CandidateReader(snapshot, profile);
+    for (const conn of readConnections(snapshot, profile)) {
+      plan.connections.push(await this.planConnection(conn, reader, plan));
+    }
+    // Deletes first (a freed natural key can then be taken), then key changes, then new records, then updates.
+    const rank = (op: Operation): number => (op.unit ? 1 : op.method === 'DELETE' ? 0 : op.method === 'POST' ? 2 : 3);
+    plan.operations = plan.operations.map((op, i) => ({ op, i })).sort((a, b) => rank(a.op) - rank(b.op) || a.i - b.i).map((x) => x.op);
+    for (const op of plan.operations) plan.summary.operations[op.method] = (plan.summary.operations[op.method] ?? 0) + 1;
+    for (const x of plan.excluded) {
+      for (const r of x.decision.reasons) plan.summary.excludedByReason[r] = (plan.summary.excludedByReason[r] ?? 0) + 1;
+    }
+    for (const i of plan.issues) plan.summary.issues[i.catalogueId] = (plan.summary.issues[i.catalogueId] ?? 0) + 1;
+    return plan;
+  }
+
+  private async planConnection(conn: Connection, reader: CandidateReader, plan: Plan): Promise<ConnectionSummary> {
+    const { profile, snapshot, state } = this.opts;
+    const resource = profile.def.resource.name;
+    const key = connectionKey(conn);
+    const identity = new IdentityMap(state).forConnection(key, resource);
+    const summary: ConnectionSummary = {
+      connection: key, configID: conn.configID, endYear: conn.endYear, resourceEnabled: conn.resourceEnabled,
+      candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.size, deletes: 0,
+    };
+    if (!conn.resourceEnabled) {
+      // Missouri: "When a resource is toggled to off after data has sent, all sent data remains in the ODS but no new data sends."
+      summary.note = `resource ${resource} is toggled off: nothing is sent, ${identity.size} record(s) already sent stay in the ODS`;
+      return summary;
+    }
+    const cache = new EvalCache(state);
+    const cached = cache.load(key, resource);
+    const cacheWrites: Array<{ sourceKey: string; value: CachedEvaluation }> = [];
+    const studentCol = profile.def.source.student;
+    const deriveDefs = profile.def.derive ?? [];
+    const deriveCols = deriveColumns(deriveDefs);
+    const connFingerprint = canonicalJson({ ...conn.facts, yearStart: conn.yearStart, yearEnd: conn.yearEnd, configID: conn.configID });
+    const ctx = this.evaluator.mappingContext(snapshot, conn);
+    const prefsFingerprint = sha1(canonicalJson(
+      [...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json,
+    ));
+
+    // Pass 1: rules. Only records whose facts (or the profile's files) changed since the last run are evaluated.
+    const seen = new Map<string, Seen>();
+    const keptDerive: DeriveInput[] = [];
+    for (const c of reader.read(conn)) {
+      summary.candidates++;
+      if (seen.has(c.sourceKey)) {
+        plan.issues.push(this.issue(c, 'POST', 409, `the source query returned ${c.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
+        continue;
+      }
+      const student = studentCol ? ((c.facts[studentCol] as string | null) ?? null) : null;
+      const rulesKey = sha1(profile.version + '\0' + connFingerprint + '\0' + canonicalJson(c.facts));
+      const hit = cached.get(c.sourceKey);
+      let decision: Decision;
+      if (hit && hit.rulesKey === rulesKey) {
+        decision = JSON.parse(hit.raw.decision) as Decision;
+      } else {
+        decision = await this.evaluator.decide(c);
+        summary.evaluated++;
+      }
+      seen.set(c.sourceKey, { student, decision, rulesKey });
+      if (decision.kind === 'kept') {
+        summary.kept++;
+        const values: Record<string, Json> = {};
+        for (const col of deriveCols) values[col] = c.facts[col] ?? null;
+        keptDerive.push({ sourceKey: c.sourceKey, values });
+      } else {
+        plan.excluded.push({ connection: key, sourceKey: c.sourceKey, student, decision });
+      }
+    }
+    plan.summary.candidates += summary.candidates;
+    plan.summary.evaluated += summary.evaluated;
+
+    // Cross-record facts over the kept records (primary program per student, ...).
+    const derived = applyDerive(deriveDefs, keptDerive);
+
+    // Pass 2: bodies of the kept records, then compare with what was sent.
+    const desiredKeys = new Set<string>();
+    const heldBack = new Set<string>();
+    const byNaturalKey = new Map<string, string>();
+    for (const c of reader.read(conn)) {
+      const s = seen.get(c.sourceKey);
+      if (!s || s.decision.kind !== 'kept' || desiredKeys.has(c.sourceKey) || heldBack.has(c.sourceKey)) continue;
+      const d = derived.get(c.sourceKey) ?? {};
+      const mapKey = sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
+      const hit = cached.get(c.sourceKey);
+      let body: JsonObject;
+      let problems: string[];
+      if (hit && hit.rulesKey === s.rulesKey && hit.raw.map_key === mapKey && hit.raw.body) {
+        const parsed = EvalCache.parse(hit.raw);
+        body = parsed.body ?? {};
+        problems = parsed.problems ?? [];
+      } else {
+        ({ body, problems } = await this.evaluator.body(c, d, ctx));
+        summary.mapped++;
+      }
+      cacheWrites.push({ sourceKey: c.sourceKey, value: { rulesKey: s.rulesKey, decision: s.decision, mapKey, body, problems } });
+      if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(c.sourceKey)) {
+        heldBack.add(c.sourceKey);
+        continue;
+      }
+      const old = identity.get(c.sourceKey);
+      if (problems.length > 0) {
+        // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
+        heldBack.add(c.sourceKey);
+        plan.issues.push(this.issue(c, old?.edfiId ? 'PUT' : 'POST', 400, `the body does not pass the Ed-Fi schema: ${problems.join('; ')}`, 'required-field', body));
+        continue;
+      }
+      const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
+      const nk = canonicalJson(naturalKey);
+      const other = byNaturalKey.get(nk);
+      if (other) {
+        heldBack.add(c.sourceKey);
+        plan.issues.push(this.issue(c, 'POST', 409, `same natural key as ${other} (${Object.values(naturalKey).join(', ')}): duplicate data in Campus`, 'natural-key-conflict', body));
+        continue;
+      }
+      byNaturalKey.set(nk, c.sourceKey);
+      desiredKeys.add(c.sourceKey);
+      this.diff(c, s, body, naturalKey, old, plan);
+    }
+
+    // Records sent before and no longer wanted.
+    for (const [sourceKey, row] of identity) {
+      if (desiredKeys.has(sourceKey) || heldBack.has(sourceKey)) continue;
+      if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(sourceKey)) continue;
+      if (!row.edfiId) {
+        plan.forget.push({ connection: key, sourceKey });
+        continue;
+      }
+      const s = seen.get(sourceKey);
+      const gone = profile.def.deletes?.notFoundInCampus ?? { id: 'delete.not-in-campus', spec: '', reason: 'the Campus record no longer exists' };
+      const rules = s ? s.decision.ruleIds : [gone.id];
+      const reason = s ? s.decision.reasons.join('; ') : gone.reason ?? gone.spec;
+      summary.deletes++;
+      plan.operations.push({
+        method: 'DELETE', resource, connection: key, sourceKey, naturalKey: row.naturalKey, id: row.edfiId, rules, reason,
+      });
+    }
+
+    cache.saveMany(key, resource, cacheWrites);
+    if (!this.opts.onlySourceKeys) cache.prune(key, resource, new Set(cacheWrites.map((w) => w.sourceKey)));
+    this.opts.onProgress?.(summary.candidates, key);
+    return summary;
+  }
+
+  private diff(c: Candidate, s: Seen, body: JsonObject, naturalKey: JsonObject, old: IdentityRow | undefined, plan: Plan): void {
+    const { profile } = this.opts;
+    const resource = profile.def.resource.name;
+    const key = connectionKey(c.connection);
+    const bodyHash = hashJson(body);
+    const rules = [...s.decision.ruleIds, profile.mapping.id];
+    const base = { resource, connection: key, sourceKey: c.sourceKey, naturalKey, body, bodyHash };
+    if (!old || !old.edfiId) {
+      plan.operations.push({ ...base, method: 'POST', rules, reason: old ? 'not yet in the ODS (an earlier send failed)' : 'new record' });
+      return;
+    }
+    if (old.bodyHash === bodyHash && old.lastOutcome === 'ok') {
+      plan.summary.unchanged++;
+      return;
+    }
+    for (const f of profile.def.immutableFields ?? []) {
+      if (changedPaths(old.body, body, [f.path]).length > 0) {
+        plan.issues.push(this.issue(c, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`, f.error ?? 'other', body));
+        return;
+      }
+    }
+    const keyPaths = [...profile.def.naturalKey, ...(profile.def.keyChangeFields ?? []).map((f) => f.path)];
+    const changed = changedPaths(old.body, body, keyPaths);
+    if (changed.length > 0) {
+      const unit = `${key}/${c.sourceKey}`;
+      const keyRules = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path)).map((f) => f.id);
+      const reason = `key change: ${changed.join(', ')}`;
+      plan.summary.keyChanges++;
+      plan.operations.push({ method: 'DELETE', resource, connection: key, sourceKey: c.sourceKey, naturalKey: old.naturalKey, id: old.edfiId, rules: [...rules, ...keyRules], reason, unit });
+      plan.operations.push({ ...base, method: 'POST', rules: [...rules, ...keyRules], reason, unit });
+      return;
+    }
+    const fields = Object.keys({ ...old.body, ...body }).filter((k) => canonicalJson(old.body[k]) !== canonicalJson(body[k]));
+    plan.operations.push({
+      ...base, method: 'PUT', id: old.edfiId, body: { ...body, id: old.edfiId }, rules,
+      reason: fields.length > 0 ? `changed: ${fields.join(', ')}` : 'resend (last send did not succeed)',
+    });
+  }
+
+  private issue(c: Candidate, method: PlanIssue['method'], status: number, message: string, kind: string, body?: JsonObject): PlanIssue {
+    const { profile } = this.opts;
+    const studentCol = profile.def.source.student;
+    const entry = profile.catalogue.entries.find((e) => e.id === kind || e.id.endsWith('.' + kind)) ?? profile.catalogue.match(status, method, message);
+    return {
+      connection: connectionKey(c.connection),
+      resource: profile.def.resource.name,
+      sourceKey: c.sourceKey,
+      student: studentCol ? ((c.facts[studentCol] as string | null) ?? null) : null,
+      catalogueId: entry.id,
+      status,
+      method,
+      message,
+      body,
+    };
+  }
+}
+
+export async function buildPlan(opts: PlanOptions): Promise<Plan> {
+  return new Planner(opts).plan();
+}

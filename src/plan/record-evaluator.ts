@@ -1,0 +1,86 @@
+import type { Database } from 'better-sqlite3';
+import { compileResourceValidator, type BodyValidator } from '../edfi/schemas.js';
+import type { MappingContext, PreferenceTable } from '../mapping/functions.js';
+import { Mapper } from '../mapping/mapper.js';
+import type { LoadedProfile } from '../profile/load-profile.js';
+import { RuleEvaluator } from '../rules/rule-evaluator.js';
+import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
+
+/** The facts the rules see: the record's columns, the configured year and the connection. */
+export function ruleFacts(c: Candidate): JsonObject {
+  return {
+    ...c.facts,
+    configuredYear: { start: c.connection.yearStart, end: c.connection.yearEnd },
+    connection: connectionFacts(c.connection),
+  };
+}
+
+export function connectionFacts(conn: Connection): JsonObject {
+  return {
+    ...conn.facts,
+    configID: conn.configID,
+    districtID: conn.districtID,
+    endYear: conn.endYear,
+    yearStart: conn.yearStart,
+    yearEnd: conn.yearEnd,
+  };
+}
+
+/** The input of the mapping expressions: the record's columns, the connection and the derived facts. */
+export function mappingInput(c: Candidate, derived: JsonObject): JsonObject {
+  return { ...c.facts, ...derived, connection: connectionFacts(c.connection) };
+}
+
+/** Resource Preferences of a connection, read once per connection. */
+export function readPreferences(db: Database, configID: number): PreferenceTable {
+  const rows = db
+    .prepare('SELECT resource, element, campusValue, edfiCode FROM EdFiResourcePreference WHERE configID = ?')
+    .all(configID) as Array<{ resource: string; element: string; campusValue: string; edfiCode: string }>;
+  const table: PreferenceTable = new Map();
+  for (const r of rows) {
+    let byElement = table.get(r.resource);
+    if (!byElement) table.set(r.resource, (byElement = new Map()));
+    let values = byElement.get(r.element);
+    if (!values) byElement.set(r.element, (values = new Map()));
+    values.set(String(r.campusValue), r.edfiCode);
+  }
+  return table;
+}
+
+/** Rules, mapping and schema check of a profile, compiled once and applied to many records. */
+export class RecordEvaluator {
+  readonly rules: RuleEvaluator;
+  readonly mapper: Mapper;
+  readonly validate: BodyValidator;
+
+  constructor(readonly profile: LoadedProfile) {
+    this.rules = new RuleEvaluator(profile.rules);
+    this.mapper = new Mapper(profile.mapping);
+    this.validate = compileResourceValidator(profile.def.resource.schema);
+  }
+
+  mappingContext(db: Database, conn: Connection): MappingContext {
+    return {
+      preferences: readPreferences(db, conn.configID),
+      descriptorNamespaces: this.profile.def.descriptorNamespaces ?? { default: 'uri://ed-fi.org' },
+      yearStart: conn.yearStart,
+      yearEnd: conn.yearEnd,
+    };
+  }
+
+  async decide(c: Candidate): Promise<Decision> {
+    return (await this.rules.evaluate(ruleFacts(c))).decision;
+  }
+
+  /** The body and, when it would not pass the Ed-Fi schema, the problems (the record is then not sent). */
+  async body(c: Candidate, derived: JsonObject, ctx: MappingContext): Promise<{ body: JsonObject; problems: string[] }> {
+    let body: JsonObject;
+    try {
+      body = await this.mapper.map(mappingInput(c, derived), ctx);
+    } catch (err) {
+      return { body: {}, problems: [`mapping failed: ${(err as Error).message}`] };
+    }
+    const v = this.validate(body);
+    return { body, problems: v.ok ? [] : v.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)) };
+  }
+}

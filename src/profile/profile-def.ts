@@ -1,0 +1,55 @@
+// The shape of profiles/<name>/profile.yaml; schemas/profile.schema.json is its checked contract.
+
+export interface SpecRule {
+  id: string;
+  spec: string;
+  reason?: string;
+  decision?: string;
+}
+
+export interface FieldRule extends SpecRule {
+  path: string;
+  error?: string;
+}
+
+export interface DeriveDef extends SpecRule {
+  fact: string;
+  groupBy: string[];
+  orderBy: string[];
+}
+
+export interface WarningDef extends SpecRule {
+  query: string;
+  message: string;
+}
+
+export interface UpstreamDef {
+  resource: string;
+  path: string;
+  from: string;
+  query: Record<string, string>;
+}
+
+export interface ProfileDef {
+  name: string;
+  title: string;
+  spec?: string;
+  connectionProfile?: string;
+  dataStandard: string;
+  resource: { name: string; path: string; schema: string; upstream?: UpstreamDef[] };
+  connections: { query: string };
+  source: { query: string; key: string[]; json?: string[]; student?: string; person?: string };
+  rules: string[];
+  derive?: DeriveDef[];
+  mapping: string;
+  descriptorNamespaces?: Record<string, string>;
+  naturalKey: string[];
+  keyChangeFields?: FieldRule[];
+  immutableFields?: FieldRule[];
+  deletes?: { notFoundInCampus: SpecRule };
+  whenResourceDisabled?: 'keep';
+  errors: string[];
+  warnings?: WarningDef[];
+  fixtures?: string;
+  massDelete?: { maxShare?: number; minCount?: number };
+}

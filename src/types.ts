@@ -1,0 +1,93 @@
+// The plain types that cross module boundaries: snapshot -> rules -> mappings -> plan -> emit.
+// Each stage takes one of these and returns the next, so a reader can follow a record through the pipeline.
+
+/** A JSON value as it appears in rows, facts and Ed-Fi bodies. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** One Ed-Fi connection of the snapshot: a district and a configured school year. */
+export interface Connection {
+  configID: number;
+  districtID: number;
+  endYear: number;
+  profile: string;
+  /** The configured year's window, after the spec's NULL defaults (07/01/StartYear, 06/30/EndYear). */
+  yearStart: string;
+  yearEnd: string;
+  /** Whether the profile's resource is toggled on for this connection. */
+  resourceEnabled: boolean;
+  /** Any further columns the profile's connection query returns (district number, ...). */
+  facts: JsonObject;
+}
+
+/** The facts of one source record, as the profile's source query returned them. */
+export interface Candidate {
+  connection: Connection;
+  /** Stable key of the Campus record(s) behind this Ed-Fi record, e.g. "participationID=42". */
+  sourceKey: string;
+  facts: JsonObject;
+}
+
+export type DecisionKind = 'kept' | 'excluded' | 'not-triggered';
+
+export interface RuleOutcome {
+  ruleId: string;
+  /** trigger: the record is only sent when this rule passes; exclude: the record is not sent when it fires. */
+  type: 'trigger' | 'exclude';
+  /** Whether the rule's conditions were met. */
+  met: boolean;
+  reason?: string;
+}
+
+/** Kept or not, and which rules said so. */
+export interface Decision {
+  kind: DecisionKind;
+  /** The rule ids that decided: for kept, every trigger rule; otherwise the rules that stopped it. */
+  ruleIds: string[];
+  reasons: string[];
+  outcomes: RuleOutcome[];
+}
+
+/** A record the snapshot wants in the ODS. */
+export interface Desired {
+  connection: Connection;
+  sourceKey: string;
+  naturalKey: JsonObject;
+  body: JsonObject;
+  /** Rule and mapping ids that produced it. */
+  ruleIds: string[];
+}
+
+export type Method = 'POST' | 'PUT' | 'DELETE';
+
+/** One Ed-Fi API call the plan asks for. A key change is a DELETE and a POST sharing one `unit`. */
+export interface Operation {
+  method: Method;
+  resource: string;
+  /** "configID:endYear" of the connection the record belongs to. */
+  connection: string;
+  sourceKey: string;
+  naturalKey: JsonObject;
+  body?: JsonObject;
+  /** The Ed-Fi resource id (PUT and DELETE). */
+  id?: string;
+  /** Rule ids that decided this operation (trigger rules for POST/PUT, the exclusion or delete rule for DELETE). */
+  rules: string[];
+  /** Why, in words a person reads in the plan. */
+  reason: string;
+  /** Operations that must run together and in order (DELETE then POST of a key change) share a unit id. */
+  unit?: string;
+  /** Hash of `body`, stored in the identity mapping once sent. */
+  bodyHash?: string;
+}
+
+/** What happened when an operation was sent. */
+export interface Outcome {
+  operation: Operation;
+  ok: boolean;
+  status: number;
+  /** Ed-Fi id from the Location header (POST) or the id used (PUT/DELETE). */
+  id?: string;
+  message?: string;
+  attempts: number;
+}
