@@ -4,6 +4,9 @@ import { ConfigError } from '../util/errors.js';
 import { registerPlan } from './commands/plan.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerValidate } from './commands/validate.js';
+import { registerSync } from './commands/sync.js';
+import { registerErrors } from './commands/errors.js';
+import { registerTest } from './commands/test.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -15,7 +18,10 @@ export function buildProgram(): Command {
     .exitOverride();
   registerGenerate(program);
   registerPlan(program);
+  registerSync(program);
+  registerErrors(program);
   registerValidate(program);
+  registerTest(program);
   return program;
 }
 

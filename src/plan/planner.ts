@@ -18,6 +18,8 @@ export interface PlanOptions {
   /** Only these source keys (retry); others keep their identity rows untouched. */
   onlySourceKeys?: Set<string>;
   onProgress?: (done: number, connection: string) => void;
+  /** Every decision as it is made (fixture coverage, explain). */
+  onDecision?: (connection: string, sourceKey: string, decision: Decision) => void;
 }
 
 interface Seen {
@@ -121,6 +123,7 @@ export class Planner {
         summary.evaluated++;
       }
       seen.set(c.sourceKey, { student, decision, rulesKey });
+      this.opts.onDecision?.(key, c.sourceKey, decision);
       if (decision.kind === 'kept') {
         summary.kept++;
         const values: Record<string, Json> = {};

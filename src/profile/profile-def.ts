@@ -51,5 +51,6 @@ export interface ProfileDef {
   errors: string[];
   warnings?: WarningDef[];
   fixtures?: string;
+  descriptors?: string[];
   massDelete?: { maxShare?: number; minCount?: number };
 }

@@ -6,11 +6,13 @@ import type { Row, SqlValue } from './rows.js';
 
 export class RowInsertError extends Error {
   constructor(
-    message: string,
     readonly table: string,
+    /** 0-based position of the failing row in the rows given. */
     readonly index: number,
+    /** SQLite's own words, e.g. "NOT NULL constraint failed: School.name". */
+    readonly detail: string,
   ) {
-    super(message);
+    super(`${table} row ${index + 1}: ${detail}`);
     this.name = 'RowInsertError';
   }
 }
@@ -36,7 +38,7 @@ export function insertRows(db: Database.Database, table: string, rows: readonly 
       try {
         statementFor(columns).run(...columns.map((c) => row[c] as SqlValue));
       } catch (err) {
-        throw new RowInsertError(`${table} row ${index + 1}: ${(err as Error).message}`, table, index);
+        throw new RowInsertError(table, index, (err as Error).message);
       }
     });
   });

@@ -1,0 +1,119 @@
+import type { Command } from 'commander';
+import { EdFiClient } from '../../emit/edfi-client.js';
+import { emitPlan, type EmitSummary } from '../../emit/emitter.js';
+import { massDeleteMessage, massDeleteViolations } from '../../plan/mass-delete.js';
+import { buildPlan } from '../../plan/planner.js';
+import type { Plan } from '../../plan/plan-types.js';
+import { acquireLock } from '../../state/lock.js';
+import { finishRun, startRun } from '../../state/runs.js';
+import { openContext } from '../context.js';
+import { readCredentials } from '../credentials.js';
+import { EXIT } from '../exit-codes.js';
+import { planSummaryText, writeOperations } from '../output.js';
+import { Progress } from '../progress.js';
+
+export interface SyncOptions {
+  profile: string;
+  snapshot: string;
+  state: string;
+  apiBase?: string;
+  dataPath: string;
+  concurrency: number;
+  dryRun?: boolean;
+  allowMassDelete?: boolean;
+  maxDeleteShare?: number;
+  maxDeleteCount?: number;
+  credentialsFile?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+export function emitSummaryText(s: EmitSummary, plan: Plan): string {
+  const lines = [
+    'Sync summary:',
+    `  sent (new)        ${s.created}`,
+    `  updated           ${s.updated}`,
+    `  deleted           ${s.deleted}${s.alreadyGone ? ` (+${s.alreadyGone} already gone)` : ''}`,
+    `  unchanged         ${plan.summary.unchanged}`,
+    `  not sent (rules)  ${plan.excluded.length}`,
+    `  held back         ${s.heldBack}`,
+    `  failed            ${s.failed}`,
+  ];
+  for (const [status, n] of Object.entries(s.failedByStatus)) lines.push(`    HTTP ${status === '0' ? 'no answer' : status}: ${n}`);
+  for (const [id, n] of Object.entries(s.failedByError)) lines.push(`    ${id}: ${n}`);
+  if (s.aborted) lines.push(`  stopped early: ${s.aborted}`);
+  if (s.failed + s.heldBack > 0) lines.push("  See `edfi-sync errors --state <file>` for each error with its cause and fix.");
+  return lines.join('\n');
+}
+
+/** plan + emit: the scheduled job. Returns the exit code. */
+export async function runSync(o: SyncOptions): Promise<number> {
+  const ctx = openContext(o);
+  const release = acquireLock(ctx.state);
+  const runId = startRun(ctx.state, o.dryRun ? 'sync --dry-run' : 'sync', ctx.profile.def.name, o.snapshot);
+  let status = 'failed';
+  let summary: unknown = null;
+  try {
+    const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state });
+    if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
+    const violations = massDeleteViolations(plan, {
+      maxShare: o.maxDeleteShare ?? ctx.profile.def.massDelete?.maxShare ?? 0.1,
+      minCount: o.maxDeleteCount ?? ctx.profile.def.massDelete?.minCount ?? 500,
+    });
+    if (violations.length > 0 && !o.allowMassDelete) {
+      process.stderr.write(massDeleteMessage(violations) + '\n');
+      status = 'refused';
+      summary = { violations };
+      return EXIT.refused;
+    }
+    if (o.dryRun) {
+      await writeOperations(plan.operations, o.out);
+      status = 'dry-run';
+      summary = plan.summary;
+      return EXIT.ok;
+    }
+    if (!o.apiBase) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
+    const creds = readCredentials(o.credentialsFile);
+    const client = new EdFiClient({ baseUrl: o.apiBase, dataPath: o.dataPath, ...creds });
+    const progress = new Progress('sending');
+    const result = await emitPlan({
+      api: client, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency,
+      onProgress: o.quiet ? undefined : (d, t) => progress.update(d, t),
+    });
+    summary = { plan: plan.summary, emit: result };
+    if (!o.quiet) process.stderr.write(emitSummaryText(result, plan) + '\n');
+    if (result.aborted) {
+      status = 'aborted';
+      return EXIT.api;
+    }
+    status = result.failed > 0 ? 'partial' : 'ok';
+    if (result.failed > 0) process.stderr.write(`${result.failed} record(s) failed\n`);
+    return result.failed > 0 ? EXIT.recordsFailed : EXIT.ok;
+  } finally {
+    finishRun(ctx.state, runId, status, summary);
+    release();
+    ctx.close();
+  }
+}
+
+export function registerSync(program: Command): void {
+  program
+    .command('sync')
+    .description('Plan and send: bring the Ed-Fi ODS in step with the snapshot (the scheduled job). Key and secret from EDFI_CLIENT_ID / EDFI_CLIENT_SECRET.')
+    .requiredOption('--profile <name|path>', 'state profile (core, missouri, or a path)')
+    .requiredOption('--snapshot <file>', 'Campus snapshot (SQLite)')
+    .requiredOption('--state <file>', 'state file: identity mapping, error log, run history (created if missing)')
+    .option('--api-base <url>', 'Ed-Fi ODS/API root, e.g. https://ods.example.org/api')
+    .option('--data-path <path>', "data API path; a year-specific ODS uses e.g. '/data/v3/2026'", '/data/v3')
+    .option('--concurrency <n>', 'requests in flight', (v) => parseInt(v, 10), 8)
+    .option('--dry-run', 'print the plan (JSON Lines) and send nothing')
+    .option('--out <file>', 'with --dry-run: write the operations here')
+    .option('--allow-mass-delete', 'allow more deletes than the safety limit')
+    .option('--max-delete-share <x>', 'safety limit: share of mapped records one run may delete (default 0.10)', parseFloat)
+    .option('--max-delete-count <n>', 'safety limit: deletes always allowed (default 500)', (v) => parseInt(v, 10))
+    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines (keep it outside the profiles)')
+    .option('--quiet', 'no summary or progress')
+    .action(async (o: SyncOptions) => {
+      process.exitCode = await runSync(o);
+    });
+}

@@ -1,0 +1,102 @@
+import type { Database } from 'better-sqlite3';
+import type { ErrorCatalogue } from '../errors/catalogue.js';
+import { entryFor, ErrorLog } from '../state/error-log.js';
+import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
+import type { Operation } from '../types.js';
+import { hashJson } from '../util/hash.js';
+
+/**
+ * Writes what one API call did into the state file right away, so a run killed at any point leaves a state
+ * the next run converges from: a POST whose answer was lost is re-sent and the ODS upserts it by natural key.
+ */
+export class OutcomeRecorder {
+  private readonly identity: IdentityMap;
+  private readonly errors: ErrorLog;
+
+  constructor(private readonly db: Database, private readonly catalogue: ErrorCatalogue, private readonly runId: number | null, private readonly students: Map<string, string | null>) {
+    this.identity = new IdentityMap(db);
+    this.errors = new ErrorLog(db);
+  }
+
+  private existing(op: Operation): IdentityRow | undefined {
+    return this.identity.find({ connection: op.connection, resource: op.resource, sourceKey: op.sourceKey })[0];
+  }
+
+  private student(op: Operation): string | null {
+    const fromBody = op.body && typeof op.body.studentReference === 'object' && op.body.studentReference && !Array.isArray(op.body.studentReference)
+      ? (op.body.studentReference as Record<string, unknown>).studentUniqueId
+      : undefined;
+    return (typeof fromBody === 'string' ? fromBody : undefined) ?? this.students.get(op.sourceKey) ?? this.existing(op)?.student ?? null;
+  }
+
+  succeeded(op: Operation, status: number, id: string | undefined): void {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      if (op.method === 'DELETE') {
+        if (op.unit) {
+          // First half of a key change: the old record is gone; keep the row without an id so the POST half
+          // is still owed if this run stops here.
+          const row = this.existing(op);
+          if (row) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: status, lastOutcome: 'deleted', lastSentAt: now });
+        } else {
+          this.identity.remove(op.connection, op.resource, op.sourceKey);
+        }
+      } else {
+        const body = { ...(op.body ?? {}) };
+        delete body.id;
+        this.identity.upsert({
+          connection: op.connection,
+          resource: op.resource,
+          sourceKey: op.sourceKey,
+          student: this.student(op),
+          edfiId: id ?? op.id ?? null,
+          naturalKey: op.naturalKey,
+          body,
+          bodyHash: op.bodyHash ?? hashJson(body),
+          lastMethod: op.method,
+          lastStatus: status,
+          lastOutcome: 'ok',
+          lastSentAt: now,
+        });
+      }
+      this.errors.resolve(op.connection, op.resource, op.sourceKey);
+    })();
+  }
+
+  /** Logs a failure with the spec's cause and fix; returns the catalogue entry so the caller can act on it. */
+  failed(op: Operation, status: number, message: string) {
+    const entry = this.catalogue.match(status, op.method, message);
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      this.errors.add(
+        entryFor(
+          {
+            runId: this.runId, at: now, connection: op.connection, resource: op.resource, sourceKey: op.sourceKey,
+            student: this.student(op), method: op.method, status, message, body: op.body ? JSON.stringify(op.body) : null,
+          },
+          entry,
+        ),
+      );
+      const row = this.existing(op);
+      if (entry.clearsIdentity) {
+        if (row && op.method === 'DELETE' && !op.unit) this.identity.remove(op.connection, op.resource, op.sourceKey);
+        else if (row) this.identity.upsert({ ...row, edfiId: null, lastMethod: op.method, lastStatus: status, lastOutcome: 'gone', lastSentAt: now });
+      } else if (row) {
+        // Keep the body last sent with success: the next run compares against what the ODS really holds.
+        this.identity.upsert({ ...row, lastMethod: op.method, lastStatus: status, lastOutcome: 'error', lastSentAt: now });
+      } else if (op.method === 'POST' && op.body) {
+        // A record that never reached the ODS: remembered without an id, so it is POSTed again next run.
+        this.identity.upsert({
+          connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: this.student(op), edfiId: null,
+          naturalKey: op.naturalKey, body: op.body, bodyHash: op.bodyHash ?? hashJson(op.body), lastMethod: 'POST',
+          lastStatus: status, lastOutcome: 'error', lastSentAt: now,
+        });
+      }
+    })();
+    return entry;
+  }
+
+  forget(connection: string, resource: string, sourceKey: string): void {
+    this.identity.remove(connection, resource, sourceKey);
+  }
+}
