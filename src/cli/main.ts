@@ -7,6 +7,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerSync } from './commands/sync.js';
 import { registerErrors } from './commands/errors.js';
 import { registerTest } from './commands/test.js';
+import { registerExplain } from './commands/explain.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerErrors(program);
   registerValidate(program);
   registerTest(program);
+  registerExplain(program);
   return program;
 }
 

@@ -9,7 +9,8 @@ import { PoolStoppedError, TaskPool } from './pool.js';
 import { OutcomeRecorder } from './record-outcome.js';
 
 export interface EmitOptions {
-  api: ResourceApi;
+  /** One API for every connection, or one per connection (year-specific ODS instances). */
+  api: ResourceApi | ((connection: string) => ResourceApi);
   profile: LoadedProfile;
   plan: Plan;
   state: Database;
@@ -88,9 +89,11 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
     summary.failedByError[entry.id] = (summary.failedByError[entry.id] ?? 0) + 1;
   };
 
+  const apiFor = (op: Operation): ResourceApi => (typeof o.api === 'function' ? o.api(op.connection) : o.api);
   const runOne = async (op: Operation): Promise<boolean> => {
+    const api = apiFor(op);
     if (op.method === 'DELETE') {
-      const r = await o.api.delete(resourcePath, op.id!);
+      const r = await api.delete(resourcePath, op.id!);
       if (r.ok) {
         summary.deleted++;
         recorder.succeeded(op, r.status, op.id);
@@ -107,7 +110,7 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
       return false;
     }
     if (op.method === 'PUT') {
-      const r = await o.api.put(resourcePath, op.id!, op.body ?? {});
+      const r = await api.put(resourcePath, op.id!, op.body ?? {});
       if (r.ok) {
         summary.updated++;
         recorder.succeeded(op, r.status, op.id);
@@ -122,7 +125,7 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
       fail(op, r.status, r.message ?? `HTTP ${r.status}`);
       return false;
     }
-    const r = await o.api.post(resourcePath, op.body ?? {});
+    const r = await api.post(resourcePath, op.body ?? {});
     if (r.ok) {
       if (r.status === 201) summary.created++;
       else summary.updated++;

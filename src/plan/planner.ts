@@ -20,6 +20,10 @@ export interface PlanOptions {
   onProgress?: (done: number, connection: string) => void;
   /** Every decision as it is made (fixture coverage, explain). */
   onDecision?: (connection: string, sourceKey: string, decision: Decision) => void;
+  /** Cross-record facts of each kept record (explain). */
+  onDerived?: (connection: string, sourceKey: string, derived: JsonObject) => void;
+  /** Every record the snapshot wants in the ODS, with its body (resync compares them with the ODS). */
+  onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject) => void;
 }
 
 interface Seen {
@@ -147,6 +151,7 @@ export class Planner {
       const s = seen.get(c.sourceKey);
       if (!s || s.decision.kind !== 'kept' || desiredKeys.has(c.sourceKey) || heldBack.has(c.sourceKey)) continue;
       const d = derived.get(c.sourceKey) ?? {};
+      this.opts.onDerived?.(key, c.sourceKey, d);
       const mapKey = sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
       const hit = cached.get(c.sourceKey);
       let body: JsonObject;
@@ -181,6 +186,7 @@ export class Planner {
       }
       byNaturalKey.set(nk, c.sourceKey);
       desiredKeys.add(c.sourceKey);
+      this.opts.onDesired?.(key, c.sourceKey, naturalKey, body);
       this.diff(c, s, body, naturalKey, old, plan);
     }
 

@@ -1,6 +1,6 @@
 // Students and everything hanging off them: person, enrollments (with Missouri state reporting fields),
-// CTE program records and certifications. One student at a time, so the draw order, and with it the data
-// for a seed, never depends on how many students come after.
+// CTE program records and certifications. Each student is built whole, in a fixed draw order, so every
+// random choice about a student sits next to the rows it shapes.
 import { FIRST_NAMES, LAST_NAMES, STUDENT_STATUSES } from './generate-catalog.js';
 import type { CalendarInfo, DistrictInfo, Org, ProgramInfo, SchoolInfo } from './generate-org.js';
 import { addDays, daysBetween, isoDate } from './iso-date.js';

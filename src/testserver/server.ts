@@ -4,7 +4,6 @@
 // Status codes and message texts follow ../shared/edfi/README.md, "What an ODS/API answers".
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Json } from '../types.js';
 import { FaultInjector, type StatusFault } from './faults.js';
 import { messages, type ErrorBody } from './messages.js';
 import { answerTokenRequest } from './oauth.js';
@@ -141,7 +140,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return sendJson(res, answer.status, answer.body, { 'Cache-Control': 'no-store' });
     }
     if (path === '/' && method === 'GET') return sendJson(res, 200, versionDocument(url));
-    if (path === '/metadata/data/v3/dependencies' && method === 'GET') return sendJson(res, 200, DEPENDENCIES as unknown as Json);
+    if (path === '/metadata/data/v3/dependencies' && method === 'GET') return sendJson(res, 200, DEPENDENCIES);
 
     const route = DATA_ROUTE.exec(path);
     if (!route) return sendEmpty(res, 404);
@@ -250,7 +249,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
-function versionDocument(url: string): Json {
+function versionDocument(url: string): object {
   return {
     version: '6.1',
     informationalVersion: '6.1',
@@ -300,7 +299,7 @@ function header(req: http.IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: Json | ErrorBody | object, headers: Headers = {}): void {
+function sendJson(res: http.ServerResponse, status: number, body: object, headers: Headers = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);

@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
-import { generateSnapshot } from '../../snapshot/generate.js';
+import { runGenerate } from '../../snapshot/cli-generate.js';
 
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description('Write a synthetic Campus snapshot (seeded: the same seed gives the same data)')
-    .requiredOption('--students <n>', 'number of students', (v) => parseInt(v, 10))
+    .requiredOption('--students <n>', 'number of students')
     .requiredOption('--out <file>', 'snapshot file to write (replaced if it exists)')
-    .option('--seed <n>', 'random seed', (v) => parseInt(v, 10), 1)
-    .option('--profile <which>', "connections to create: core, missouri or both", 'both')
-    .action((o: { students: number; out: string; seed: number; profile: 'core' | 'missouri' | 'both' }) => {
-      const started = Date.now();
-      const s = generateSnapshot({ students: o.students, seed: o.seed, out: o.out, profile: o.profile });
-      process.stderr.write(`wrote ${o.out} (seed ${o.seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n${JSON.stringify(s, null, 2)}\n`);
+    .option('--seed <n>', 'random seed', '1')
+    .option('--years <list>', 'configured school years (end years), e.g. 2025,2026')
+    .option('--profile <which>', 'connections to create: core, missouri or both', 'both')
+    .action((o: { students: string; out: string; seed: string; years?: string; profile: string }) => {
+      runGenerate(o, (line) => process.stderr.write(line + '\n'));
     });
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { EdFiClient } from '../../emit/edfi-client.js';
 import { emitPlan, type EmitSummary } from '../../emit/emitter.js';
 import { massDeleteMessage, massDeleteViolations } from '../../plan/mass-delete.js';
 import { buildPlan } from '../../plan/planner.js';
@@ -8,6 +7,7 @@ import { acquireLock } from '../../state/lock.js';
 import { finishRun, startRun } from '../../state/runs.js';
 import { openContext } from '../context.js';
 import { readCredentials } from '../credentials.js';
+import { clientFactory } from '../api-factory.js';
 import { EXIT } from '../exit-codes.js';
 import { planSummaryText, writeOperations } from '../output.js';
 import { Progress } from '../progress.js';
@@ -74,7 +74,7 @@ export async function runSync(o: SyncOptions): Promise<number> {
     }
     if (!o.apiBase) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
     const creds = readCredentials(o.credentialsFile);
-    const client = new EdFiClient({ baseUrl: o.apiBase, dataPath: o.dataPath, ...creds });
+    const client = clientFactory(o.apiBase, o.dataPath, creds);
     const progress = new Progress('sending');
     const result = await emitPlan({
       api: client, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency,
@@ -104,7 +104,7 @@ export function registerSync(program: Command): void {
     .requiredOption('--snapshot <file>', 'Campus snapshot (SQLite)')
     .requiredOption('--state <file>', 'state file: identity mapping, error log, run history (created if missing)')
     .option('--api-base <url>', 'Ed-Fi ODS/API root, e.g. https://ods.example.org/api')
-    .option('--data-path <path>', "data API path; a year-specific ODS uses e.g. '/data/v3/2026'", '/data/v3')
+    .option('--data-path <path>', "data API path; a year-specific ODS uses '/data/v3/{endYear}'", '/data/v3')
     .option('--concurrency <n>', 'requests in flight', (v) => parseInt(v, 10), 8)
     .option('--dry-run', 'print the plan (JSON Lines) and send nothing')
     .option('--out <file>', 'with --dry-run: write the operations here')
