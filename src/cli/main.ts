@@ -8,6 +8,9 @@ import { registerSync } from './commands/sync.js';
 import { registerErrors } from './commands/errors.js';
 import { registerTest } from './commands/test.js';
 import { registerExplain } from './commands/explain.js';
+import { registerTestServer } from './commands/test-server.js';
+import { registerDemo } from './commands/demo.js';
+import { registerIdentity } from './commands/identity.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerTest(program);
   registerExplain(program);
+  registerIdentity(program);
+  registerTestServer(program);
+  registerDemo(program);
   return program;
 }
 

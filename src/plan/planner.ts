@@ -109,6 +109,7 @@ export class Planner {
 
     // Pass 1: rules. Only records whose facts (or the profile's files) changed since the last run are evaluated.
     const seen = new Map<string, Seen>();
+    const liveKeys = new Set<string>();
     const keptDerive: DeriveInput[] = [];
     for (const c of reader.read(conn)) {
       summary.candidates++;
@@ -128,6 +129,10 @@ export class Planner {
       }
       seen.set(c.sourceKey, { student, decision, rulesKey });
       this.opts.onDecision?.(key, c.sourceKey, decision);
+      liveKeys.add(c.sourceKey);
+      if (decision.kind !== 'kept' && hit?.rulesKey !== rulesKey) {
+        cacheWrites.push({ sourceKey: c.sourceKey, value: { rulesKey, decision, mapKey: null, body: null, problems: null } });
+      }
       if (decision.kind === 'kept') {
         summary.kept++;
         const values: Record<string, Json> = {};
@@ -164,7 +169,9 @@ export class Planner {
         ({ body, problems } = await this.evaluator.body(c, d, ctx));
         summary.mapped++;
       }
-      cacheWrites.push({ sourceKey: c.sourceKey, value: { rulesKey: s.rulesKey, decision: s.decision, mapKey, body, problems } });
+      if (!(hit && hit.rulesKey === s.rulesKey && hit.raw.map_key === mapKey)) {
+        cacheWrites.push({ sourceKey: c.sourceKey, value: { rulesKey: s.rulesKey, decision: s.decision, mapKey, body, problems } });
+      }
       if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(c.sourceKey)) {
         heldBack.add(c.sourceKey);
         continue;
@@ -209,7 +216,7 @@ export class Planner {
     }
 
     cache.saveMany(key, resource, cacheWrites);
-    if (!this.opts.onlySourceKeys) cache.prune(key, resource, new Set(cacheWrites.map((w) => w.sourceKey)));
+    if (!this.opts.onlySourceKeys && cached.size > liveKeys.size) cache.prune(key, resource, liveKeys);
     this.opts.onProgress?.(summary.candidates, key);
     return summary;
   }

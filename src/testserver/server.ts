@@ -53,6 +53,8 @@ export interface TestServer {
   url: string;
   close(): Promise<void>;
   store: EdFiStore;
+  /** The store behind a data path prefix such as '/data/v3/2026' (created empty on first use); '/data/v3' is `store`. */
+  instance(prefix: string): EdFiStore;
   faults: FaultInjector;
   /** Stores a body as a POST would, without LEA authorization; throws when the store refuses it. Returns the id. */
   seed(resource: string, body: object): string;
@@ -80,11 +82,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const maxPageSize = options.maxPageSize ?? 500;
   const tokens = new TokenRegistry(options.tokenLifetimeSeconds ?? 1800);
   const faults = new FaultInjector();
-  const store = new EdFiStore({
-    unresolvedReferenceStatus: options.unresolvedReferenceStatus,
-    keyChangeOnPut: options.keyChangeOnPut,
-    authorizedLeas: options.authorizedLeas,
-  });
+  const newStore = (): EdFiStore =>
+    new EdFiStore({
+      unresolvedReferenceStatus: options.unresolvedReferenceStatus,
+      keyChangeOnPut: options.keyChangeOnPut,
+      authorizedLeas: options.authorizedLeas,
+    });
+  const store = newStore();
+  // Year-specific and instance paths (/data/v3/2026/...) are separate ODS databases, as in a real deployment.
+  const instances = new Map<string, EdFiStore>([['/data/v3', store]]);
+  const storeFor = (prefix: string): EdFiStore => {
+    let s = instances.get(prefix);
+    if (!s) instances.set(prefix, (s = newStore()));
+    return s;
+  };
   const requests: RequestLogEntry[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let url = '';
@@ -150,8 +161,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const [, dataPrefix = '/data/v3', resourceName = '', id] = route;
     if (!isResourceName(resourceName)) return sendEmpty(res, 404);
     const resourceUrl = `${url}${dataPrefix}/ed-fi/${resourceName}`;
-    if (id === undefined) return collection(res, method, resourceName, resourceUrl, parsed.searchParams, body);
-    return item(req, res, method, resourceName, id, body);
+    const instanceStore = storeFor(dataPrefix);
+    if (id === undefined) return collection(instanceStore, res, method, resourceName, resourceUrl, parsed.searchParams, body);
+    return item(instanceStore, req, res, method, resourceName, id, body);
   }
 
   function hasValidToken(req: http.IncomingMessage): boolean {
@@ -161,6 +173,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   }
 
   function collection(
+    store: EdFiStore,
     res: http.ServerResponse,
     method: string,
     resource: ResourceName,
@@ -189,7 +202,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     sendEmpty(res, 405, { Allow: 'GET, POST' });
   }
 
-  function item(req: http.IncomingMessage, res: http.ServerResponse, method: string, resource: ResourceName, id: string, bodyText: string): void {
+  function item(store: EdFiStore, req: http.IncomingMessage, res: http.ServerResponse, method: string, resource: ResourceName, id: string, bodyText: string): void {
     const ifMatch = header(req, 'if-match');
     if (method === 'GET') {
       const outcome = store.read(resource, id);
@@ -226,6 +239,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return {
     url,
     store,
+    instance: storeFor,
     faults,
     requests,
     seed(resource: string, body: object): string {
