@@ -11,6 +11,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerTestServer } from './commands/test-server.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIdentity } from './commands/identity.js';
+import { registerResync } from './commands/resync.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTest(program);
   registerExplain(program);
   registerIdentity(program);
+  registerResync(program);
   registerTestServer(program);
   registerDemo(program);
   return program;

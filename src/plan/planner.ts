@@ -97,7 +97,7 @@ export class Planner {
     }
     const cache = new EvalCache(state);
     const cached = cache.load(key, resource);
-    const cacheWrites: Array<{ sourceKey: string; value: CachedEvaluation }> = [];
+    const cacheWrites = new Map<string, CachedEvaluation>();
     const studentCol = profile.def.source.student;
     const deriveDefs = profile.def.derive ?? [];
     const deriveCols = deriveColumns(deriveDefs);
@@ -114,7 +114,7 @@ export class Planner {
     for (const c of reader.read(conn)) {
       summary.candidates++;
       if (seen.has(c.sourceKey)) {
-        plan.issues.push(this.issue(c, 'POST', 409, `the source query returned ${c.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
+        plan.issues.push(this.issue(conn, c.sourceKey, null, 'POST', 409, `the source query returned ${c.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
         continue;
       }
       const student = studentCol ? ((c.facts[studentCol] as string | null) ?? null) : null;
@@ -131,7 +131,7 @@ export class Planner {
       this.opts.onDecision?.(key, c.sourceKey, decision);
       liveKeys.add(c.sourceKey);
       if (decision.kind !== 'kept' && hit?.rulesKey !== rulesKey) {
-        cacheWrites.push({ sourceKey: c.sourceKey, value: { rulesKey, decision, mapKey: null, body: null, problems: null } });
+        cacheWrites.set(c.sourceKey, { rulesKey, decision, mapKey: null, body: null, problems: null });
       }
       if (decision.kind === 'kept') {
         summary.kept++;
@@ -148,53 +148,79 @@ export class Planner {
     // Cross-record facts over the kept records (primary program per student, ...).
     const derived = applyDerive(deriveDefs, keptDerive);
 
-    // Pass 2: bodies of the kept records, then compare with what was sent.
-    const desiredKeys = new Set<string>();
-    const heldBack = new Set<string>();
-    const byNaturalKey = new Map<string, string>();
-    for (const c of reader.read(conn)) {
-      const s = seen.get(c.sourceKey);
-      if (!s || s.decision.kind !== 'kept' || desiredKeys.has(c.sourceKey) || heldBack.has(c.sourceKey)) continue;
-      const d = derived.get(c.sourceKey) ?? {};
-      this.opts.onDerived?.(key, c.sourceKey, d);
+    // Pass 2: bodies of the kept records. A record is held back when its body fails the Ed-Fi schema or repeats
+    // another record's natural key; the cross-record facts are then taken again over the records really sent
+    // ("exactly one record per student is primary"), and the few records whose derived facts moved are mapped again.
+    interface Mapped { body: JsonObject; problems: string[]; derived: JsonObject }
+    const mapped = new Map<string, Mapped>();
+    const mapOne = async (c: Candidate, s: Seen, d: JsonObject): Promise<Mapped> => {
       const mapKey = sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
       const hit = cached.get(c.sourceKey);
-      let body: JsonObject;
-      let problems: string[];
       if (hit && hit.rulesKey === s.rulesKey && hit.raw.map_key === mapKey && hit.raw.body) {
         const parsed = EvalCache.parse(hit.raw);
-        body = parsed.body ?? {};
-        problems = parsed.problems ?? [];
-      } else {
-        ({ body, problems } = await this.evaluator.body(c, d, ctx));
-        summary.mapped++;
+        return { body: parsed.body ?? {}, problems: parsed.problems ?? [], derived: d };
       }
-      if (!(hit && hit.rulesKey === s.rulesKey && hit.raw.map_key === mapKey)) {
-        cacheWrites.push({ sourceKey: c.sourceKey, value: { rulesKey: s.rulesKey, decision: s.decision, mapKey, body, problems } });
+      const { body, problems } = await this.evaluator.body(c, d, ctx);
+      summary.mapped++;
+      cacheWrites.set(c.sourceKey, { rulesKey: s.rulesKey, decision: s.decision, mapKey, body, problems });
+      return { body, problems, derived: d };
+    };
+    for (const c of reader.read(conn)) {
+      const s = seen.get(c.sourceKey);
+      if (!s || s.decision.kind !== 'kept' || mapped.has(c.sourceKey)) continue;
+      mapped.set(c.sourceKey, await mapOne(c, s, derived.get(c.sourceKey) ?? {}));
+    }
+    const heldBack = new Map<string, { status: number; message: string; kind: string; body: JsonObject }>();
+    const findHeldBack = (): void => {
+      heldBack.clear();
+      const byNaturalKey = new Map<string, string>();
+      for (const [sourceKey, m] of mapped) {
+        if (m.problems.length > 0) {
+          // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
+          heldBack.set(sourceKey, { status: 400, message: `the body does not pass the Ed-Fi schema: ${m.problems.join('; ')}`, kind: 'required-field', body: m.body });
+          continue;
+        }
+        const naturalKey = naturalKeyOf(m.body, profile.def.naturalKey);
+        const nk = canonicalJson(naturalKey);
+        const other = byNaturalKey.get(nk);
+        if (other) {
+          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(naturalKey).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict', body: m.body });
+          continue;
+        }
+        byNaturalKey.set(nk, sourceKey);
       }
-      if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(c.sourceKey)) {
-        heldBack.add(c.sourceKey);
+    };
+    findHeldBack();
+    if (heldBack.size > 0 && deriveDefs.length > 0) {
+      const final = applyDerive(deriveDefs, keptDerive.filter((k) => !heldBack.has(k.sourceKey)));
+      const moved = new Set([...final].filter(([k, d]) => canonicalJson(d) !== canonicalJson(mapped.get(k)?.derived ?? {})).map(([k]) => k));
+      if (moved.size > 0) {
+        for (const c of reader.read(conn)) {
+          if (!moved.has(c.sourceKey)) continue;
+          mapped.set(c.sourceKey, await mapOne(c, seen.get(c.sourceKey)!, final.get(c.sourceKey)!));
+        }
+        findHeldBack();
+      }
+    }
+
+    const desiredKeys = new Set<string>();
+    for (const [sourceKey, m] of mapped) {
+      const s = seen.get(sourceKey)!;
+      this.opts.onDerived?.(key, sourceKey, m.derived);
+      if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(sourceKey)) {
+        heldBack.set(sourceKey, { status: 0, message: '', kind: '', body: m.body });
         continue;
       }
-      const old = identity.get(c.sourceKey);
-      if (problems.length > 0) {
-        // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
-        heldBack.add(c.sourceKey);
-        plan.issues.push(this.issue(c, old?.edfiId ? 'PUT' : 'POST', 400, `the body does not pass the Ed-Fi schema: ${problems.join('; ')}`, 'required-field', body));
+      const old = identity.get(sourceKey);
+      const held = heldBack.get(sourceKey);
+      if (held) {
+        plan.issues.push(this.issue(conn, sourceKey, s.student, held.status === 400 && old?.edfiId ? 'PUT' : 'POST', held.status, held.message, held.kind, held.body));
         continue;
       }
-      const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
-      const nk = canonicalJson(naturalKey);
-      const other = byNaturalKey.get(nk);
-      if (other) {
-        heldBack.add(c.sourceKey);
-        plan.issues.push(this.issue(c, 'POST', 409, `same natural key as ${other} (${Object.values(naturalKey).join(', ')}): duplicate data in Campus`, 'natural-key-conflict', body));
-        continue;
-      }
-      byNaturalKey.set(nk, c.sourceKey);
-      desiredKeys.add(c.sourceKey);
-      this.opts.onDesired?.(key, c.sourceKey, naturalKey, body);
-      this.diff(c, s, body, naturalKey, old, plan);
+      const naturalKey = naturalKeyOf(m.body, profile.def.naturalKey);
+      desiredKeys.add(sourceKey);
+      this.opts.onDesired?.(key, sourceKey, naturalKey, m.body);
+      this.diff(conn, sourceKey, s, m.body, naturalKey, old, plan);
     }
 
     // Records sent before and no longer wanted.
@@ -215,19 +241,19 @@ export class Planner {
       });
     }
 
-    cache.saveMany(key, resource, cacheWrites);
+    cache.saveMany(key, resource, [...cacheWrites].map(([sourceKey, value]) => ({ sourceKey, value })));
     if (!this.opts.onlySourceKeys && cached.size > liveKeys.size) cache.prune(key, resource, liveKeys);
     this.opts.onProgress?.(summary.candidates, key);
     return summary;
   }
 
-  private diff(c: Candidate, s: Seen, body: JsonObject, naturalKey: JsonObject, old: IdentityRow | undefined, plan: Plan): void {
+  private diff(conn: Connection, sourceKey: string, s: Seen, body: JsonObject, naturalKey: JsonObject, old: IdentityRow | undefined, plan: Plan): void {
     const { profile } = this.opts;
     const resource = profile.def.resource.name;
-    const key = connectionKey(c.connection);
+    const key = connectionKey(conn);
     const bodyHash = hashJson(body);
     const rules = [...s.decision.ruleIds, profile.mapping.id];
-    const base = { resource, connection: key, sourceKey: c.sourceKey, naturalKey, body, bodyHash };
+    const base = { resource, connection: key, sourceKey, naturalKey, body, bodyHash };
     if (!old || !old.edfiId) {
       plan.operations.push({ ...base, method: 'POST', rules, reason: old ? 'not yet in the ODS (an earlier send failed)' : 'new record' });
       return;
@@ -238,18 +264,18 @@ export class Planner {
     }
     for (const f of profile.def.immutableFields ?? []) {
       if (changedPaths(old.body, body, [f.path]).length > 0) {
-        plan.issues.push(this.issue(c, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`, f.error ?? 'other', body));
+        plan.issues.push(this.issue(conn, sourceKey, s.student, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`, f.error ?? 'other', body));
         return;
       }
     }
     const keyPaths = [...profile.def.naturalKey, ...(profile.def.keyChangeFields ?? []).map((f) => f.path)];
     const changed = changedPaths(old.body, body, keyPaths);
     if (changed.length > 0) {
-      const unit = `${key}/${c.sourceKey}`;
+      const unit = `${key}/${sourceKey}`;
       const keyRules = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path)).map((f) => f.id);
       const reason = `key change: ${changed.join(', ')}`;
       plan.summary.keyChanges++;
-      plan.operations.push({ method: 'DELETE', resource, connection: key, sourceKey: c.sourceKey, naturalKey: old.naturalKey, id: old.edfiId, rules: [...rules, ...keyRules], reason, unit });
+      plan.operations.push({ method: 'DELETE', resource, connection: key, sourceKey, naturalKey: old.naturalKey, id: old.edfiId, rules: [...rules, ...keyRules], reason, unit });
       plan.operations.push({ ...base, method: 'POST', rules: [...rules, ...keyRules], reason, unit });
       return;
     }
@@ -260,15 +286,14 @@ export class Planner {
     });
   }
 
-  private issue(c: Candidate, method: PlanIssue['method'], status: number, message: string, kind: string, body?: JsonObject): PlanIssue {
+  private issue(conn: Connection, sourceKey: string, student: string | null, method: PlanIssue['method'], status: number, message: string, kind: string, body?: JsonObject): PlanIssue {
     const { profile } = this.opts;
-    const studentCol = profile.def.source.student;
     const entry = profile.catalogue.entries.find((e) => e.id === kind || e.id.endsWith('.' + kind)) ?? profile.catalogue.match(status, method, message);
     return {
-      connection: connectionKey(c.connection),
+      connection: connectionKey(conn),
       resource: profile.def.resource.name,
-      sourceKey: c.sourceKey,
-      student: studentCol ? ((c.facts[studentCol] as string | null) ?? null) : null,
+      sourceKey,
+      student,
       catalogueId: entry.id,
       status,
       method,

@@ -52,5 +52,6 @@ export interface ProfileDef {
   warnings?: WarningDef[];
   fixtures?: string;
   descriptors?: string[];
+  resync?: { scope?: Record<string, string>; notInCampus?: SpecRule; notInOds?: SpecRule };
   massDelete?: { maxShare?: number; minCount?: number };
 }

@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { emitPlan } from '../../emit/emitter.js';
+import { massDeleteMessage, type MassDeleteViolation } from '../../plan/mass-delete.js';
+import type { Plan } from '../../plan/plan-types.js';
+import { reconcile, type Reconciliation } from '../../resync/reconcile.js';
+import { IdentityMap } from '../../state/identity-map.js';
+import { acquireLock } from '../../state/lock.js';
+import { finishRun, startRun } from '../../state/runs.js';
+import { clientFactory } from '../api-factory.js';
+import { openContext } from '../context.js';
+import { readCredentials } from '../credentials.js';
+import { EXIT } from '../exit-codes.js';
+import { runSync, type SyncOptions } from './sync.js';
+
+export function reconciliationText(r: Reconciliation, limit = 50): string {
+  const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS`];
+  for (const [action, n] of Object.entries(r.counts)) lines.push(`  ${action.padEnd(16)} ${n}`);
+  const shown = r.rows.filter((x) => x.action !== 'in-step');
+  if (shown.length > 0) {
+    lines.push('', 'action            connection  source key                      Ed-Fi id                          why');
+    for (const x of shown.slice(0, limit)) {
+      lines.push(`${x.action.padEnd(17)} ${x.connection.padEnd(11)} ${(x.sourceKey ?? '-').padEnd(31)} ${(x.edfiId ?? '-').padEnd(33)} ${x.detail}`);
+    }
+    if (shown.length > limit) lines.push(`... and ${shown.length - limit} more (use --format json for all)`);
+  }
+  return lines.join('\n');
+}
+
+export async function runResync(o: SyncOptions & { format?: string }): Promise<number> {
+  if (!o.apiBase) throw Object.assign(new Error('--api-base is required'), { exitCode: EXIT.usage });
+  const creds = readCredentials(o.credentialsFile);
+  const api = clientFactory(o.apiBase, o.dataPath, creds);
+  const ctx = openContext(o);
+  const release = acquireLock(ctx.state);
+  const runId = startRun(ctx.state, o.dryRun ? 'resync --dry-run' : 'resync', ctx.profile.def.name, o.snapshot);
+  let status = 'failed';
+  try {
+    const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false });
+    process.stdout.write((o.format === 'json' ? JSON.stringify(preview, null, 2) : reconciliationText(preview)) + '\n');
+    if (o.dryRun) {
+      status = 'dry-run';
+      return EXIT.ok;
+    }
+    const identity = new IdentityMap(ctx.state);
+    const violations: MassDeleteViolation[] = [];
+    for (const conn of new Set(preview.deletes.map((d) => d.connection))) {
+      const deletes = preview.deletes.filter((d) => d.connection === conn).length;
+      const mapped = identity.forConnection(conn, ctx.profile.def.resource.name).size;
+      const limit = Math.max(Math.floor(mapped * (o.maxDeleteShare ?? ctx.profile.def.massDelete?.maxShare ?? 0.1)), o.maxDeleteCount ?? ctx.profile.def.massDelete?.minCount ?? 500);
+      if (deletes > limit) violations.push({ connection: conn, deletes, mapped, limit });
+    }
+    if (violations.length > 0 && !o.allowMassDelete) {
+      process.stderr.write(massDeleteMessage(violations) + '\n');
+      status = 'refused';
+      return EXIT.refused;
+    }
+    const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true });
+    const plan: Plan = {
+      profile: ctx.profile.def.name, resource: ctx.profile.def.resource.name, operations: applied.deletes, issues: [], excluded: [], forget: [],
+      warnings: [], connections: [], summary: { operations: {}, keyChanges: 0, unchanged: 0, excludedByReason: {}, issues: {}, candidates: 0, evaluated: 0 },
+    };
+    const result = await emitPlan({ api, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
+    process.stderr.write(`resync: deleted ${result.deleted} ODS record(s) nobody wants${result.failed ? `, ${result.failed} failed` : ''}\n`);
+    status = 'ok';
+  } finally {
+    finishRun(ctx.state, runId, status, null);
+    release();
+    ctx.close();
+  }
+  // Every wanted record is evaluated with today's mappings and sent where the ODS differs.
+  return runSync({ ...o, allowMassDelete: o.allowMassDelete });
+}
+
+export function registerResync(program: Command): void {
+  program
+    .command('resync')
+    .description('Reconcile the ODS, the identity mapping and the snapshot (after mapping changes, a lost state file, or ODS edits)')
+    .requiredOption('--profile <name|path>', 'state profile')
+    .requiredOption('--snapshot <file>', 'Campus snapshot')
+    .requiredOption('--state <file>', 'state file')
+    .requiredOption('--api-base <url>', 'Ed-Fi ODS/API root')
+    .option('--data-path <path>', "data API path ('/data/v3/{endYear}' for year-specific instances)", '/data/v3')
+    .option('--concurrency <n>', 'requests in flight', (v) => parseInt(v, 10), 8)
+    .option('--dry-run', 'show the reconciliation and change nothing')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--allow-mass-delete', 'allow more deletes than the safety limit')
+    .option('--max-delete-share <x>', 'safety limit share (default 0.10)', parseFloat)
+    .option('--max-delete-count <n>', 'safety limit count (default 500)', (v) => parseInt(v, 10))
+    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines')
+    .option('--quiet', 'no plan summary')
+    .action(async (o: SyncOptions & { format?: string }) => {
+      process.exitCode = await runResync(o);
+    });
+}

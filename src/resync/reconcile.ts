@@ -1,0 +1,144 @@
+import type { Database } from 'better-sqlite3';
+import type { ResourceApi } from '../emit/api.js';
+import { naturalKeyOf } from '../plan/paths.js';
+import { buildPlan } from '../plan/planner.js';
+import type { LoadedProfile } from '../profile/load-profile.js';
+import { readConnections, connectionKey } from '../snapshot/connections.js';
+import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
+import type { Connection, Json, JsonObject, Operation } from '../types.js';
+import { canonicalJson, hashJson } from '../util/hash.js';
+import { normalizeOdsBody } from './ods-body.js';
+
+export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step';
+
+export interface ReconcileRow {
+  action: ReconcileAction;
+  connection: string;
+  sourceKey: string | null;
+  edfiId: string | null;
+  naturalKey: JsonObject;
+  detail: string;
+  rule?: string;
+}
+
+export interface Reconciliation {
+  rows: ReconcileRow[];
+  /** DELETEs of ODS records nobody wants (sent by the emitter like any other operation). */
+  deletes: Operation[];
+  counts: Record<ReconcileAction, number>;
+  odsRecords: number;
+}
+
+/**
+ * Resync (Missouri "Resync" rows; Core "a manual resync must be performed"): compares the ODS, the identity
+ * mapping and the snapshot for each connection. Mapping rows whose record the ODS lost are forgotten; ODS
+ * records that Campus wants but nobody mapped are adopted; ODS records nobody wants are deleted; mapped rows
+ * take the ODS body as "last sent", so the following plan PUTs wherever the ODS differs from today's mapping.
+ */
+export async function reconcile(o: {
+  profile: LoadedProfile;
+  snapshot: Database;
+  state: Database;
+  api: (connection: string) => ResourceApi;
+  apply: boolean;
+}): Promise<Reconciliation> {
+  const { profile, snapshot, state } = o;
+  const resource = profile.def.resource.name;
+  const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject }>>();
+  await buildPlan({
+    profile, snapshot, state,
+    onDesired: (conn, sourceKey, naturalKey) => {
+      let m = desired.get(conn);
+      if (!m) desired.set(conn, (m = new Map()));
+      m.set(canonicalJson(naturalKey), { sourceKey, naturalKey });
+    },
+  });
+  const identity = new IdentityMap(state);
+  const rows: ReconcileRow[] = [];
+  const deletes: Operation[] = [];
+  let odsRecords = 0;
+  const notInOds = profile.def.resync?.notInOds?.id ?? 'resync.not-in-ods';
+  const notInCampus = profile.def.resync?.notInCampus ?? { id: 'resync.not-in-campus', spec: 'In the ODS with no Campus record and no identity mapping' };
+
+  // Connections that send to the same ODS (one instance for several school years) are reconciled together:
+  // a record another connection of that ODS wants or maps is never "nobody's".
+  const groups = new Map<ResourceApi, Connection[]>();
+  for (const conn of readConnections(snapshot, profile)) {
+    if (!conn.resourceEnabled) continue;
+    const api = o.api(connectionKey(conn));
+    groups.set(api, [...(groups.get(api) ?? []), conn]);
+  }
+  for (const [api, conns] of groups) {
+    const ods = new Map<string, JsonObject>();
+    const queries = new Set<string>();
+    for (const conn of conns) {
+      const query: Record<string, string | number> = {};
+      for (const [param, fact] of Object.entries(profile.def.resync?.scope ?? {})) {
+        const v = fact in conn.facts ? conn.facts[fact] : (conn as unknown as Record<string, Json>)[fact];
+        if (v !== null && v !== undefined) query[param] = typeof v === 'number' ? v : String(v);
+      }
+      const q = canonicalJson(query);
+      if (queries.has(q)) continue;
+      queries.add(q);
+      const pageSize = 500;
+      for (let offset = 0; ; offset += pageSize) {
+        const page = await api.get(profile.def.resource.path, query, { offset, limit: pageSize, totalCount: offset === 0 });
+        if (!page.ok) throw new Error(`resync: GET ${profile.def.resource.path} failed (${page.status}): ${page.message ?? ''}`);
+        const items = (page.items ?? []) as JsonObject[];
+        for (const item of items) ods.set(String(item.id), normalizeOdsBody(item) as JsonObject);
+        if (items.length < pageSize) break;
+      }
+    }
+    odsRecords += ods.size;
+    const mappedById = new Map<string, IdentityRow>();
+    const mappedRows: IdentityRow[] = [];
+    const wanted = new Map<string, { connection: string; sourceKey: string }>();
+    for (const conn of conns) {
+      const key = connectionKey(conn);
+      for (const row of identity.forConnection(key, resource).values()) {
+        mappedRows.push(row);
+        if (row.edfiId) mappedById.set(row.edfiId, row);
+      }
+      for (const [nk, w] of desired.get(key) ?? new Map()) if (!wanted.has(nk)) wanted.set(nk, { connection: key, sourceKey: w.sourceKey });
+    }
+
+    const changes: Array<() => void> = [];
+    for (const row of mappedRows) {
+      if (row.edfiId && !ods.has(row.edfiId)) {
+        rows.push({ action: 'forget-mapping', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'in the identity mapping but not in the ODS: mapping removed (sent again if Campus still wants it)', rule: notInOds });
+        changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
+      }
+    }
+    const adopted = new Set<string>();
+    for (const [id, body] of ods) {
+      const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
+      const hash = hashJson(body);
+      const row = mappedById.get(id);
+      if (row) {
+        const same = row.bodyHash === hash;
+        rows.push({ action: same ? 'in-step' : 'refresh', connection: row.connection, sourceKey: row.sourceKey, edfiId: id, naturalKey, detail: same ? 'mapped and identical' : "the ODS body differs from what was last sent: compared again with today's mapping" });
+        if (!same) changes.push(() => identity.upsert({ ...row, naturalKey, body, bodyHash: hash, lastOutcome: 'ok' }));
+        continue;
+      }
+      const want = wanted.get(canonicalJson(naturalKey));
+      const current = want ? identity.forConnection(want.connection, resource).get(want.sourceKey) : undefined;
+      const wantKey = want ? `${want.connection}/${want.sourceKey}` : '';
+      if (want && !adopted.has(wantKey) && !(current?.edfiId && ods.has(current.edfiId))) {
+        adopted.add(wantKey);
+        rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
+        changes.push(() => identity.upsert({
+          connection: want.connection, resource, sourceKey: want.sourceKey, student: current?.student ?? null, edfiId: id, naturalKey,
+          body, bodyHash: hash, lastMethod: 'GET', lastStatus: 200, lastOutcome: 'ok', lastSentAt: new Date().toISOString(),
+        }));
+        continue;
+      }
+      const conn = connectionKey(conns[0]!);
+      rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: deleted', rule: notInCampus.id });
+      deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec });
+    }
+    if (o.apply) state.transaction(() => changes.forEach((c) => c()))();
+  }
+  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0 } as Record<ReconcileAction, number>;
+  for (const r of rows) counts[r.action]++;
+  return { rows, deletes, counts, odsRecords };
+}
