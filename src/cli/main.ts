@@ -12,6 +12,8 @@ import { registerTestServer } from './commands/test-server.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerResync } from './commands/resync.js';
+import { registerDelete } from './commands/delete.js';
+import { registerRetry } from './commands/retry.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerExplain(program);
   registerIdentity(program);
   registerResync(program);
+  registerRetry(program);
+  registerDelete(program);
   registerTestServer(program);
   registerDemo(program);
   return program;

@@ -273,7 +273,8 @@ export class Planner {
     if (changed.length > 0) {
       const unit = `${key}/${sourceKey}`;
       const keyRules = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path)).map((f) => f.id);
-      const reason = `key change: ${changed.join(', ')}`;
+      const keyReasons = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path) && f.reason).map((f) => f.reason);
+      const reason = `key change: ${changed.join(', ')}${keyReasons.length ? ` (${keyReasons.join('; ')})` : ''}`;
       plan.summary.keyChanges++;
       plan.operations.push({ method: 'DELETE', resource, connection: key, sourceKey, naturalKey: old.naturalKey, id: old.edfiId, rules: [...rules, ...keyRules], reason, unit });
       plan.operations.push({ ...base, method: 'POST', rules: [...rules, ...keyRules], reason, unit });

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { compileResourceValidator, type BodyValidator } from '../edfi/schemas.js';
+import { compileResourceValidator, listDescriptorValues, type BodyValidator } from '../edfi/schemas.js';
+import { profileDescriptors } from '../profile/descriptor-lists.js';
 import type { MappingContext, PreferenceTable } from '../mapping/functions.js';
 import { Mapper } from '../mapping/mapper.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
@@ -52,11 +53,33 @@ export class RecordEvaluator {
   readonly rules: RuleEvaluator;
   readonly mapper: Mapper;
   readonly validate: BodyValidator;
+  /** Namespace (uri://.../XDescriptor) -> the code values the state publishes for it. */
+  private readonly published = new Map<string, Set<string>>();
 
   constructor(readonly profile: LoadedProfile) {
     this.rules = new RuleEvaluator(profile.rules);
     this.mapper = new Mapper(profile.mapping);
     this.validate = compileResourceValidator(profile.def.resource.schema);
+    for (const uris of profileDescriptors(profile).values()) {
+      for (const uri of uris) {
+        const ns = uri.slice(0, uri.indexOf('#'));
+        let set = this.published.get(ns);
+        if (!set) this.published.set(ns, (set = new Set()));
+        set.add(uri);
+      }
+    }
+  }
+
+  /** A value in a namespace the state publishes must be on its list: the ODS would refuse it anyway. */
+  private descriptorProblems(body: JsonObject): string[] {
+    if (this.published.size === 0) return [];
+    const out: string[] = [];
+    for (const d of listDescriptorValues(this.profile.def.resource.schema, body)) {
+      const hash = d.value.indexOf('#');
+      const list = hash > 0 ? this.published.get(d.value.slice(0, hash)) : undefined;
+      if (list && !list.has(d.value)) out.push(`${d.path}: '${d.value}' is not a published ${d.descriptor} value`);
+    }
+    return out;
   }
 
   mappingContext(db: Database, conn: Connection): MappingContext {
@@ -81,6 +104,7 @@ export class RecordEvaluator {
       return { body: {}, problems: [`mapping failed: ${(err as Error).message}`] };
     }
     const v = this.validate(body);
-    return { body, problems: v.ok ? [] : v.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)) };
+    const problems = v.ok ? [] : v.errors.map((e) => (e.message.includes(e.path) ? e.message : `${e.path}: ${e.message}`));
+    return { body, problems: [...problems, ...this.descriptorProblems(body)] };
   }
 }
