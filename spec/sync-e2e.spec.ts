@@ -262,3 +262,341 @@ describe('sync end to end against the Ed-Fi test server', function () {
     });
   });
 });
+
+describe('sync end to end: the spec\'s Error Log', function () {
+  this.timeout(30_000);
+  let h: SyncHarness;
+
+  afterEach(async function () {
+    await h?.close();
+  });
+
+  async function setUp(list: StudentSpec[], extraTables: Tables = {}, preload = true): Promise<void> {
+    h.world({ ...studentTables(list), ...extraTables });
+    if (preload) await h.preload();
+  }
+
+  it('400 required field, found by the engine: a body the Ed-Fi schema rejects is held back, not sent, and logged', async function () {
+    h = await SyncHarness.start();
+    // A program name longer than Ed-Fi's 60 characters: programReference.programName is invalid.
+    const longName = 'Welding Technology and Advanced Metal Fabrication for Industry Pathways';
+    await setUp([{ personID: 1, programID: 1 }, { personID: 2, programID: 2 }], {
+      Program: [{ programID: 1, districtID: 1, name: longName, code: 'WELD', type: 'CTE', category: 'Skilled Trades', stateCode: '48.0508' }],
+    });
+    const run = await h.sync();
+    // Held-back records are in the error log; the run itself sent everything it could.
+    expect(run.code, run.stderr).to.equal(EXIT.ok);
+    expect(writes(run.requests).map((r) => r.method)).to.deep.equal(['POST']);
+    expect(h.store.count(RESOURCE)).to.equal(1);
+    const e = expectLogged(h.errors(), 'core.error.required-field', { sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /programName/ });
+    expect(JSON.parse(e.body ?? '{}')).to.have.nested.property('programReference.programName', longName);
+    expect(h.identityOf(sourceKey(1))).to.equal(undefined);
+    expectNoSecret(h);
+  });
+
+  it('400 required field, answered by the ODS: logged with the record, sent again on the next run', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1 }]);
+    // An ODS whose model requires an element this resource's Core mapping leaves out (a state rule, say).
+    const refusal = refuseNext(h.store, 'post', 400, {
+      message: messages.invalidRequest,
+      modelState: { 'request.technicalSkillsAssessmentDescriptor': [messages.validationFailed(ENTITY, 'TechnicalSkillsAssessmentDescriptor is required')] },
+    });
+    const run = await h.sync();
+    expect(refusal.refused()).to.equal(1);
+    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 400']);
+    expectLogged(h.errors(), 'core.error.required-field', { sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /TechnicalSkillsAssessmentDescriptor is required/ });
+    expect(h.store.count(RESOURCE)).to.equal(0);
+    const row = h.identityOf(sourceKey(1))!;
+    expect(row.edfiId).to.equal(null);
+    expect(row.lastOutcome).to.equal('error');
+
+    const again = await h.sync();
+    expect(again.code).to.equal(EXIT.ok);
+    expect(writes(again.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 201']);
+    await expectInStep(h);
+    expect(h.errors().every((e) => e.resolved === 1)).to.equal(true);
+    expectNoSecret(h);
+  });
+
+  it('400 unresolved reference: a Resource Preference mapped to a descriptor value the ODS does not have', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1, programID: 1 }, { personID: 2, programID: 2 }], {
+      EdFiResourcePreference: [{ configID: 1, resource: RESOURCE, element: 'careerPathwayDescriptor', campusValue: 'WELD', edfiCode: 'Space Exploration' }],
+    });
+    const run = await h.sync();
+    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['POST 201', 'POST 400']);
+    expectLogged(h.errors(), 'core.error.unresolved-reference', {
+      sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /Unable to resolve value .*Space Exploration.* 'CareerPathwayDescriptor'/,
+    });
+    expect(h.store.count(RESOURCE)).to.equal(1);
+    expectNoSecret(h);
+  });
+
+  for (const status of [409, 400] as const) {
+    it(`${status} unresolved reference: the student is not in the ODS (unresolvedReferenceStatus ${status}); sent once the student is`, async function () {
+      h = await SyncHarness.start({ unresolvedReferenceStatus: status });
+      await setUp([{ personID: 1 }, { personID: 2 }]);
+      const studentId = h.store.findId('students', { studentUniqueId: stateID(1) });
+      expect(h.store.delete('students', studentId!, { skipAuthorization: true }).ok).to.equal(true);
+
+      const run = await h.sync();
+      expect(run.code).to.equal(EXIT.recordsFailed);
+      expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['POST 201', `POST ${status}`]);
+      expectLogged(h.errors(), 'core.error.unresolved-reference', {
+        sourceKey: sourceKey(1), student: stateID(1), status, method: 'POST', message: /The value supplied for the related 'Student' resource does not exist/i,
+      });
+
+      // "Resync the resource being mentioned in the error, then resync the errored resource."
+      h.server.seed('students', { studentUniqueId: stateID(1), firstName: 'Test', lastSurname: 'Student1', birthDate: '2008-09-01' });
+      const again = await h.sync();
+      expect(again.code).to.equal(EXIT.ok);
+      expect(methods(again)).to.deep.equal(['POST']);
+      await expectInStep(h);
+    });
+  }
+
+  it('403 authorization denied: the key/secret is not authorized for the LEA', async function () {
+    h = await SyncHarness.start({ authorizedLeas: [7654321] });
+    await setUp([{ personID: 1 }, { personID: 2 }]);
+    const run = await h.sync({ quiet: false });
+    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 403', 'POST 403']);
+    for (const p of [1, 2]) {
+      expectLogged(h.errors(), 'core.error.authorization-denied', { sourceKey: sourceKey(p), student: stateID(p), status: 403, method: 'POST', message: /^Authorization denied/ });
+    }
+    expect(h.store.count(RESOURCE)).to.equal(0);
+    expect(run.stderr).to.match(/core\.error\.authorization-denied: 2/);
+    expectNoSecret(h);
+  });
+
+  it('404 on DELETE: a record deleted from the ODS behind the engine\'s back is logged at level info, its identity row cleared, exit 0', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1 }, { personID: 2 }]);
+    expect((await h.sync()).code).to.equal(EXIT.ok);
+    const id = h.identityOf(sourceKey(2))!.edfiId!;
+    expect(h.store.delete(RESOURCE, id, { skipAuthorization: true }).ok).to.equal(true);
+
+    h.world(studentTables([{ personID: 1 }, { personID: 2, noShow: true }]));
+    const run = await h.sync();
+    expect(run.code, run.stderr).to.equal(EXIT.ok);
+    expect(writes(run.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`DELETE ${id} 404`]);
+    expectLogged(h.errors(), 'core.error.delete-not-found', { sourceKey: sourceKey(2), student: stateID(2), status: 404, method: 'DELETE', level: 'info' });
+    expect(h.identityOf(sourceKey(2))).to.equal(undefined);
+    // "will not attempt to delete again"
+    const again = await h.sync();
+    expect(writes(again.requests)).to.deep.equal([]);
+    await expectInStep(h);
+  });
+
+  it('409 natural key conflict, Campus duplicates: the second record with the same natural key is held back and logged', async function () {
+    h = await SyncHarness.start();
+    const tables = studentTables([{ personID: 1 }, { personID: 2 }]);
+    // Entered twice in Campus: same student, program and Start Date.
+    tables.ProgramParticipation!.push({ participationID: 2001, personID: 1, programID: 2, startDate: '2025-08-25', endDate: '2026-05-20' });
+    h.world(tables);
+    await h.preload();
+    const run = await h.sync();
+    expect(run.code).to.equal(EXIT.ok);
+    expect(methods(run)).to.deep.equal(['POST', 'POST']);
+    expectLogged(h.errors(), 'core.error.natural-key-conflict', { sourceKey: 'participationID=2001', student: stateID(1), status: 409, method: 'POST', message: /same natural key as participationID=1001/ });
+    expect(h.identityOf('participationID=2001')).to.equal(undefined);
+    expect(h.store.count(RESOURCE)).to.equal(2);
+  });
+
+  it('409 natural key conflict, answered by the ODS (another client created the same key at the same moment)', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1 }]);
+    refuseNext(h.store, 'post', 409, {
+      message: `A natural key conflict occurred when attempting to create a new resource '${ENTITY}' with a duplicate key. The duplicate keys and values are (BeginDate, EducationOrganizationId, ...).`,
+    });
+    const run = await h.sync();
+    expect(run.code).to.equal(EXIT.recordsFailed);
+    expectLogged(h.errors(), 'core.error.natural-key-conflict', { sourceKey: sourceKey(1), student: stateID(1), status: 409, method: 'POST', message: /natural key conflict/ });
+    const again = await h.sync();
+    expect(again.code).to.equal(EXIT.ok);
+    await expectInStep(h);
+  });
+
+  it('409 dependency on delete: the record stays in the ODS and in the identity mapping, and the DELETE is retried next run', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1 }, { personID: 2 }]);
+    expect((await h.sync()).code).to.equal(EXIT.ok);
+    const id = h.identityOf(sourceKey(2))!.edfiId!;
+    // The test server's fault injector answers only 429/500/502/503 and with its own texts, and nothing in its
+    // store references this resource, so the store's DELETE is made to answer as an ODS/API 6.x does.
+    refuseNext(h.store, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
+    h.world(studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]));
+    const run = await h.sync();
+    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(writes(run.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`DELETE ${id} 409`]);
+    expectLogged(h.errors(), 'core.error.delete-dependency', { sourceKey: sourceKey(2), student: stateID(2), status: 409, method: 'DELETE', message: /cannot be deleted because it is a dependency/ });
+    expect(h.store.get(RESOURCE, id)).to.not.equal(undefined);
+    expect(h.identityOf(sourceKey(2))!.edfiId).to.equal(id);
+
+    // "Then retry the delete on the original resource that errored."
+    const again = await h.sync();
+    expect(again.code).to.equal(EXIT.ok);
+    expect(writes(again.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`DELETE ${id} 204`]);
+    expect(h.identityOf(sourceKey(2))).to.equal(undefined);
+    await expectInStep(h);
+  });
+
+  it('500 that persists: retried, then logged as core.error.server-error; sent by the next run', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1 }]);
+    h.server.faults.add({ kind: 'status', status: 500, times: Infinity, match: { method: 'POST', pathIncludes: SCPA_PATH } });
+    const run = await h.sync({ quiet: false });
+    expect(run.code).to.equal(EXIT.recordsFailed);
+    const posts = writes(run.requests);
+    expect(posts.length).to.be.greaterThan(1);
+    expect(posts.every((r) => r.method === 'POST' && r.status === 500)).to.equal(true);
+    const e = expectLogged(h.errors(), 'core.error.server-error', { sourceKey: sourceKey(1), student: stateID(1), status: 500, method: 'POST', message: /An unexpected error occurred on the server/ });
+    expect(h.errors().filter((x) => x.sourceKey === sourceKey(1))).to.have.length(1);
+    expect(e.level).to.equal('error');
+    expect(h.store.count(RESOURCE)).to.equal(0);
+
+    h.server.faults.clear();
+    const again = await h.sync();
+    expect(again.code).to.equal(EXIT.ok);
+    await expectInStep(h);
+    expectNoSecret(h);
+  });
+
+  it('500 once, then success: no error log entry', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1 }]);
+    h.server.faults.add({ kind: 'status', status: 500, times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } });
+    const run = await h.sync();
+    expect(run.code).to.equal(EXIT.ok);
+    expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 500', 'POST 201']);
+    expect(h.errors()).to.deep.equal([]);
+    await expectInStep(h);
+  });
+});
+
+describe('sync end to end: faults on the way', function () {
+  this.timeout(30_000);
+  let h: SyncHarness;
+  const eight = students(8);
+
+  afterEach(async function () {
+    await h?.close();
+  });
+
+  async function faultyRun(addFaults: () => void, extra: { quiet?: boolean } = {}): Promise<SyncRun> {
+    h.world(studentTables(eight));
+    await h.preload();
+    addFaults();
+    const run = await h.sync({ quiet: extra.quiet ?? false });
+    expect(run.code, run.stderr).to.equal(EXIT.ok);
+    expect(h.store.count(RESOURCE)).to.equal(8);
+    await expectInStep(h);
+    expect(h.errors()).to.deep.equal([]);
+    expectNoSecret(h);
+    return run;
+  }
+
+  it('500 twice, then success: retried, every record in the ODS, exit 0', async function () {
+    h = await SyncHarness.start();
+    const run = await faultyRun(() => h.server.faults.add({ kind: 'status', status: 500, times: 2, match: { method: 'POST', pathIncludes: SCPA_PATH } }));
+    const statuses = writes(run.requests).map((r) => r.status);
+    expect(statuses.filter((s) => s === 500)).to.have.length(2);
+    expect(statuses.filter((s) => s === 201)).to.have.length(8);
+  });
+
+  it('429 with Retry-After: waits as asked, then every record in the ODS, exit 0', async function () {
+    h = await SyncHarness.start();
+    const run = await faultyRun(() => h.server.faults.add({ kind: 'status', status: 429, retryAfterSeconds: 1, times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } }));
+    const w = writes(run.requests);
+    expect(w.filter((r) => r.status === 429)).to.have.length(1);
+    expect(w.filter((r) => r.status === 201)).to.have.length(8);
+    expect(run.ms).to.be.greaterThanOrEqual(950);
+  });
+
+  it('connection reset: the request is sent again, every record in the ODS, exit 0', async function () {
+    h = await SyncHarness.start();
+    const run = await faultyRun(() => h.server.faults.add({ kind: 'reset', times: 2, match: { method: 'POST', pathIncludes: SCPA_PATH } }));
+    const w = writes(run.requests);
+    expect(w.filter((r) => r.status === 0)).to.have.length(2);
+    expect(w.filter((r) => r.status === 201)).to.have.length(8);
+  });
+
+  it('token expiry mid-run: a new token is fetched, every record in the ODS, exit 0', async function () {
+    h = await SyncHarness.start();
+    const run = await faultyRun(() => {
+      // Every token issued so far stops working after the third association reached the ODS, as on an ODS restart.
+      let posts = 0;
+      const original = h.store.post.bind(h.store);
+      h.store.post = (...args: Parameters<EdFiStore['post']>) => {
+        const out = original(...args);
+        if (args[0] === RESOURCE && ++posts === 3) h.server.expireTokens();
+        return out;
+      };
+    });
+    const tokenRequests = run.requests.filter((r) => r.path.endsWith('/oauth/token'));
+    expect(tokenRequests.length).to.be.greaterThanOrEqual(2);
+    expect(tokenRequests.every((r) => r.status === 200)).to.equal(true);
+    expect(writes(run.requests).filter((r) => r.status === 401).length).to.be.greaterThanOrEqual(1);
+    expect(writes(run.requests).filter((r) => r.status === 201)).to.have.length(8);
+  });
+
+  it('credentials: the client secret is never in the state file, stderr or the error log, even when the server echoes it', async function () {
+    h = await SyncHarness.start();
+    h.world(studentTables(eight));
+    await h.preload();
+    h.server.faults.add({ kind: 'reset', times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } });
+    h.server.faults.add({ kind: 'expire-tokens', times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } });
+    // A proxy's error page quoting what it was sent.
+    refuseNext(h.store, 'post', 400, { message: `${messages.invalidRequest} client_secret=${secretForms()[0]!} Authorization: Basic ${secretForms()[2]}` });
+    const run = await h.sync({ quiet: false });
+    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.stderr).to.match(/Sync summary/);
+    const logged = h.errors();
+    expect(logged).to.have.length(1);
+    expect(logged[0]!.message).to.include('[redacted]');
+    expect(h.store.count(RESOURCE)).to.equal(7);
+    expectNoSecret(h, run.stderr);
+    // The scan covered the run history too: the run and its summary are there.
+    expect(h.stateTexts().some((t) => t.includes('"failed":1'))).to.equal(true);
+  });
+});
+
+describe('sync end to end: the mass-delete guard', function () {
+  this.timeout(30_000);
+  let h: SyncHarness;
+
+  afterEach(async function () {
+    await h?.close();
+  });
+
+  it('a snapshot that lost the calendar: sync refuses with exit 5 and deletes nothing; with allowMassDelete it deletes', async function () {
+    h = await SyncHarness.start();
+    const sixty = students(60);
+    h.world(studentTables(sixty));
+    await h.preload();
+    const first = await h.sync();
+    expect(first.code, first.stderr).to.equal(EXIT.ok);
+    expect(h.store.count(RESOURCE)).to.equal(60);
+
+    // A broken export: the calendar is missing, so no enrollment is in the year any more.
+    h.world({ ...studentTables(sixty), Calendar: [{ calendarID: 1, $delete: true }] }, { allowOrphans: true });
+    expect(await h.desired()).to.deep.equal([]);
+    const refused = await h.sync({ maxDeleteCount: 10 });
+    expect(refused.code).to.equal(EXIT.refused);
+    expect(refused.stderr).to.match(/Refusing to delete/);
+    expect(refused.stderr).to.match(/connection 1:2026: 60 delete\(s\) of 60 mapped record\(s\); the limit is 10/);
+    expect(writes(refused.requests)).to.deep.equal([]);
+    expect(h.store.count(RESOURCE)).to.equal(60);
+    expect(h.identity()).to.have.length(60);
+    expect(h.identity().every((r) => r.lastOutcome === 'ok' && r.edfiId)).to.equal(true);
+
+    const allowed = await h.sync({ maxDeleteCount: 10, allowMassDelete: true });
+    expect(allowed.code, allowed.stderr).to.equal(EXIT.ok);
+    expect(methods(allowed)).to.deep.equal(Array(60).fill('DELETE'));
+    expect(h.store.count(RESOURCE)).to.equal(0);
+    expect(h.identity()).to.deep.equal([]);
+  });
+});

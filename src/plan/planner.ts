@@ -26,6 +26,20 @@ export interface PlanOptions {
   onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject) => void;
 }
 
+/** Kept records whose facts changed are held in memory for mapping up to this many; beyond, the query is read again. */
+const MAX_HELD_FACTS = 50_000;
+
+interface Mapped {
+  bodyHash: string;
+  naturalKey: JsonObject;
+  /** Canonical JSON of the natural key, for duplicate detection. */
+  nk: string;
+  problems: string[];
+  derived: JsonObject;
+  /** Present when mapped in this run; otherwise read from the cache only if the record must be sent. */
+  body?: JsonObject;
+}
+
 interface Seen {
   student: string | null;
   decision: Decision;
@@ -85,7 +99,8 @@ export class Planner {
     const { profile, snapshot, state } = this.opts;
     const resource = profile.def.resource.name;
     const key = connectionKey(conn);
-    const identity = new IdentityMap(state).forConnection(key, resource);
+    const identityMap = new IdentityMap(state);
+    const identity = identityMap.summaries(key, resource);
     const summary: ConnectionSummary = {
       connection: key, configID: conn.configID, endYear: conn.endYear, resourceEnabled: conn.resourceEnabled,
       candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.size, deletes: 0,
@@ -108,9 +123,10 @@ export class Planner {
     ));
 
     // Pass 1: rules. Only records whose facts (or the profile's files) changed since the last run are evaluated.
+    // The facts of kept records that changed are held for mapping, so an ordinary night reads the snapshot once.
     const seen = new Map<string, Seen>();
-    const liveKeys = new Set<string>();
     const keptDerive: DeriveInput[] = [];
+    const held = new Map<string, Candidate>();
     for (const c of reader.read(conn)) {
       summary.candidates++;
       if (seen.has(c.sourceKey)) {
@@ -122,22 +138,20 @@ export class Planner {
       const hit = cached.get(c.sourceKey);
       let decision: Decision;
       if (hit && hit.rulesKey === rulesKey) {
-        decision = JSON.parse(hit.raw.decision) as Decision;
+        decision = JSON.parse(hit.decision) as Decision;
       } else {
         decision = await this.evaluator.decide(c);
         summary.evaluated++;
+        if (decision.kind !== 'kept') cacheWrites.set(c.sourceKey, { rulesKey, decision, mapKey: null, body: null, bodyHash: null, naturalKey: null, problems: null });
       }
       seen.set(c.sourceKey, { student, decision, rulesKey });
       this.opts.onDecision?.(key, c.sourceKey, decision);
-      liveKeys.add(c.sourceKey);
-      if (decision.kind !== 'kept' && hit?.rulesKey !== rulesKey) {
-        cacheWrites.set(c.sourceKey, { rulesKey, decision, mapKey: null, body: null, problems: null });
-      }
       if (decision.kind === 'kept') {
         summary.kept++;
         const values: Record<string, Json> = {};
         for (const col of deriveCols) values[col] = c.facts[col] ?? null;
         keptDerive.push({ sourceKey: c.sourceKey, values });
+        if (hit?.rulesKey !== rulesKey && held.size < MAX_HELD_FACTS) held.set(c.sourceKey, c);
       } else {
         plan.excluded.push({ connection: key, sourceKey: c.sourceKey, student, decision });
       }
@@ -145,82 +159,96 @@ export class Planner {
     plan.summary.candidates += summary.candidates;
     plan.summary.evaluated += summary.evaluated;
 
-    // Cross-record facts over the kept records (primary program per student, ...).
-    const derived = applyDerive(deriveDefs, keptDerive);
-
-    // Pass 2: bodies of the kept records. A record is held back when its body fails the Ed-Fi schema or repeats
-    // another record's natural key; the cross-record facts are then taken again over the records really sent
-    // ("exactly one record per student is primary"), and the few records whose derived facts moved are mapped again.
-    interface Mapped { body: JsonObject; problems: string[]; derived: JsonObject }
+    // Pass 2: bodies of the kept records (from the cache when nothing they depend on moved). A record is held back
+    // when its body fails the Ed-Fi schema or repeats another record's natural key; the cross-record facts are then
+    // taken again over the records really sent ("exactly one record per student is primary").
     const mapped = new Map<string, Mapped>();
+    const mapKeyOf = (s: Seen, d: JsonObject): string => sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
     const mapOne = async (c: Candidate, s: Seen, d: JsonObject): Promise<Mapped> => {
-      const mapKey = sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
-      const hit = cached.get(c.sourceKey);
-      if (hit && hit.rulesKey === s.rulesKey && hit.raw.map_key === mapKey && hit.raw.body) {
-        const parsed = EvalCache.parse(hit.raw);
-        return { body: parsed.body ?? {}, problems: parsed.problems ?? [], derived: d };
-      }
       const { body, problems } = await this.evaluator.body(c, d, ctx);
       summary.mapped++;
-      cacheWrites.set(c.sourceKey, { rulesKey: s.rulesKey, decision: s.decision, mapKey, body, problems });
-      return { body, problems, derived: d };
+      const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
+      const m: Mapped = { bodyHash: hashJson(body), naturalKey, nk: canonicalJson(naturalKey), problems, derived: d, body };
+      cacheWrites.set(c.sourceKey, { rulesKey: s.rulesKey, decision: s.decision, mapKey: mapKeyOf(s, d), body, bodyHash: m.bodyHash, naturalKey: m.nk, problems });
+      return m;
     };
-    for (const c of reader.read(conn)) {
-      const s = seen.get(c.sourceKey);
-      if (!s || s.decision.kind !== 'kept' || mapped.has(c.sourceKey)) continue;
-      mapped.set(c.sourceKey, await mapOne(c, s, derived.get(c.sourceKey) ?? {}));
-    }
-    const heldBack = new Map<string, { status: number; message: string; kind: string; body: JsonObject }>();
+    const mapAll = async (wanted: Map<string, JsonObject>): Promise<void> => {
+      const rescan = new Map<string, JsonObject>();
+      for (const [sourceKey, d] of wanted) {
+        const s = seen.get(sourceKey)!;
+        const hit = cached.get(sourceKey);
+        if (hit && hit.rulesKey === s.rulesKey && hit.mapKey === mapKeyOf(s, d) && hit.bodyHash && hit.naturalKey) {
+          mapped.set(sourceKey, { bodyHash: hit.bodyHash, naturalKey: JSON.parse(hit.naturalKey) as JsonObject, nk: hit.naturalKey, problems: hit.problems ? (JSON.parse(hit.problems) as string[]) : [], derived: d });
+          continue;
+        }
+        const c = held.get(sourceKey);
+        if (c) mapped.set(sourceKey, await mapOne(c, s, d));
+        else rescan.set(sourceKey, d);
+      }
+      // Facts not held (a preference change touches every record; very large first runs): read them again.
+      if (rescan.size > 0) {
+        for (const c of reader.read(conn)) {
+          const d = rescan.get(c.sourceKey);
+          if (d) mapped.set(c.sourceKey, await mapOne(c, seen.get(c.sourceKey)!, d));
+        }
+      }
+    };
+    const firstDerived = applyDerive(deriveDefs, keptDerive);
+    await mapAll(new Map(keptDerive.map((k) => [k.sourceKey, firstDerived.get(k.sourceKey) ?? {}])));
+
+    const heldBack = new Map<string, { status: number; message: string; kind: string }>();
     const findHeldBack = (): void => {
       heldBack.clear();
       const byNaturalKey = new Map<string, string>();
-      for (const [sourceKey, m] of mapped) {
+      for (const { sourceKey } of keptDerive) {
+        const m = mapped.get(sourceKey)!;
         if (m.problems.length > 0) {
           // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
-          heldBack.set(sourceKey, { status: 400, message: `the body does not pass the Ed-Fi schema: ${m.problems.join('; ')}`, kind: 'required-field', body: m.body });
+          heldBack.set(sourceKey, { status: 400, message: `the body does not pass the Ed-Fi schema: ${m.problems.join('; ')}`, kind: 'required-field' });
           continue;
         }
-        const naturalKey = naturalKeyOf(m.body, profile.def.naturalKey);
-        const nk = canonicalJson(naturalKey);
-        const other = byNaturalKey.get(nk);
+        const other = byNaturalKey.get(m.nk);
         if (other) {
-          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(naturalKey).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict', body: m.body });
+          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(m.naturalKey).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict' });
           continue;
         }
-        byNaturalKey.set(nk, sourceKey);
+        byNaturalKey.set(m.nk, sourceKey);
       }
     };
     findHeldBack();
     if (heldBack.size > 0 && deriveDefs.length > 0) {
       const final = applyDerive(deriveDefs, keptDerive.filter((k) => !heldBack.has(k.sourceKey)));
-      const moved = new Set([...final].filter(([k, d]) => canonicalJson(d) !== canonicalJson(mapped.get(k)?.derived ?? {})).map(([k]) => k));
+      const moved = new Map([...final].filter(([k, d]) => canonicalJson(d) !== canonicalJson(mapped.get(k)?.derived ?? {})));
       if (moved.size > 0) {
-        for (const c of reader.read(conn)) {
-          if (!moved.has(c.sourceKey)) continue;
-          mapped.set(c.sourceKey, await mapOne(c, seen.get(c.sourceKey)!, final.get(c.sourceKey)!));
-        }
+        await mapAll(moved);
         findHeldBack();
       }
     }
 
+    const bodyOf = (sourceKey: string, m: Mapped): JsonObject => m.body ?? (m.body = cache.body(key, resource, sourceKey) ?? {});
     const desiredKeys = new Set<string>();
-    for (const [sourceKey, m] of mapped) {
+    for (const { sourceKey } of keptDerive) {
+      const m = mapped.get(sourceKey)!;
       const s = seen.get(sourceKey)!;
       this.opts.onDerived?.(key, sourceKey, m.derived);
       if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(sourceKey)) {
-        heldBack.set(sourceKey, { status: 0, message: '', kind: '', body: m.body });
+        heldBack.set(sourceKey, { status: 0, message: '', kind: '' });
         continue;
       }
       const old = identity.get(sourceKey);
-      const held = heldBack.get(sourceKey);
-      if (held) {
-        plan.issues.push(this.issue(conn, sourceKey, s.student, held.status === 400 && old?.edfiId ? 'PUT' : 'POST', held.status, held.message, held.kind, held.body));
+      const hb = heldBack.get(sourceKey);
+      if (hb) {
+        plan.issues.push(this.issue(conn, sourceKey, s.student, hb.status === 400 && old?.edfiId ? 'PUT' : 'POST', hb.status, hb.message, hb.kind, bodyOf(sourceKey, m)));
         continue;
       }
-      const naturalKey = naturalKeyOf(m.body, profile.def.naturalKey);
       desiredKeys.add(sourceKey);
-      this.opts.onDesired?.(key, sourceKey, naturalKey, m.body);
-      this.diff(conn, sourceKey, s, m.body, naturalKey, old, plan);
+      if (this.opts.onDesired) this.opts.onDesired(key, sourceKey, m.naturalKey, bodyOf(sourceKey, m));
+      if (old && old.edfiId && old.bodyHash === m.bodyHash && old.lastOutcome === 'ok') {
+        plan.summary.unchanged++;
+        continue;
+      }
+      const full = old ? identityMap.get(key, resource, sourceKey) : undefined;
+      this.diff(conn, sourceKey, s, bodyOf(sourceKey, m), m.naturalKey, full, plan);
     }
 
     // Records sent before and no longer wanted.
@@ -235,14 +263,15 @@ export class Planner {
       const gone = profile.def.deletes?.notFoundInCampus ?? { id: 'delete.not-in-campus', spec: '', reason: 'the Campus record no longer exists' };
       const rules = s ? s.decision.ruleIds : [gone.id];
       const reason = s ? s.decision.reasons.join('; ') : gone.reason ?? gone.spec;
+      const full = identityMap.get(key, resource, sourceKey)!;
       summary.deletes++;
       plan.operations.push({
-        method: 'DELETE', resource, connection: key, sourceKey, naturalKey: row.naturalKey, id: row.edfiId, rules, reason,
+        method: 'DELETE', resource, connection: key, sourceKey, naturalKey: full.naturalKey, id: row.edfiId, rules, reason,
       });
     }
 
     cache.saveMany(key, resource, [...cacheWrites].map(([sourceKey, value]) => ({ sourceKey, value })));
-    if (!this.opts.onlySourceKeys && cached.size > liveKeys.size) cache.prune(key, resource, liveKeys);
+    if (!this.opts.onlySourceKeys && cached.size > seen.size) cache.prune(key, resource, new Set(seen.keys()));
     this.opts.onProgress?.(summary.candidates, key);
     return summary;
   }

@@ -3,49 +3,52 @@ import type { Decision, JsonObject } from '../types.js';
 
 /**
  * What the last evaluation of a record gave, keyed by a fingerprint of its inputs and of the profile's files.
- * A night where 1% of records changed re-evaluates 1%: the rest is read back from here.
+ * A night where 1% of records changed re-evaluates 1%: the rest is read back from here, and an unchanged
+ * record is judged by hashes alone (its body is read only when it must be sent).
  */
 export interface CachedEvaluation {
   rulesKey: string;
   decision: Decision;
   mapKey: string | null;
   body: JsonObject | null;
+  bodyHash: string | null;
+  /** Canonical JSON of the natural key. */
+  naturalKey: string | null;
   problems: string[] | null;
 }
 
-interface Raw {
-  source_key: string;
-  rules_key: string;
+/** A cache row as loaded for a whole connection: everything but the body. */
+export interface CacheEntry {
+  rulesKey: string;
   decision: string;
-  map_key: string | null;
-  body: string | null;
+  mapKey: string | null;
+  bodyHash: string | null;
+  naturalKey: string | null;
   problems: string | null;
 }
 
 export class EvalCache {
   private readonly putStmt: Statement;
+  private readonly bodyStmt: Statement;
 
   constructor(private readonly db: Database) {
-    this.putStmt = db.prepare(`INSERT OR REPLACE INTO eval_cache (connection, resource, source_key, rules_key, decision, map_key, body, problems)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.putStmt = db.prepare(`INSERT OR REPLACE INTO eval_cache
+      (connection, resource, source_key, rules_key, decision, map_key, body, problems, body_hash, natural_key)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.bodyStmt = db.prepare('SELECT body FROM eval_cache WHERE connection = ? AND resource = ? AND source_key = ?');
   }
 
-  /** Rules keys of a whole connection: cheap to hold, and bodies are parsed only for the records that need one. */
-  load(connection: string, resource: string): Map<string, { rulesKey: string; raw: Raw }> {
+  load(connection: string, resource: string): Map<string, CacheEntry> {
     const rows = this.db
-      .prepare('SELECT source_key, rules_key, decision, map_key, body, problems FROM eval_cache WHERE connection = ? AND resource = ?')
-      .all(connection, resource) as Raw[];
-    return new Map(rows.map((r) => [r.source_key, { rulesKey: r.rules_key, raw: r }]));
+      .prepare(`SELECT source_key, rules_key AS rulesKey, decision, map_key AS mapKey, body_hash AS bodyHash, natural_key AS naturalKey, problems
+                FROM eval_cache WHERE connection = ? AND resource = ?`)
+      .all(connection, resource) as Array<CacheEntry & { source_key: string }>;
+    return new Map(rows.map(({ source_key, ...e }) => [source_key, e]));
   }
 
-  static parse(raw: Raw): CachedEvaluation {
-    return {
-      rulesKey: raw.rules_key,
-      decision: JSON.parse(raw.decision) as Decision,
-      mapKey: raw.map_key,
-      body: raw.body ? (JSON.parse(raw.body) as JsonObject) : null,
-      problems: raw.problems ? (JSON.parse(raw.problems) as string[]) : null,
-    };
+  body(connection: string, resource: string, sourceKey: string): JsonObject | null {
+    const r = this.bodyStmt.get(connection, resource, sourceKey) as { body: string | null } | undefined;
+    return r?.body ? (JSON.parse(r.body) as JsonObject) : null;
   }
 
   /** Writes many entries in one transaction (batched writes are what make SQLite fast). */
@@ -53,14 +56,9 @@ export class EvalCache {
     const tx = this.db.transaction(() => {
       for (const { sourceKey, value } of entries) {
         this.putStmt.run(
-          connection,
-          resource,
-          sourceKey,
-          value.rulesKey,
-          JSON.stringify(value.decision),
-          value.mapKey,
-          value.body ? JSON.stringify(value.body) : null,
-          value.problems ? JSON.stringify(value.problems) : null,
+          connection, resource, sourceKey, value.rulesKey, JSON.stringify(value.decision), value.mapKey,
+          value.body ? JSON.stringify(value.body) : null, value.problems ? JSON.stringify(value.problems) : null,
+          value.bodyHash, value.naturalKey,
         );
       }
     });

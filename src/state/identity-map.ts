@@ -57,9 +57,18 @@ export interface IdentityFilter {
   edfiId?: string;
 }
 
+/** What the planner needs of every mapped record: enough to tell "unchanged" without parsing bodies. */
+export interface IdentitySummary {
+  sourceKey: string;
+  edfiId: string | null;
+  bodyHash: string;
+  lastOutcome: string | null;
+}
+
 export class IdentityMap {
   private readonly upsertStmt: Statement;
   private readonly deleteStmt: Statement;
+  private readonly getStmt: Statement;
 
   constructor(private readonly db: Database) {
     this.upsertStmt = db.prepare(`INSERT INTO identity_map
@@ -70,6 +79,20 @@ export class IdentityMap {
         body_hash = excluded.body_hash, last_method = excluded.last_method, last_status = excluded.last_status,
         last_outcome = excluded.last_outcome, last_sent_at = excluded.last_sent_at`);
     this.deleteStmt = db.prepare('DELETE FROM identity_map WHERE connection = ? AND resource = ? AND source_key = ?');
+    this.getStmt = db.prepare('SELECT * FROM identity_map WHERE connection = ? AND resource = ? AND source_key = ?');
+  }
+
+  get(connection: string, resource: string, sourceKey: string): IdentityRow | undefined {
+    const r = this.getStmt.get(connection, resource, sourceKey) as RawRow | undefined;
+    return r ? fromRaw(r) : undefined;
+  }
+
+  summaries(connection: string, resource: string): Map<string, IdentitySummary> {
+    const rows = this.db
+      .prepare(`SELECT source_key AS sourceKey, edfi_id AS edfiId, body_hash AS bodyHash, last_outcome AS lastOutcome
+                FROM identity_map WHERE connection = ? AND resource = ? ORDER BY source_key`)
+      .all(connection, resource) as IdentitySummary[];
+    return new Map(rows.map((r) => [r.sourceKey, r]));
   }
 
   forConnection(connection: string, resource: string): Map<string, IdentityRow> {

@@ -82,6 +82,9 @@ const MIGRATIONS: string[] = [
      host           TEXT,
      started_at     TEXT NOT NULL
    );`,
+  // The body's hash and natural key beside it, so an unchanged record is judged without parsing its body.
+  `ALTER TABLE eval_cache ADD COLUMN body_hash TEXT;
+   ALTER TABLE eval_cache ADD COLUMN natural_key TEXT;`,
 ];
 
 /** Opens (creating when needed) a state file and brings its schema up to date. */

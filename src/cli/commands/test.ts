@@ -4,7 +4,7 @@ import { loadProfile } from '../../profile/load-profile.js';
 import { EXIT } from '../exit-codes.js';
 import { listProfiles } from './validate.js';
 
-export function fixtureReport(name: string, run: FixtureRun): { text: string; ok: boolean } {
+export function fixtureReport(name: string, run: FixtureRun, checkCoverage = true): { text: string; ok: boolean } {
   const lines: string[] = [`Profile ${name}: ${run.cases.length} fixture(s)`];
   let ok = true;
   for (const c of run.cases) {
@@ -23,7 +23,7 @@ export function fixtureReport(name: string, run: FixtureRun): { text: string; ok
   for (const r of run.coverage) {
     lines.push(`    ${r.fired === 0 ? '!!' : '  '} ${r.ruleId.padEnd(44)} stopped ${String(r.fired).padStart(3)}  let through ${String(r.passed).padStart(3)}`);
   }
-  if (never.length > 0) {
+  if (never.length > 0 && checkCoverage) {
     ok = false;
     for (const r of never) lines.push(`  FAIL  rule ${r.ruleId} (${r.file}:${r.line ?? '?'}) never fires in any fixture: add a fixture that exercises it`);
   }
@@ -44,7 +44,8 @@ export function registerTest(program: Command): void {
       let ok = true;
       for (const name of names) {
         const profile = loadProfile(name);
-        const report = fixtureReport(profile.def.name, await runFixtures(profile, { only: o.only }));
+        // Coverage is judged on the whole set: a subset (--only) exercises fewer rules by design.
+        const report = fixtureReport(profile.def.name, await runFixtures(profile, { only: o.only }), !o.only);
         process.stdout.write(report.text + '\n');
         ok &&= report.ok;
       }
