@@ -14,6 +14,7 @@ import { registerIdentity } from './commands/identity.js';
 import { registerResync } from './commands/resync.js';
 import { registerDelete } from './commands/delete.js';
 import { registerRetry } from './commands/retry.js';
+import { registerInitProfile } from './commands/init-profile.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerResync(program);
   registerRetry(program);
   registerDelete(program);
+  registerInitProfile(program);
   registerTestServer(program);
   registerDemo(program);
   return program;

@@ -13,7 +13,7 @@ export interface YamlFile {
 
 export function parseYaml(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
     const problems: LocatedProblem[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0];

@@ -1,0 +1,69 @@
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadProfile } from '../../profile/load-profile.js';
+import { EXIT } from '../exit-codes.js';
+
+function rewriteTree(dir: string, edit: (text: string) => string): void {
+  for (const entry of readdirSync(dir)) {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) rewriteTree(p, edit);
+    else if (/\.(ya?ml|sql)$/.test(entry)) writeFileSync(p, edit(readFileSync(p, 'utf8')));
+  }
+}
+
+/**
+ * Copies a profile (its folder, rules and mappings) as the start of a new state's profile: paths, the name and
+ * the rule ids' prefix are renamed, so the copy validates and passes its fixtures before any edit.
+ */
+export function initProfile(name: string, from: string, root = process.cwd()): string[] {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw Object.assign(new Error(`profile name '${name}' must be lower-case letters, digits and dashes`), { exitCode: EXIT.usage });
+  const source = loadProfile(from, root);
+  const src = source.def.name;
+  const created: string[] = [];
+  const pairs: Array<[string, string]> = [
+    [resolve(source.root, 'profiles', src), resolve(root, 'profiles', name)],
+    [resolve(source.root, 'rules', src), resolve(root, 'rules', name)],
+    [resolve(source.root, 'mappings', src), resolve(root, 'mappings', name)],
+  ];
+  for (const [, to] of pairs) if (existsSync(to)) throw Object.assign(new Error(`${relative(root, to)} already exists`), { exitCode: EXIT.usage });
+  for (const [from_, to] of pairs) {
+    if (!existsSync(from_)) continue;
+    cpSync(from_, to, { recursive: true });
+    created.push(relative(root, to) || to);
+  }
+  // Id prefixes (core.trigger... -> texas.trigger...) and paths (rules/core/ -> rules/texas/) follow the new name.
+  const prefix = src === 'missouri' ? 'mo' : src;
+  const edit = (text: string): string =>
+    text
+      .replace(new RegExp(`\\b(profiles|rules|mappings)/${src}/`, 'g'), `$1/${name}/`)
+      .replace(new RegExp(`(^|[\\s\\[,{:'"])${prefix}\\.`, 'g'), `$1${name}.`)
+      .replace(/^name: .*$/m, `name: ${name}`);
+  for (const [, to] of pairs) if (existsSync(to)) rewriteTree(to, edit);
+  // Connections labelled with the new name in EdFiConfiguration.profile are served by the copy.
+  const profileFile = resolve(root, 'profiles', name, 'profile.yaml');
+  let text = readFileSync(profileFile, 'utf8').replace(/^connectionProfile: .*\n/m, '');
+  // Files the profile borrows from another profile (Missouri uses Core's error catalogue) are copied too, so the
+  // new profile stands on its own.
+  text = text.replace(/\b(profiles|rules|mappings)\/([a-z0-9-]+)\/([A-Za-z0-9_./-]+)/g, (whole, kind: string, owner: string, rest: string) => {
+    if (owner === name) return whole;
+    const from_ = resolve(source.root, kind, owner, rest);
+    if (!existsSync(from_)) return whole;
+    const target = `${kind}/${name}/${owner}-${rest.replace(/\//g, '-')}`;
+    cpSync(from_, resolve(root, target));
+    return target;
+  });
+  writeFileSync(profileFile, text.replace(/^title: (.*)$/m, `title: "${name} (copied from ${src}): edit me"`));
+  return created;
+}
+
+export function registerInitProfile(program: Command): void {
+  program
+    .command('init-profile <name>')
+    .description('Start a new state profile by copying an existing one (profile folder, rules, mappings, fixtures)')
+    .option('--from <profile>', 'the profile to copy', 'core')
+    .action((name: string, o: { from: string }) => {
+      const created = initProfile(name, o.from);
+      process.stdout.write(`Created ${created.join(', ')}\nNext: edit profiles/${name}/profile.yaml, then run\n  npx edfi-sync validate --profile ${name}\n  npx edfi-sync test --profile ${name}\n`);
+    });
+}
