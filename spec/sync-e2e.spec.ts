@@ -1,8 +1,12 @@
 // `sync` end to end: snapshots built from fixture rows, sent by runSync to the local Ed-Fi test server, and
 // checked in the server's store, the state file (identity mapping, error log) and the server's request log.
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { CatalogueEntry } from '../src/errors/catalogue.js';
 import { EXIT } from '../src/cli/exit-codes.js';
+import { openState } from '../src/state/state-db.js';
 import type { ErrorLogEntry } from '../src/state/error-log.js';
 import { messages, type ErrorBody } from '../src/testserver/messages.js';
 import type { EdFiStore } from '../src/testserver/store.js';
@@ -561,6 +565,59 @@ describe('sync end to end: faults on the way', function () {
     expectNoSecret(h, run.stderr);
     // The scan covered the run history too: the run and its summary are there.
     expect(h.stateTexts().some((t) => t.includes('"failed":1'))).to.equal(true);
+  });
+
+  it('refused credentials: exit 6, nothing sent, the run stopped, and the wrong secret is not echoed either', async function () {
+    h = await SyncHarness.start();
+    h.world(studentTables(eight));
+    await h.preload();
+    const wrong = 'e2e-Wrong-Secret-93be1a';
+    process.env.EDFI_CLIENT_SECRET = wrong;
+    const run = await h.sync({ quiet: false });
+    expect(run.code).to.equal(EXIT.api);
+    expect(run.stderr).to.match(/authentication failed \(401 invalid_client\): check EDFI_CLIENT_ID \/ EDFI_CLIENT_SECRET/);
+    expect(writes(run.requests)).to.deep.equal([]);
+    expect(h.store.count(RESOURCE)).to.equal(0);
+    expect(run.stderr).to.not.include(wrong);
+    expect(h.stateTexts().filter((t) => t.includes(wrong))).to.deep.equal([]);
+    expectNoSecret(h, run.stderr);
+  });
+});
+
+describe('sync end to end: the run lock', function () {
+  this.timeout(30_000);
+  let h: SyncHarness;
+
+  afterEach(async function () {
+    await h?.close();
+  });
+
+  it('a lock held by a live run: refused with exit code 5 before anything is sent, and no file left open; runs once it is gone', async function () {
+    h = await SyncHarness.start();
+    h.world(studentTables(students(2)));
+    await h.preload();
+    // Another run, alive on this host (the process that started the tests), holds the lock.
+    const db = openState(h.state);
+    db.prepare('INSERT INTO lock (name, pid, host, started_at) VALUES (?, ?, ?, ?)').run('sync', process.ppid, hostname(), new Date().toISOString());
+    db.close();
+    const from = h.server.requests.length;
+    const err = await h.sync().then(
+      () => undefined,
+      (e: unknown) => e as Error & { exitCode?: number },
+    );
+    expect(err?.exitCode).to.equal(EXIT.refused);
+    expect(err?.message).to.match(new RegExp(`another run \\(pid ${process.ppid} `));
+    expect(h.server.requests.slice(from)).to.deep.equal([]);
+    // The refused run closed the state file: SQLite removes the write-ahead log when its last connection closes.
+    expect(existsSync(`${h.state}-wal`), 'the refused run left the state file open').to.equal(false);
+
+    const free = new Database(h.state);
+    free.prepare('DELETE FROM lock').run();
+    free.close();
+    const run = await h.sync();
+    expect(run.code).to.equal(EXIT.ok);
+    expect(methods(run)).to.deep.equal(['POST', 'POST']);
+    expect(h.locks()).to.deep.equal([]);
   });
 });
 

@@ -52,6 +52,14 @@ describe('sync killed mid-way, then run again', function () {
     });
     let finished = false;
     void exited.then(() => (finished = true));
+    while (storedCount() < 1 && !finished) await sleep(5);
+    // While it runs, a second run on the same state file is refused (exit code 5) before it plans or sends.
+    const blocked = await h.sync({ dataPath: YEAR_PATH }).then(
+      () => undefined,
+      (err: unknown) => err as Error & { exitCode?: number },
+    );
+    expect(blocked?.exitCode).to.equal(EXIT.refused);
+    expect(blocked?.message).to.match(/another run \(pid \d+ .*\) holds the lock/);
     while (storedCount() < KILL_AFTER && !finished) await sleep(5);
     expect(finished, `the child finished before it could be killed: ${stderr.join('')}`).to.equal(false);
     child!.kill('SIGKILL');

@@ -127,33 +127,42 @@ export class Planner {
     const seen = new Map<string, Seen>();
     const keptDerive: DeriveInput[] = [];
     const held = new Map<string, Candidate>();
-    for (const c of reader.read(conn)) {
+    // Many records share one decision ("kept", "No Show", ...): parse each cached decision text once.
+    const decisions = new Map<string, Decision>();
+    const studentIndex = studentCol ? reader.columnIndex(studentCol) : -1;
+    const deriveIndexes = deriveCols.map((col) => reader.columnIndex(col));
+    const keyPrefix = profile.version + '\0' + connFingerprint + '\0';
+    for (const raw of reader.readRaw(conn)) {
       summary.candidates++;
-      if (seen.has(c.sourceKey)) {
-        plan.issues.push(this.issue(conn, c.sourceKey, null, 'POST', 409, `the source query returned ${c.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
+      if (seen.has(raw.sourceKey)) {
+        plan.issues.push(this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
         continue;
       }
-      const student = studentCol ? ((c.facts[studentCol] as string | null) ?? null) : null;
-      const rulesKey = sha1(profile.version + '\0' + connFingerprint + '\0' + canonicalJson(c.facts));
-      const hit = cached.get(c.sourceKey);
+      const student = studentIndex >= 0 ? ((raw.values[studentIndex] as string | null) ?? null) : null;
+      // The row's values in query order fingerprint its facts: no objects are built for an unchanged record.
+      const rulesKey = sha1(keyPrefix + JSON.stringify(raw.values));
+      const hit = cached.get(raw.sourceKey);
       let decision: Decision;
+      let c: Candidate | undefined;
       if (hit && hit.rulesKey === rulesKey) {
-        decision = JSON.parse(hit.decision) as Decision;
+        decision = decisions.get(hit.decision) ?? (JSON.parse(hit.decision) as Decision);
+        decisions.set(hit.decision, decision);
       } else {
+        c = reader.toCandidate(raw);
         decision = await this.evaluator.decide(c);
         summary.evaluated++;
-        if (decision.kind !== 'kept') cacheWrites.set(c.sourceKey, { rulesKey, decision, mapKey: null, body: null, bodyHash: null, naturalKey: null, problems: null });
+        if (decision.kind !== 'kept') cacheWrites.set(raw.sourceKey, { rulesKey, decision, mapKey: null, body: null, bodyHash: null, naturalKey: null, problems: null });
       }
-      seen.set(c.sourceKey, { student, decision, rulesKey });
-      this.opts.onDecision?.(key, c.sourceKey, decision);
+      seen.set(raw.sourceKey, { student, decision, rulesKey });
+      this.opts.onDecision?.(key, raw.sourceKey, decision);
       if (decision.kind === 'kept') {
         summary.kept++;
         const values: Record<string, Json> = {};
-        for (const col of deriveCols) values[col] = c.facts[col] ?? null;
-        keptDerive.push({ sourceKey: c.sourceKey, values });
-        if (hit?.rulesKey !== rulesKey && held.size < MAX_HELD_FACTS) held.set(c.sourceKey, c);
+        deriveCols.forEach((col, i) => (values[col] = (raw.values[deriveIndexes[i]!] as Json) ?? null));
+        keptDerive.push({ sourceKey: raw.sourceKey, values });
+        if (c && held.size < MAX_HELD_FACTS) held.set(raw.sourceKey, c);
       } else {
-        plan.excluded.push({ connection: key, sourceKey: c.sourceKey, student, decision });
+        plan.excluded.push({ connection: key, sourceKey: raw.sourceKey, student, decision });
       }
     }
     plan.summary.candidates += summary.candidates;

@@ -49,7 +49,14 @@ export function emitSummaryText(s: EmitSummary, plan: Plan): string {
 /** plan + emit: the scheduled job. Returns the exit code. */
 export async function runSync(o: SyncOptions): Promise<number> {
   const ctx = openContext(o);
-  const release = acquireLock(ctx.state);
+  let release: () => void;
+  try {
+    release = acquireLock(ctx.state);
+  } catch (err) {
+    // Refused (another run holds the lock): close the snapshot and the state file before saying so.
+    ctx.close();
+    throw err;
+  }
   const runId = startRun(ctx.state, o.dryRun ? 'sync --dry-run' : 'sync', ctx.profile.def.name, o.snapshot);
   let status = 'failed';
   let summary: unknown = null;
