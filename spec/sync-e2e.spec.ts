@@ -265,6 +265,45 @@ describe('sync end to end against the Ed-Fi test server', function () {
       expect(writes(again.requests)).to.deep.equal([]);
     });
   });
+    it('a program record re-entered in Campus (new Program ID, same data): the old id is deleted first, then the new record created', async function () {
+      h = await SyncHarness.start();
+      await firstSync(students(2));
+      const oldId = h.identityOf(sourceKey(2))!.edfiId!;
+      const tables = studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]);
+      tables.ProgramParticipation!.push({ participationID: 3002, personID: 2, programID: 1, startDate: '2025-08-25', endDate: null });
+      h.world(tables);
+      const run = await h.sync();
+      expect(run.code, run.stderr).to.equal(EXIT.ok);
+      expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['DELETE 204', 'POST 201']);
+      expect(h.store.get(RESOURCE, oldId)).to.equal(undefined);
+      expect(h.identityOf(sourceKey(2))).to.equal(undefined);
+      expect(h.identityOf('participationID=3002')!.edfiId).to.not.equal(oldId);
+      await expectInStep(h);
+    });
+
+    it('a re-entered record whose old DELETE failed: the new record took over the Ed-Fi record, so the old one is not deleted later', async function () {
+      h = await SyncHarness.start();
+      await firstSync(students(2));
+      const oldId = h.identityOf(sourceKey(2))!.edfiId!;
+      const tables = studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]);
+      tables.ProgramParticipation!.push({ participationID: 3002, personID: 2, programID: 1, startDate: '2025-08-25', endDate: null });
+      h.world(tables);
+      refuseNext(h.store, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
+      const run = await h.sync();
+      expect(run.code).to.equal(EXIT.recordsFailed);
+      // The POST of the new record meets the old one's natural key: the ODS updates it (200) under the old id.
+      expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['DELETE 409', 'POST 200']);
+      expect(h.identityOf('participationID=3002')!.edfiId).to.equal(oldId);
+
+      const again = await h.sync();
+      expect(again.code, again.stderr).to.equal(EXIT.ok);
+      expect(writes(again.requests).filter((r) => r.method === 'DELETE' && idOf(r) === oldId)).to.deep.equal([]);
+      expect(h.identityOf(sourceKey(2))).to.equal(undefined);
+      await expectInStep(h);
+      const third = await h.sync();
+      expect(writes(third.requests)).to.deep.equal([]);
+      await expectInStep(h);
+    });
 });
 
 describe('sync end to end: the spec\'s Error Log', function () {

@@ -15,6 +15,7 @@ import { registerResync } from './commands/resync.js';
 import { registerDelete } from './commands/delete.js';
 import { registerRetry } from './commands/retry.js';
 import { registerInitProfile } from './commands/init-profile.js';
+import { registerDocs } from './commands/docs.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerRetry(program);
   registerDelete(program);
   registerInitProfile(program);
+  registerDocs(program);
   registerTestServer(program);
   registerDemo(program);
   return program;
