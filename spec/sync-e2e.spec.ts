@@ -264,7 +264,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
       const again = await h.sync();
       expect(writes(again.requests)).to.deep.equal([]);
     });
-  });
+
     it('a program record re-entered in Campus (new Program ID, same data): the old id is deleted first, then the new record created', async function () {
       h = await SyncHarness.start();
       await firstSync(students(2));
@@ -304,6 +304,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
       expect(writes(third.requests)).to.deep.equal([]);
       await expectInStep(h);
     });
+  });
 });
 
 describe('sync end to end: the spec\'s Error Log', function () {

@@ -93,6 +93,11 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
   const runOne = async (op: Operation): Promise<boolean> => {
     const api = apiFor(op);
     if (op.method === 'DELETE') {
+      if (recorder.heldByAnother(op)) {
+        // Deleting would take a record another Campus record still maps to out of the ODS.
+        recorder.letGo(op);
+        return true;
+      }
       const r = await api.delete(resourcePath, op.id!);
       if (r.ok) {
         summary.deleted++;

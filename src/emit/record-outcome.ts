@@ -96,6 +96,29 @@ export class OutcomeRecorder {
     return entry;
   }
 
+  /**
+   * Another record's identity row (any connection: a shared ODS instance serves several school years) holding
+   * the Ed-Fi id this DELETE would remove. That happens when the other record's POST met this one's natural key
+   * and the ODS updated the record instead of creating one: the record is still wanted, so it must stay.
+   */
+  heldByAnother(op: Operation): IdentityRow | undefined {
+    if (op.method !== 'DELETE' || !op.id) return undefined;
+    return this.identity
+      .find({ resource: op.resource, edfiId: op.id })
+      .find((r) => r.connection !== op.connection || r.sourceKey !== op.sourceKey);
+  }
+
+  /** A DELETE not sent because another record holds the id: only this record's claim on it is dropped. */
+  letGo(op: Operation): void {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      const row = this.existing(op);
+      if (op.unit && row) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: null, lastOutcome: 'released', lastSentAt: now });
+      else this.identity.remove(op.connection, op.resource, op.sourceKey);
+      this.errors.resolve(op.connection, op.resource, op.sourceKey);
+    })();
+  }
+
   forget(connection: string, resource: string, sourceKey: string): void {
     this.identity.remove(connection, resource, sourceKey);
   }
