@@ -9,10 +9,12 @@ import { EXIT } from '../src/cli/exit-codes.js';
 import { openState } from '../src/state/state-db.js';
 import type { ErrorLogEntry } from '../src/state/error-log.js';
 import { messages, type ErrorBody } from '../src/testserver/messages.js';
+import { loadFixture } from '../src/snapshot/fixture.js';
 import type { EdFiStore } from '../src/testserver/store.js';
 import type { JsonObject } from '../src/types.js';
 import {
   coreProfile,
+  fixtureYaml,
   idOf,
   keyText,
   naturalKeyOfBody,
@@ -24,6 +26,7 @@ import {
   studentTables,
   SyncHarness,
   writes,
+  type Row,
   type StudentSpec,
   type SyncRun,
   type Tables,
@@ -304,6 +307,47 @@ describe('sync end to end against the Ed-Fi test server', function () {
       expect(writes(third.requests)).to.deep.equal([]);
       await expectInStep(h);
     });
+
+    it('two school-year connections sharing one ODS instance: a DELETE for one year keeps the record the other year still sends', async function () {
+      h = await SyncHarness.start();
+      // A second connection, for 2024-25, sending to the same ODS (no year segment in the data path).
+      const prefs = loadFixture(fixtureYaml({})).tables.EdFiResourcePreference ?? [];
+      const year2025: Tables = {
+        SchoolYear: [{ endYear: 2025, label: '2024-25', startDate: '2024-07-01', endDate: '2025-06-30' }],
+        Calendar: [{ calendarID: 2, schoolID: 1, endYear: 2025, name: '2024-25 Standard High School' }],
+        EdFiConfiguration: [{ configID: 2, districtID: 1, endYear: 2025, profile: 'core' }],
+        EdFiResourcePreference: prefs.map((r) => ({ ...r, configID: 2 }) as Row),
+      };
+      const world = (noShow2025: boolean): Tables => {
+        const t = studentTables([{ personID: 1, startDate: '2025-03-01' }, { personID: 2 }]);
+        t.Enrollment!.push({ enrollmentID: 201, personID: 1, calendarID: 2, startDate: '2024-08-20', noShow: noShow2025 ? 1 : 0 });
+        return { ...year2025, ...t };
+      };
+      h.world(world(false));
+      await h.preload();
+      const first = await h.sync();
+      expect(first.code, first.stderr).to.equal(EXIT.ok);
+      const shared = h.identity().filter((r) => r.sourceKey === sourceKey(1));
+      expect(shared.map((r) => r.connection).sort()).to.deep.equal(['1:2025', '1:2026']);
+      expect(shared[0]!.edfiId).to.equal(shared[1]!.edfiId);
+      expect(h.store.count(RESOURCE)).to.equal(2);
+
+      // The 2024-25 enrollment becomes No Show: 2024-25 no longer reports the record; 2025-26 still does.
+      h.world(world(true));
+      const run = await h.sync();
+      expect(run.code, run.stderr).to.equal(EXIT.ok);
+      expect(writes(run.requests)).to.deep.equal([]);
+      expect(h.store.get(RESOURCE, shared[0]!.edfiId!)).to.not.equal(undefined);
+      expect(h.identity().filter((r) => r.sourceKey === sourceKey(1)).map((r) => r.connection)).to.deep.equal(['1:2026']);
+
+      // Gone from Campus altogether: now it is deleted.
+      h.world({ ...year2025, ...studentTables([{ personID: 1, noParticipation: true }, { personID: 2 }]) });
+      const gone = await h.sync();
+      expect(gone.code, gone.stderr).to.equal(EXIT.ok);
+      expect(writes(gone.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`DELETE ${shared[0]!.edfiId} 204`]);
+      expect(h.store.count(RESOURCE)).to.equal(1);
+      expect(h.identity().filter((r) => r.sourceKey === sourceKey(1))).to.deep.equal([]);
+    });
   });
 });
 
@@ -433,6 +477,26 @@ describe('sync end to end: the spec\'s Error Log', function () {
     const again = await h.sync();
     expect(writes(again.requests)).to.deep.equal([]);
     await expectInStep(h);
+  });
+
+  it('records the ODS lost, then changed in Campus: the PUT (404) and the key change\'s DELETE (404) end in a new POST, exit 0', async function () {
+    h = await SyncHarness.start();
+    await setUp([{ personID: 1 }, { personID: 2 }, { personID: 3 }]);
+    expect((await h.sync()).code).to.equal(EXIT.ok);
+    const lost = [1, 2].map((p) => h.identityOf(sourceKey(p))!.edfiId!);
+    for (const id of lost) expect(h.store.delete(RESOURCE, id, { skipAuthorization: true }).ok).to.equal(true);
+
+    h.world(studentTables([{ personID: 1, endDate: '2026-05-20' }, { personID: 2, startDate: '2025-09-02' }, { personID: 3 }]));
+    const run = await h.sync();
+    expect(run.code, run.stderr).to.equal(EXIT.ok);
+    expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['DELETE 404', 'POST 201', 'POST 201', 'PUT 404']);
+    await expectInStep(h);
+    for (const [i, p] of [1, 2].entries()) expect(h.identityOf(sourceKey(p))!.edfiId).to.not.equal(lost[i]);
+    const logged = h.errors();
+    expect(logged.find((e) => e.sourceKey === sourceKey(1))).to.include({ catalogueId: 'core.error.update-not-found', status: 404, method: 'PUT', level: 'warning', resolved: 1 });
+    expectLogged(logged, 'core.error.delete-not-found', { sourceKey: sourceKey(2), student: stateID(2), status: 404, method: 'DELETE', level: 'info' });
+    const again = await h.sync();
+    expect(writes(again.requests)).to.deep.equal([]);
   });
 
   it('409 natural key conflict, Campus duplicates: the second record with the same natural key is held back and logged', async function () {

@@ -25,7 +25,8 @@ function collectConditions(node: unknown, out: EvaluatedCondition[]): void {
     out.push({
       fact: n.fact,
       operator: String(n.operator),
-      value: n.value,
+      // A value that names a fact ({fact: configuredYear}) is shown as what it resolved to.
+      value: n.valueResult !== undefined ? n.valueResult : n.value,
       factValue: n.factResult,
       result: n.result === true,
     });
