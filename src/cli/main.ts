@@ -16,6 +16,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerRetry } from './commands/retry.js';
 import { registerInitProfile } from './commands/init-profile.js';
 import { registerDocs } from './commands/docs.js';
+import { registerReport } from './commands/report.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerDelete(program);
   registerInitProfile(program);
   registerDocs(program);
+  registerReport(program);
   registerTestServer(program);
   registerDemo(program);
   return program;

@@ -1,3 +1,4 @@
+import type { Plan } from '../plan/plan-types.js';
 import type { Database } from 'better-sqlite3';
 
 export function startRun(db: Database, command: string, profile: string | null, snapshot: string | null): number {
@@ -14,4 +15,30 @@ export function finishRun(db: Database, runId: number, status: string, summary: 
     JSON.stringify(summary),
     runId,
   );
+}
+
+/** The records the rules kept out of a run, for the report (kept for the last five runs only: it is a large list). */
+export function recordExcluded(db: Database, runId: number, plan: Plan): void {
+  const insert = db.prepare('INSERT INTO excluded (run_id, connection, source_key, student, kind, rule_ids, reasons) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    db.prepare('DELETE FROM excluded WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id DESC LIMIT 5)').run();
+    for (const x of plan.excluded) {
+      insert.run(runId, x.connection, x.sourceKey, x.student, x.decision.kind, x.decision.ruleIds.join(' '), x.decision.reasons.join('; '));
+    }
+  })();
+}
+
+export interface RunRow {
+  run_id: number;
+  command: string;
+  profile: string | null;
+  snapshot: string | null;
+  started_at: string;
+  finished_at: string | null;
+  status: string;
+  summary: string | null;
+}
+
+export function listRuns(db: Database): RunRow[] {
+  return db.prepare('SELECT * FROM runs ORDER BY run_id').all() as RunRow[];
 }

@@ -4,7 +4,7 @@ import { massDeleteMessage, massDeleteViolations } from '../../plan/mass-delete.
 import { buildPlan } from '../../plan/planner.js';
 import type { Plan } from '../../plan/plan-types.js';
 import { acquireLock } from '../../state/lock.js';
-import { finishRun, startRun } from '../../state/runs.js';
+import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
 import { openContext } from '../context.js';
 import { readCredentials } from '../credentials.js';
 import { clientFactory } from '../api-factory.js';
@@ -63,6 +63,7 @@ export async function runSync(o: SyncOptions): Promise<number> {
   try {
     const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state });
     if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
+    recordExcluded(ctx.state, runId, plan);
     const violations = massDeleteViolations(plan, {
       maxShare: o.maxDeleteShare ?? ctx.profile.def.massDelete?.maxShare ?? 0.1,
       minCount: o.maxDeleteCount ?? ctx.profile.def.massDelete?.minCount ?? 500,

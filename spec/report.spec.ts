@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { runSync } from '../src/cli/commands/sync.js';
+import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
+import { htmlReport } from '../src/report/html-report.js';
+import { buildSnapshotFromFixture, loadFixture } from '../src/snapshot/fixture.js';
+import { openState } from '../src/state/state-db.js';
+import { startTestServer, type TestServer } from '../src/testserver/server.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+describe('report --html', function () {
+  let dir: string;
+  let server: TestServer;
+  const env = { id: process.env.EDFI_CLIENT_ID, secret: process.env.EDFI_CLIENT_SECRET };
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'edfi-report-'));
+    server = await startTestServer({ clientId: 'report-key', clientSecret: 'report-secret-value' });
+    process.env.EDFI_CLIENT_ID = 'report-key';
+    process.env.EDFI_CLIENT_SECRET = 'report-secret-value';
+    buildSnapshotFromFixture(loadFixture(`
+base: standard
+profile: core
+tables:
+  Person:
+    - { personID: 10, stateID: '1000000010' }
+    - { personID: 11, stateID: '1000000011' }
+    - { personID: 12, stateID: null }
+    - { personID: 13, stateID: '1000000013' }
+  Enrollment:
+    - { enrollmentID: 100, personID: 10, calendarID: 1, startDate: '2025-08-20' }
+    - { enrollmentID: 101, personID: 11, calendarID: 1, startDate: '2025-08-20', noShow: 1 }
+    - { enrollmentID: 102, personID: 12, calendarID: 1, startDate: '2025-08-20' }
+    - { enrollmentID: 103, personID: 13, calendarID: 1, startDate: '2025-08-20' }
+  ProgramParticipation:
+    - { participationID: 1000, personID: 10, programID: 1, startDate: '2025-08-25' }
+    - { participationID: 1001, personID: 11, programID: 1, startDate: '2025-08-25' }
+    - { participationID: 1002, personID: 12, programID: 1, startDate: '2025-08-25' }
+    - { participationID: 1003, personID: 13, programID: 2, startDate: '2025-08-25' }
+`), join(dir, 'snap.sqlite'));
+    await preloadFromSnapshot(server, join(dir, 'snap.sqlite'), ['core']);
+    // Student 13's record fails at the API: the student is missing from the ODS.
+    const id = server.store.findId('students', { studentUniqueId: '1000000013' });
+    if (id) server.store.delete('students', id);
+    const code = await runSync({ profile: 'core', snapshot: join(dir, 'snap.sqlite'), state: join(dir, 'state.sqlite'), apiBase: server.url, dataPath: '/data/v3', concurrency: 2, quiet: true });
+    expect(code).to.equal(1);
+  });
+
+  after(async function () {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.env.EDFI_CLIENT_ID = env.id;
+    process.env.EDFI_CLIENT_SECRET = env.secret;
+  });
+
+  it('holds the counts, a chart, the error log with the spec fixes and the excluded records by reason', function () {
+    const db = openState(join(dir, 'state.sqlite'));
+    const html = htmlReport(db);
+    db.close();
+    expect(html).to.contain('<svg').and.to.contain('Operations sent');
+    expect(html).to.match(/<b>1<\/b>Sent \(new\)/);
+    expect(html).to.match(/<b>1<\/b>Failed/);
+    expect(html).to.contain('core.error.unresolved-reference').and.to.contain('Resync the resource being mentioned in the error');
+    expect(html).to.contain('core.error.required-field');
+    expect(html).to.contain('enrollment is marked No Show');
+    expect(html).to.not.contain('report-secret-value');
+    expect(html).to.not.match(/<script/i);
+  });
+
+  it('renders in headless Chromium', function () {
+    if (!CHROMIUM) {
+      // The CI script installs Debian's chromium; a developer machine without it skips this one check.
+      this.skip();
+    }
+    const db = openState(join(dir, 'state.sqlite'));
+    writeFileSync(join(dir, 'report.html'), htmlReport(db));
+    db.close();
+    const png = join(dir, 'report.png');
+    const r = spawnSync(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'chrome')}`, `--screenshot=${png}`, '--window-size=1200,1400',
+      `file://${join(dir, 'report.html')}`], { encoding: 'utf8', timeout: 60_000 });
+    expect(existsSync(png), r.stderr).to.equal(true);
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(1, 4).toString()).to.equal('PNG');
+    // A blank page compresses to a few kilobytes; the report's text, tables and chart do not.
+    expect(statSync(png).size).to.be.greaterThan(30_000);
+  });
+});

@@ -1,0 +1,22 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { htmlReport } from '../../report/html-report.js';
+import { openState } from '../../state/state-db.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('Write one self-contained HTML page for a run: counts, chart, error log with fixes, excluded records')
+    .requiredOption('--state <file>', 'state file')
+    .requiredOption('--html <file>', 'HTML file to write')
+    .option('--run <id>', 'run id (default: the latest sync)', (v) => parseInt(v, 10))
+    .action((o: { state: string; html: string; run?: number }) => {
+      const db = openState(o.state);
+      try {
+        writeFileSync(o.html, htmlReport(db, o.run));
+        process.stderr.write(`wrote ${o.html}\n`);
+      } finally {
+        db.close();
+      }
+    });
+}
