@@ -8,6 +8,7 @@ import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
 import { openContext } from '../context.js';
 import { readCredentials } from '../credentials.js';
 import { clientFactory } from '../api-factory.js';
+import { checkReferences, missingReferencesText } from '../../emit/reference-check.js';
 import { EXIT } from '../exit-codes.js';
 import { planSummaryText, writeOperations } from '../output.js';
 import { Progress } from '../progress.js';
@@ -26,6 +27,7 @@ export interface SyncOptions {
   credentialsFile?: string;
   out?: string;
   quiet?: boolean;
+  checkReferences?: boolean;
 }
 
 export function emitSummaryText(s: EmitSummary, plan: Plan): string {
@@ -83,20 +85,28 @@ export async function runSync(o: SyncOptions): Promise<number> {
     if (!o.apiBase) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
     const creds = readCredentials(o.credentialsFile);
     const client = clientFactory(o.apiBase, o.dataPath, creds);
+    let toSend = plan;
+    if (o.checkReferences) {
+      const checked = await checkReferences(plan, ctx.profile, client);
+      if (checked.missing.length > 0) process.stderr.write(missingReferencesText(checked.missing) + '\n');
+      toSend = checked.plan;
+    }
     const progress = new Progress('sending');
     const result = await emitPlan({
-      api: client, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency,
+      api: client, profile: ctx.profile, plan: toSend, state: ctx.state, runId, concurrency: o.concurrency,
       onProgress: o.quiet ? undefined : (d, t) => progress.update(d, t),
     });
     summary = { plan: plan.summary, emit: result };
-    if (!o.quiet) process.stderr.write(emitSummaryText(result, plan) + '\n');
+    if (!o.quiet) process.stderr.write(emitSummaryText(result, toSend) + '\n');
     if (result.aborted) {
       status = 'aborted';
       return EXIT.api;
     }
-    status = result.failed > 0 ? 'partial' : 'ok';
-    if (result.failed > 0) process.stderr.write(`${result.failed} record(s) failed\n`);
-    return result.failed > 0 ? EXIT.recordsFailed : EXIT.ok;
+    // "All sent" means every record the snapshot wants: a record held back (invalid data, missing reference) is not.
+    const notSent = result.failed + result.heldBack;
+    status = notSent > 0 ? 'partial' : 'ok';
+    if (notSent > 0) process.stderr.write(`${result.failed} record(s) failed, ${result.heldBack} held back (see \`edfi-sync errors\`)\n`);
+    return notSent > 0 ? EXIT.recordsFailed : EXIT.ok;
   } finally {
     finishRun(ctx.state, runId, status, summary);
     release();
@@ -120,6 +130,7 @@ export function registerSync(program: Command): void {
     .option('--max-delete-share <x>', 'safety limit: share of mapped records one run may delete (default 0.10)', parseFloat)
     .option('--max-delete-count <n>', 'safety limit: deletes always allowed (default 500)', (v) => parseInt(v, 10))
     .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines (keep it outside the profiles)')
+    .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing')
     .option('--quiet', 'no summary or progress')
     .action(async (o: SyncOptions) => {
       process.exitCode = await runSync(o);
