@@ -236,6 +236,14 @@ export class SyncHarness {
     });
   }
 
+  /** The latest run of the run history: its status and the JSON summary it recorded. */
+  lastRun(): { status: string; summary: unknown } {
+    return this.withState((db) => {
+      const r = db.prepare('SELECT status, summary FROM runs ORDER BY run_id DESC LIMIT 1').get() as { status: string; summary: string | null };
+      return { status: r.status, summary: r.summary ? (JSON.parse(r.summary) as unknown) : null };
+    });
+  }
+
   /** The lock rows of the state file (a run that died leaves its own). */
   locks(): Array<{ name: string; pid: number }> {
     return this.withState((db) => db.prepare('SELECT name, pid FROM lock').all() as Array<{ name: string; pid: number }>);

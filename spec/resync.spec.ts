@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { runDelete } from '../src/cli/commands/delete.js';
+import { runResync } from '../src/cli/commands/resync.js';
+import { runSync, type SyncOptions } from '../src/cli/commands/sync.js';
+import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
+import { buildSnapshotFromFixture, loadFixture } from '../src/snapshot/fixture.js';
+import { ErrorLog } from '../src/state/error-log.js';
+import { IdentityMap } from '../src/state/identity-map.js';
+import { openState } from '../src/state/state-db.js';
+import { startTestServer, type TestServer } from '../src/testserver/server.js';
+import type { JsonObject } from '../src/types.js';
+
+const WORLD = `
+base: standard
+profile: core
+tables:
+  Person:
+${[10, 11, 12, 13].map((p) => `    - { personID: ${p}, stateID: '10000000${p}' }`).join('\n')}
+  Enrollment:
+${[10, 11, 12, 13].map((p) => `    - { enrollmentID: ${p}0, personID: ${p}, calendarID: 1, startDate: '2025-08-20' }`).join('\n')}
+  ProgramParticipation:
+${[10, 11, 12, 13].map((p) => `    - { participationID: ${p}00, personID: ${p}, programID: 1, startDate: '2025-08-25' }`).join('\n')}
+`;
+
+describe('resync and the delete tool, against the local Ed-Fi test server', function () {
+  let dir: string;
+  let server: TestServer;
+  let o: SyncOptions;
+  const saved = { id: process.env.EDFI_CLIENT_ID, secret: process.env.EDFI_CLIENT_SECRET };
+  const associations = (): JsonObject[] => server.store.list('studentCTEProgramAssociations').map((i) => i.body as JsonObject);
+  const quietly = async <T>(f: () => Promise<T>): Promise<T> => {
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      return await f();
+    } finally {
+      process.stdout.write = write;
+    }
+  };
+
+  beforeEach(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'edfi-resync-'));
+    server = await startTestServer({ clientId: 'rk', clientSecret: 'resync-secret' });
+    process.env.EDFI_CLIENT_ID = 'rk';
+    process.env.EDFI_CLIENT_SECRET = 'resync-secret';
+    const snapshot = join(dir, 'snap.sqlite');
+    buildSnapshotFromFixture(loadFixture(WORLD), snapshot);
+    await preloadFromSnapshot(server, snapshot, ['core']);
+    o = { profile: 'core', snapshot, state: join(dir, 'state.sqlite'), apiBase: server.url, dataPath: '/data/v3', concurrency: 4, quiet: true };
+    expect(await runSync(o)).to.equal(0);
+    expect(associations()).to.have.length(4);
+  });
+  afterEach(async function () {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.env.EDFI_CLIENT_ID = saved.id;
+    process.env.EDFI_CLIENT_SECRET = saved.secret;
+  });
+
+  it('forgets a mapping whose record the ODS lost, and sends the record again', async function () {
+    const lost = server.store.list('studentCTEProgramAssociations')[0]!;
+    server.store.delete('studentCTEProgramAssociations', lost.id);
+    expect(await quietly(() => runResync(o))).to.equal(0);
+    expect(associations()).to.have.length(4);
+    const db = openState(o.state);
+    const ids = new IdentityMap(db).find({}).map((r) => r.edfiId);
+    db.close();
+    expect(ids).to.not.include(lost.id);
+    expect(new Set(ids)).to.deep.equal(new Set(server.store.list('studentCTEProgramAssociations').map((i) => i.id)));
+  });
+
+  it('deletes an ODS record of the connection that neither Campus nor the identity mapping knows', async function () {
+    const stranger: JsonObject = { ...associations()[0]!, beginDate: '2025-09-30' };
+    delete stranger.id;
+    server.seed('studentCTEProgramAssociations', stranger);
+    expect(associations()).to.have.length(5);
+    expect(await quietly(() => runResync(o))).to.equal(0);
+    expect(associations().map((b) => b.beginDate)).to.not.include('2025-09-30');
+    expect(associations()).to.have.length(4);
+  });
+
+  it('recovers a lost state file: adopts every record by natural key, no duplicate, no delete of wanted data', async function () {
+    const before = server.store.list('studentCTEProgramAssociations').map((i) => i.id).sort();
+    rmSync(o.state);
+    for (const suffix of ['-wal', '-shm']) rmSync(o.state + suffix, { force: true });
+    server.requests.length = 0;
+    expect(await quietly(() => runResync(o))).to.equal(0);
+    expect(server.store.list('studentCTEProgramAssociations').map((i) => i.id).sort()).to.deep.equal(before);
+    expect(server.requests.filter((r) => r.method !== 'GET' && r.path.includes('studentCTEProgramAssociations'))).to.deep.equal([]);
+    const db = openState(o.state);
+    expect(new IdentityMap(db).find({}).map((r) => r.edfiId).sort()).to.deep.equal(before);
+    db.close();
+  });
+
+  it("puts back what someone changed in the ODS (the body is compared with today's mapping)", async function () {
+    const item = server.store.list('studentCTEProgramAssociations')[0]!;
+    server.store.put('studentCTEProgramAssociations', item.id, { ...(item.body as JsonObject), privateCTEProgram: true });
+    server.requests.length = 0;
+    expect(await quietly(() => runResync(o))).to.equal(0);
+    expect(server.requests.filter((r) => r.method === 'PUT')).to.have.length(1);
+    expect((server.store.get('studentCTEProgramAssociations', item.id)!.body as JsonObject).privateCTEProgram).to.equal(false);
+  });
+
+  it('--dry-run changes nothing', async function () {
+    server.store.delete('studentCTEProgramAssociations', server.store.list('studentCTEProgramAssociations')[0]!.id);
+    server.requests.length = 0;
+    expect(await quietly(() => runResync({ ...o, dryRun: true }))).to.equal(0);
+    expect(server.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/data/'))).to.deep.equal([]);
+    expect(associations()).to.have.length(3);
+  });
+
+  it('refuses to delete a mass of unknown ODS records without --allow-mass-delete', async function () {
+    const template = associations()[0]!;
+    for (let d = 1; d <= 12; d++) {
+      const b: JsonObject = { ...template, beginDate: `2025-10-${String(d).padStart(2, '0')}` };
+      delete b.id;
+      server.seed('studentCTEProgramAssociations', b);
+    }
+    const guarded = { ...o, maxDeleteCount: 5, maxDeleteShare: 0.1 };
+    expect(await quietly(() => runResync(guarded))).to.equal(5);
+    expect(associations()).to.have.length(16);
+    expect(await quietly(() => runResync({ ...guarded, allowMassDelete: true }))).to.equal(0);
+    expect(associations()).to.have.length(4);
+  });
+
+  it('the delete tool clears a 409 dependency: delete the dependent record, then the original delete succeeds', async function () {
+    const program = server.store.list('programs')[0]!;
+    const del = { profile: 'core', state: o.state, apiBase: server.url, dataPath: '/data/v3' };
+    const first = await quietly(() => runDelete({ ...del, resourcePath: '/ed-fi/programs', id: [program.id] }));
+    expect(first).to.equal(1);
+    let db = openState(o.state);
+    const entry = new ErrorLog(db).list({ status: 409 })[0]!;
+    db.close();
+    expect(entry.catalogueId).to.equal('core.error.delete-dependency');
+    expect(entry.fix).to.contain('Use the Delete Tool');
+    // The fix: delete the records that depend on the program (all four students' associations), then retry.
+    for (const sid of ['1000000010', '1000000011', '1000000012', '1000000013']) {
+      expect(await quietly(() => runDelete({ ...del, student: sid }))).to.equal(0);
+    }
+    expect(associations()).to.have.length(0);
+    db = openState(o.state);
+    expect(new IdentityMap(db).find({})).to.have.length(0);
+    db.close();
+    expect(await quietly(() => runDelete({ ...del, resourcePath: '/ed-fi/programs', id: [program.id] }))).to.equal(0);
+    expect(server.store.get('programs', program.id)).to.equal(undefined);
+  });
+});
