@@ -2,6 +2,7 @@
 -- Spec: "School Year dates are defined in School Year Setup. If Start Date is NULL, 07/01/StartYear will be
 -- used. If End Date is NULL, 06/30/EndYear will be used."
 -- Decision: a year with no School Year Setup row at all is treated like one with both dates NULL.
+-- Decision: the profile name in EdFiConfiguration is matched without regard to case (Core = core).
 SELECT c.configID,
        c.districtID,
        c.endYear,
@@ -14,5 +15,5 @@ FROM EdFiConfiguration c
 JOIN District d            ON d.districtID = c.districtID
 LEFT JOIN SchoolYear sy    ON sy.endYear = c.endYear
 LEFT JOIN EdFiResourceToggle t ON t.configID = c.configID AND t.resource = :resource
-WHERE c.profile = :profile AND c.enabled = 1
+WHERE lower(c.profile) = lower(:profile) AND c.enabled = 1
 ORDER BY c.districtID, c.endYear, c.configID

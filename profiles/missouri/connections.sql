@@ -21,5 +21,5 @@ FROM EdFiConfiguration c
 JOIN District d            ON d.districtID = c.districtID
 LEFT JOIN SchoolYear sy    ON sy.endYear = c.endYear
 LEFT JOIN EdFiResourceToggle t ON t.configID = c.configID AND t.resource = :resource
-WHERE c.profile = :profile AND c.enabled = 1
+WHERE lower(c.profile) = lower(:profile) AND c.enabled = 1
 ORDER BY c.districtID, c.endYear, c.configID

@@ -24,7 +24,7 @@ WITH year_window AS (
 missouri_district AS (
   SELECT c.districtID, MIN(c.endYear) AS firstYear
     FROM EdFiConfiguration c
-   WHERE c.profile = :profile
+   WHERE lower(c.profile) = lower(:profile)
    GROUP BY c.districtID
 )
 SELECT d.districtID,
@@ -47,6 +47,6 @@ SELECT d.districtID,
                               AND (p.districtID = d.districtID OR p.districtID IS NULL)
  WHERE NOT EXISTS (SELECT 1 FROM EdFiConfiguration c
                     WHERE c.districtID = d.districtID AND c.endYear = y.endYear
-                      AND c.profile = :profile AND c.enabled = 1)
+                      AND lower(c.profile) = lower(:profile) AND c.enabled = 1)
  GROUP BY d.districtID, d.number, d.name, y.endYear
  ORDER BY d.districtID, y.endYear

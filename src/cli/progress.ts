@@ -31,3 +31,10 @@ export class Progress {
     this.lastPct = pct;
   }
 }
+
+/** Progress of planning, where the total is not known in advance: a line redrawn on a terminal, silent in logs. */
+export function planningProgress(stream: NodeJS.WriteStream = process.stderr): ((done: number, connection: string) => void) | undefined {
+  if (!stream.isTTY || process.env.CI !== undefined) return undefined;
+  // Cleared after each write's line: the plan summary that follows starts on a clean line.
+  return (done, connection) => stream.write(`\rplanning connection ${connection}: ${done} records read\x1b[K\r`);
+}

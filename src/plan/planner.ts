@@ -134,6 +134,7 @@ export class Planner {
     const keyPrefix = profile.version + '\0' + connFingerprint + '\0';
     for (const raw of reader.readRaw(conn)) {
       summary.candidates++;
+      if (summary.candidates % 10_000 === 0) this.opts.onProgress?.(summary.candidates, key);
       if (seen.has(raw.sourceKey)) {
         plan.issues.push(this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
         continue;

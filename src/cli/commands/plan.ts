@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { buildPlan } from '../../plan/planner.js';
 import { openContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { planningProgress } from '../progress.js';
 import { planSummaryText, writeOperations } from '../output.js';
 
 export function registerPlan(program: Command): void {
@@ -16,7 +17,7 @@ export function registerPlan(program: Command): void {
     .action(async (o: { profile: string; snapshot: string; state?: string; out?: string; quiet?: boolean }) => {
       const ctx = openContext(o);
       try {
-        const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state });
+        const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onProgress: o.quiet ? undefined : planningProgress() });
         await writeOperations(plan.operations, o.out);
         if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
         process.exitCode = EXIT.ok;

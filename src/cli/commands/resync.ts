@@ -11,6 +11,7 @@ import { openContext } from '../context.js';
 import { readCredentials } from '../credentials.js';
 import { EXIT } from '../exit-codes.js';
 import { runSync, type SyncOptions } from './sync.js';
+import { deleteGuardOptions, runOptions } from '../options.js';
 
 export function reconciliationText(r: Reconciliation, limit = 50): string {
   const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS`];
@@ -72,21 +73,12 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
 }
 
 export function registerResync(program: Command): void {
-  program
+  const cmd = program
     .command('resync')
-    .description('Reconcile the ODS, the identity mapping and the snapshot (after mapping changes, a lost state file, or ODS edits)')
-    .requiredOption('--profile <name|path>', 'state profile')
-    .requiredOption('--snapshot <file>', 'Campus snapshot')
-    .requiredOption('--state <file>', 'state file')
-    .requiredOption('--api-base <url>', 'Ed-Fi ODS/API root')
-    .option('--data-path <path>', "data API path ('/data/v3/{endYear}' for year-specific instances)", '/data/v3')
-    .option('--concurrency <n>', 'requests in flight', (v) => parseInt(v, 10), 8)
+    .description('Reconcile the ODS, the identity mapping and the snapshot (after mapping changes, a lost state file, or ODS edits)');
+  deleteGuardOptions(runOptions(cmd, true))
     .option('--dry-run', 'show the reconciliation and change nothing')
     .option('--format <format>', 'text or json', 'text')
-    .option('--allow-mass-delete', 'allow more deletes than the safety limit')
-    .option('--max-delete-share <x>', 'safety limit share (default 0.10)', parseFloat)
-    .option('--max-delete-count <n>', 'safety limit count (default 500)', (v) => parseInt(v, 10))
-    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines')
     .option('--quiet', 'no plan summary')
     .action(async (o: SyncOptions & { format?: string }) => {
       process.exitCode = await runResync(o);

@@ -10,6 +10,7 @@ import { openContext } from '../context.js';
 import { readCredentials } from '../credentials.js';
 import { EXIT } from '../exit-codes.js';
 import { emitSummaryText, type SyncOptions } from './sync.js';
+import { runOptions } from '../options.js';
 
 /** Re-sends only the records whose last outcome was an error (the spec's "retry the errored record"). */
 export async function runRetry(o: SyncOptions): Promise<number> {
@@ -44,16 +45,8 @@ export async function runRetry(o: SyncOptions): Promise<number> {
 }
 
 export function registerRetry(program: Command): void {
-  program
-    .command('retry')
-    .description('Re-send the records whose last send failed')
-    .requiredOption('--profile <name|path>', 'state profile')
-    .requiredOption('--snapshot <file>', 'Campus snapshot')
-    .requiredOption('--state <file>', 'state file')
-    .requiredOption('--api-base <url>', 'Ed-Fi ODS/API root')
-    .option('--data-path <path>', "data API path ('/data/v3/{endYear}' for year-specific instances)", '/data/v3')
-    .option('--concurrency <n>', 'requests in flight', (v) => parseInt(v, 10), 8)
-    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines')
+  const cmd = program.command('retry').description('Re-send the records whose last send failed');
+  runOptions(cmd, true)
     .action(async (o: SyncOptions) => {
       process.exitCode = await runRetry(o);
     });

@@ -11,7 +11,8 @@ import { clientFactory } from '../api-factory.js';
 import { checkReferences, missingReferencesText } from '../../emit/reference-check.js';
 import { EXIT } from '../exit-codes.js';
 import { planSummaryText, writeOperations } from '../output.js';
-import { Progress } from '../progress.js';
+import { planningProgress, Progress } from '../progress.js';
+import { deleteGuardOptions, runOptions } from '../options.js';
 
 export interface SyncOptions {
   profile: string;
@@ -63,7 +64,7 @@ export async function runSync(o: SyncOptions): Promise<number> {
   let status = 'failed';
   let summary: unknown = null;
   try {
-    const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state });
+    const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onProgress: o.quiet ? undefined : planningProgress() });
     if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
     recordExcluded(ctx.state, runId, plan);
     const violations = massDeleteViolations(plan, {
@@ -115,21 +116,12 @@ export async function runSync(o: SyncOptions): Promise<number> {
 }
 
 export function registerSync(program: Command): void {
-  program
+  const cmd = program
     .command('sync')
-    .description('Plan and send: bring the Ed-Fi ODS in step with the snapshot (the scheduled job). Key and secret from EDFI_CLIENT_ID / EDFI_CLIENT_SECRET.')
-    .requiredOption('--profile <name|path>', 'state profile (core, missouri, or a path)')
-    .requiredOption('--snapshot <file>', 'Campus snapshot (SQLite)')
-    .requiredOption('--state <file>', 'state file: identity mapping, error log, run history (created if missing)')
-    .option('--api-base <url>', 'Ed-Fi ODS/API root, e.g. https://ods.example.org/api')
-    .option('--data-path <path>', "data API path; a year-specific ODS uses '/data/v3/{endYear}'", '/data/v3')
-    .option('--concurrency <n>', 'requests in flight', (v) => parseInt(v, 10), 8)
+    .description('Plan and send: bring the Ed-Fi ODS in step with the snapshot (the scheduled job). Key and secret from EDFI_CLIENT_ID / EDFI_CLIENT_SECRET.');
+  deleteGuardOptions(runOptions(cmd, false))
     .option('--dry-run', 'print the plan (JSON Lines) and send nothing')
     .option('--out <file>', 'with --dry-run: write the operations here')
-    .option('--allow-mass-delete', 'allow more deletes than the safety limit')
-    .option('--max-delete-share <x>', 'safety limit: share of mapped records one run may delete (default 0.10)', parseFloat)
-    .option('--max-delete-count <n>', 'safety limit: deletes always allowed (default 500)', (v) => parseInt(v, 10))
-    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines (keep it outside the profiles)')
     .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing')
     .option('--quiet', 'no summary or progress')
     .action(async (o: SyncOptions) => {
