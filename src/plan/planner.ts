@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { CandidateReader } from '../snapshot/candidates.js';
+import { CandidateReader, type RawCandidate } from '../snapshot/candidates.js';
+import type { MappingContext } from '../mapping/functions.js';
+import { EvaluationPool } from './worker-pool.js';
 import { connectionKey, readConnections } from '../snapshot/connections.js';
 import { EvalCache, type CachedEvaluation } from '../state/eval-cache.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
@@ -15,6 +17,10 @@ export interface PlanOptions {
   profile: LoadedProfile;
   snapshot: Database;
   state: Database;
+  /** Worker threads for rule and mapping evaluation of large batches (0: all on this thread). */
+  workers?: number;
+  /** The smallest batch sent to the workers (default 2,000: a smaller one is quicker on this thread). */
+  workerThreshold?: number;
   /** Only these source keys (retry); others keep their identity rows untouched. */
   onlySourceKeys?: Set<string>;
   onProgress?: (done: number, connection: string) => void;
@@ -28,6 +34,11 @@ export interface PlanOptions {
 
 /** Kept records whose facts changed are held in memory for mapping up to this many; beyond, the query is read again. */
 const MAX_HELD_FACTS = 50_000;
+/** Rows read before their changed records are evaluated together. */
+const CHUNK_ROWS = 20_000;
+/** Records per message to a worker, and the smallest batch worth sending to workers at all. */
+const WORKER_BATCH = 500;
+const WORKER_THRESHOLD = 2_000;
 
 interface Mapped {
   bodyHash: string;
@@ -58,6 +69,9 @@ function fillTemplate(text: string, row: Record<string, unknown>): string {
 export class Planner {
   private readonly evaluator: RecordEvaluator;
 
+  private pool: EvaluationPool | undefined;
+  private readonly contexts = new Set<string>();
+
   constructor(private readonly opts: PlanOptions) {
     this.evaluator = new RecordEvaluator(opts.profile);
   }
@@ -81,8 +95,13 @@ export class Planner {
       }
     }
     const reader = new CandidateReader(snapshot, profile);
-    for (const conn of readConnections(snapshot, profile)) {
-      plan.connections.push(await this.planConnection(conn, reader, plan));
+    try {
+      for (const conn of readConnections(snapshot, profile)) {
+        plan.connections.push(await this.planConnection(conn, reader, plan));
+      }
+    } finally {
+      await this.pool?.close();
+      this.pool = undefined;
     }
     // Deletes first (a freed natural key can then be taken), then key changes, then new records, then updates.
     const rank = (op: Operation): number => (op.unit ? 1 : op.method === 'DELETE' ? 0 : op.method === 'POST' ? 2 : 3);
@@ -132,10 +151,47 @@ export class Planner {
     const studentIndex = studentCol ? reader.columnIndex(studentCol) : -1;
     const deriveIndexes = deriveCols.map((col) => reader.columnIndex(col));
     const keyPrefix = profile.version + '\0' + connFingerprint + '\0';
+    // Rows are taken in chunks: the chunk's changed records are evaluated together (on worker threads when there
+    // are many), then the chunk is recorded in query order.
+    interface Row { raw: RawCandidate; student: string | null; rulesKey: string; decision?: Decision; candidate?: Candidate }
+    let chunk: Row[] = [];
+    const recordChunk = (rows: Row[], decided: Decision[]): void => {
+      rows.filter((r) => !r.decision).forEach((r, i) => {
+        r.decision = decided[i]!;
+        summary.evaluated++;
+        if (r.decision.kind !== 'kept') cacheWrites.set(r.raw.sourceKey, { rulesKey: r.rulesKey, decision: r.decision, mapKey: null, body: null, bodyHash: null, naturalKey: null, problems: null });
+      });
+      for (const r of rows) {
+        const decision = r.decision!;
+        seen.set(r.raw.sourceKey, { student: r.student, decision, rulesKey: r.rulesKey });
+        this.opts.onDecision?.(key, r.raw.sourceKey, decision);
+        if (decision.kind === 'kept') {
+          summary.kept++;
+          const values: Record<string, Json> = {};
+          deriveCols.forEach((col, i) => (values[col] = (r.raw.values[deriveIndexes[i]!] as Json) ?? null));
+          keptDerive.push({ sourceKey: r.raw.sourceKey, values });
+          if (r.candidate && held.size < MAX_HELD_FACTS) held.set(r.raw.sourceKey, r.candidate);
+        } else {
+          plan.excluded.push({ connection: key, sourceKey: r.raw.sourceKey, student: r.student, decision });
+        }
+      }
+    };
+    // Chunks are recorded in query order; while workers evaluate one chunk, the next is read (at most two in flight).
+    let recorded: Promise<void> = Promise.resolve();
+    const inFlight: Array<Promise<void>> = [];
+    const flush = async (): Promise<void> => {
+      const rows = chunk;
+      chunk = [];
+      const decided = this.decideAll(rows.filter((r) => !r.decision).map((r) => r.candidate!));
+      recorded = recorded.then(async () => recordChunk(rows, await decided));
+      inFlight.push(recorded);
+      if (inFlight.length > 2) await inFlight.shift();
+    };
+    const read = new Set<string>();
     for (const raw of reader.readRaw(conn)) {
       summary.candidates++;
       if (summary.candidates % 10_000 === 0) this.opts.onProgress?.(summary.candidates, key);
-      if (seen.has(raw.sourceKey)) {
+      if (read.has(raw.sourceKey)) {
         plan.issues.push(this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
         continue;
       }
@@ -143,29 +199,19 @@ export class Planner {
       // The row's values in query order fingerprint its facts: no objects are built for an unchanged record.
       const rulesKey = sha1(keyPrefix + JSON.stringify(raw.values));
       const hit = cached.get(raw.sourceKey);
-      let decision: Decision;
-      let c: Candidate | undefined;
+      const row: Row = { raw, student, rulesKey };
       if (hit && hit.rulesKey === rulesKey) {
-        decision = decisions.get(hit.decision) ?? (JSON.parse(hit.decision) as Decision);
-        decisions.set(hit.decision, decision);
+        row.decision = decisions.get(hit.decision) ?? (JSON.parse(hit.decision) as Decision);
+        decisions.set(hit.decision, row.decision);
       } else {
-        c = reader.toCandidate(raw);
-        decision = await this.evaluator.decide(c);
-        summary.evaluated++;
-        if (decision.kind !== 'kept') cacheWrites.set(raw.sourceKey, { rulesKey, decision, mapKey: null, body: null, bodyHash: null, naturalKey: null, problems: null });
+        row.candidate = reader.toCandidate(raw);
       }
-      seen.set(raw.sourceKey, { student, decision, rulesKey });
-      this.opts.onDecision?.(key, raw.sourceKey, decision);
-      if (decision.kind === 'kept') {
-        summary.kept++;
-        const values: Record<string, Json> = {};
-        deriveCols.forEach((col, i) => (values[col] = (raw.values[deriveIndexes[i]!] as Json) ?? null));
-        keptDerive.push({ sourceKey: raw.sourceKey, values });
-        if (c && held.size < MAX_HELD_FACTS) held.set(raw.sourceKey, c);
-      } else {
-        plan.excluded.push({ connection: key, sourceKey: raw.sourceKey, student, decision });
-      }
+      chunk.push(row);
+      read.add(raw.sourceKey);
+      if (chunk.length >= CHUNK_ROWS) await flush();
     }
+    await flush();
+    await recorded;
     plan.summary.candidates += summary.candidates;
     plan.summary.evaluated += summary.evaluated;
 
@@ -174,15 +220,16 @@ export class Planner {
     // taken again over the records really sent ("exactly one record per student is primary").
     const mapped = new Map<string, Mapped>();
     const mapKeyOf = (s: Seen, d: JsonObject): string => sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
-    const mapOne = async (c: Candidate, s: Seen, d: JsonObject): Promise<Mapped> => {
-      const { body, problems } = await this.evaluator.body(c, d, ctx);
+    const record = (sourceKey: string, s: Seen, d: JsonObject, result: { body: JsonObject; problems: string[] }): Mapped => {
+      const { body, problems } = result;
       summary.mapped++;
       const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
       const m: Mapped = { bodyHash: hashJson(body), naturalKey, nk: canonicalJson(naturalKey), problems, derived: d, body };
-      cacheWrites.set(c.sourceKey, { rulesKey: s.rulesKey, decision: s.decision, mapKey: mapKeyOf(s, d), body, bodyHash: m.bodyHash, naturalKey: m.nk, problems });
+      cacheWrites.set(sourceKey, { rulesKey: s.rulesKey, decision: s.decision, mapKey: mapKeyOf(s, d), body, bodyHash: m.bodyHash, naturalKey: m.nk, problems });
       return m;
     };
     const mapAll = async (wanted: Map<string, JsonObject>): Promise<void> => {
+      const toMap: Array<{ candidate: Candidate; derived: JsonObject }> = [];
       const rescan = new Map<string, JsonObject>();
       for (const [sourceKey, d] of wanted) {
         const s = seen.get(sourceKey)!;
@@ -192,15 +239,20 @@ export class Planner {
           continue;
         }
         const c = held.get(sourceKey);
-        if (c) mapped.set(sourceKey, await mapOne(c, s, d));
+        if (c) toMap.push({ candidate: c, derived: d });
         else rescan.set(sourceKey, d);
       }
       // Facts not held (a preference change touches every record; very large first runs): read them again.
       if (rescan.size > 0) {
         for (const c of reader.read(conn)) {
           const d = rescan.get(c.sourceKey);
-          if (d) mapped.set(c.sourceKey, await mapOne(c, seen.get(c.sourceKey)!, d));
+          if (d) toMap.push({ candidate: c, derived: d });
         }
+      }
+      for (let i = 0; i < toMap.length; i += CHUNK_ROWS) {
+        const part = toMap.slice(i, i + CHUNK_ROWS);
+        const bodies = await this.mapMany(key, ctx, part);
+        part.forEach((item, n) => mapped.set(item.candidate.sourceKey, record(item.candidate.sourceKey, seen.get(item.candidate.sourceKey)!, item.derived, bodies[n]!)));
       }
     };
     const firstDerived = applyDerive(deriveDefs, keptDerive);
@@ -284,6 +336,45 @@ export class Planner {
     if (!this.opts.onlySourceKeys && cached.size > seen.size) cache.prune(key, resource, new Set(seen.keys()));
     this.opts.onProgress?.(summary.candidates, key);
     return summary;
+  }
+
+  /** Decisions for a batch of records: on the worker threads when the batch is large, here otherwise. */
+  private async decideAll(items: Candidate[]): Promise<Decision[]> {
+    if (items.length === 0) return [];
+    const pool = this.poolFor(items.length);
+    if (!pool) {
+      const out: Decision[] = [];
+      for (const c of items) out.push(await this.evaluator.decide(c));
+      return out;
+    }
+    const parts: Candidate[][] = [];
+    for (let i = 0; i < items.length; i += WORKER_BATCH) parts.push(items.slice(i, i + WORKER_BATCH));
+    return (await Promise.all(parts.map((p) => pool.decide(p)))).flat();
+  }
+
+  private async mapMany(connection: string, ctx: MappingContext, items: Array<{ candidate: Candidate; derived: JsonObject }>): Promise<Array<{ body: JsonObject; problems: string[] }>> {
+    if (items.length === 0) return [];
+    const pool = this.poolFor(items.length);
+    if (!pool) {
+      const out: Array<{ body: JsonObject; problems: string[] }> = [];
+      for (const it of items) out.push(await this.evaluator.body(it.candidate, it.derived, ctx));
+      return out;
+    }
+    if (!this.contexts.has(connection)) {
+      await pool.setContext(connection, ctx);
+      this.contexts.add(connection);
+    }
+    const parts: Array<typeof items> = [];
+    for (let i = 0; i < items.length; i += WORKER_BATCH) parts.push(items.slice(i, i + WORKER_BATCH));
+    return (await Promise.all(parts.map((p) => pool.map(connection, p)))).flat();
+  }
+
+  /** The worker pool, started on the first batch big enough to pay for it. */
+  private poolFor(batch: number): EvaluationPool | undefined {
+    const size = this.opts.workers ?? 0;
+    if (size <= 0 || batch < (this.opts.workerThreshold ?? WORKER_THRESHOLD)) return this.pool;
+    this.pool ??= new EvaluationPool(this.opts.profile.file, process.cwd(), size);
+    return this.pool;
   }
 
   private diff(conn: Connection, sourceKey: string, s: Seen, body: JsonObject, naturalKey: JsonObject, old: IdentityRow | undefined, plan: Plan): void {

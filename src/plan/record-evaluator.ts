@@ -7,24 +7,29 @@ import type { LoadedProfile } from '../profile/load-profile.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
 
+// Per connection, built once: rebuilding them for every record showed up in profiles of large runs.
+const perConnection = new WeakMap<Connection, { facts: JsonObject; configuredYear: JsonObject }>();
+
+function connectionParts(conn: Connection): { facts: JsonObject; configuredYear: JsonObject } {
+  let parts = perConnection.get(conn);
+  if (!parts) {
+    parts = {
+      facts: { ...conn.facts, configID: conn.configID, districtID: conn.districtID, endYear: conn.endYear, yearStart: conn.yearStart, yearEnd: conn.yearEnd },
+      configuredYear: { start: conn.yearStart, end: conn.yearEnd },
+    };
+    perConnection.set(conn, parts);
+  }
+  return parts;
+}
+
 /** The facts the rules see: the record's columns, the configured year and the connection. */
 export function ruleFacts(c: Candidate): JsonObject {
-  return {
-    ...c.facts,
-    configuredYear: { start: c.connection.yearStart, end: c.connection.yearEnd },
-    connection: connectionFacts(c.connection),
-  };
+  const { facts, configuredYear } = connectionParts(c.connection);
+  return { ...c.facts, configuredYear, connection: facts };
 }
 
 export function connectionFacts(conn: Connection): JsonObject {
-  return {
-    ...conn.facts,
-    configID: conn.configID,
-    districtID: conn.districtID,
-    endYear: conn.endYear,
-    yearStart: conn.yearStart,
-    yearEnd: conn.yearEnd,
-  };
+  return connectionParts(conn).facts;
 }
 
 /** The input of the mapping expressions: the record's columns, the connection and the derived facts. */

@@ -50,7 +50,16 @@ export class RuleEvaluator {
     }
   }
 
-  async evaluate(facts: JsonObject, withTrace = false): Promise<{ decision: Decision; trace?: RuleTrace[] }> {
+  /** Runs one record at a time: json-rules-engine keeps each run's condition results on the shared rule objects. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  evaluate(facts: JsonObject, withTrace = false): Promise<{ decision: Decision; trace?: RuleTrace[] }> {
+    const run = this.queue.then(() => this.evaluateNow(facts, withTrace));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async evaluateNow(facts: JsonObject, withTrace: boolean): Promise<{ decision: Decision; trace?: RuleTrace[] }> {
     const { results, failureResults } = await this.engine.run(facts);
     const outcomes: RuleTrace[] = [];
     const record = (res: RuleResult, met: boolean): void => {

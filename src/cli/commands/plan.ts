@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { buildPlan } from '../../plan/planner.js';
 import { openContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { WORKERS_HELP } from '../options.js';
 import { planningProgress } from '../progress.js';
 import { planSummaryText, writeOperations } from '../output.js';
 
@@ -14,10 +15,11 @@ export function registerPlan(program: Command): void {
     .option('--state <file>', 'state file (identity mapping of what was sent); without it the plan is a first-time send')
     .option('--out <file>', 'write the operations here instead of stdout')
     .option('--quiet', 'no summary on stderr')
-    .action(async (o: { profile: string; snapshot: string; state?: string; out?: string; quiet?: boolean }) => {
+    .option('--workers <n>', WORKERS_HELP, (v) => parseInt(v, 10), 0)
+    .action(async (o: { profile: string; snapshot: string; state?: string; out?: string; quiet?: boolean; workers?: number }) => {
       const ctx = openContext(o);
       try {
-        const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onProgress: o.quiet ? undefined : planningProgress() });
+        const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onProgress: o.quiet ? undefined : planningProgress() });
         await writeOperations(plan.operations, o.out);
         if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
         process.exitCode = EXIT.ok;

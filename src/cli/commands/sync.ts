@@ -29,6 +29,7 @@ export interface SyncOptions {
   out?: string;
   quiet?: boolean;
   checkReferences?: boolean;
+  workers?: number;
 }
 
 export function emitSummaryText(s: EmitSummary, plan: Plan): string {
@@ -64,7 +65,7 @@ export async function runSync(o: SyncOptions): Promise<number> {
   let status = 'failed';
   let summary: unknown = null;
   try {
-    const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onProgress: o.quiet ? undefined : planningProgress() });
+    const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onProgress: o.quiet ? undefined : planningProgress() });
     if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
     recordExcluded(ctx.state, runId, plan);
     const violations = massDeleteViolations(plan, {
