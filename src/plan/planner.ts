@@ -42,13 +42,16 @@ const WORKER_THRESHOLD = 2_000;
 
 interface Mapped {
   bodyHash: string;
-  naturalKey: JsonObject;
+  /** Parsed from `nk` when needed: most records of a night are unchanged and never need it. */
+  naturalKey?: JsonObject;
   /** Canonical JSON of the natural key, for duplicate detection. */
   nk: string;
   problems: string[];
   derived: JsonObject;
   /** Present when mapped in this run; otherwise read from the cache only if the record must be sent. */
   body?: JsonObject;
+  /** Taken from a cache entry made with other derived facts: confirmed or mapped again once they are final. */
+  provisional?: boolean;
 }
 
 interface Seen {
@@ -219,6 +222,7 @@ export class Planner {
     // when its body fails the Ed-Fi schema or repeats another record's natural key; the cross-record facts are then
     // taken again over the records really sent ("exactly one record per student is primary").
     const mapped = new Map<string, Mapped>();
+    const keyOf = (m: Mapped): JsonObject => m.naturalKey ?? (m.naturalKey = JSON.parse(m.nk) as JsonObject);
     const mapKeyOf = (s: Seen, d: JsonObject): string => sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
     const record = (sourceKey: string, s: Seen, d: JsonObject, result: { body: JsonObject; problems: string[] }): Mapped => {
       const { body, problems } = result;
@@ -228,14 +232,21 @@ export class Planner {
       cacheWrites.set(sourceKey, { rulesKey: s.rulesKey, decision: s.decision, mapKey: mapKeyOf(s, d), body, bodyHash: m.bodyHash, naturalKey: m.nk, problems });
       return m;
     };
-    const mapAll = async (wanted: Map<string, JsonObject>): Promise<void> => {
+    // `provisional`: a record whose facts were not held and whose cached body was made with other derived facts
+    // keeps that body's key and problems for now; most often the final derived facts match the cache and no
+    // second read of the snapshot is needed (the cross-record facts depend on which records are held back).
+    const mapAll = async (wanted: Map<string, JsonObject>, allowProvisional: boolean): Promise<void> => {
       const toMap: Array<{ candidate: Candidate; derived: JsonObject }> = [];
       const rescan = new Map<string, JsonObject>();
       for (const [sourceKey, d] of wanted) {
         const s = seen.get(sourceKey)!;
         const hit = cached.get(sourceKey);
-        if (hit && hit.rulesKey === s.rulesKey && hit.mapKey === mapKeyOf(s, d) && hit.bodyHash && hit.naturalKey) {
-          mapped.set(sourceKey, { bodyHash: hit.bodyHash, naturalKey: JSON.parse(hit.naturalKey) as JsonObject, nk: hit.naturalKey, problems: hit.problems ? (JSON.parse(hit.problems) as string[]) : [], derived: d });
+        const usable = hit && hit.rulesKey === s.rulesKey && hit.bodyHash && hit.naturalKey ? hit : undefined;
+        if (usable && (usable.mapKey === mapKeyOf(s, d) || (allowProvisional && !held.has(sourceKey)))) {
+          mapped.set(sourceKey, {
+            bodyHash: usable.bodyHash!, nk: usable.naturalKey!,
+            problems: usable.problems ? (JSON.parse(usable.problems) as string[]) : [], derived: d, provisional: usable.mapKey !== mapKeyOf(s, d),
+          });
           continue;
         }
         const c = held.get(sourceKey);
@@ -256,7 +267,7 @@ export class Planner {
       }
     };
     const firstDerived = applyDerive(deriveDefs, keptDerive);
-    await mapAll(new Map(keptDerive.map((k) => [k.sourceKey, firstDerived.get(k.sourceKey) ?? {}])));
+    await mapAll(new Map(keptDerive.map((k) => [k.sourceKey, firstDerived.get(k.sourceKey) ?? {}])), true);
 
     const heldBack = new Map<string, { status: number; message: string; kind: string }>();
     const findHeldBack = (): void => {
@@ -271,20 +282,23 @@ export class Planner {
         }
         const other = byNaturalKey.get(m.nk);
         if (other) {
-          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(m.naturalKey).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict' });
+          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(keyOf(m)).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict' });
           continue;
         }
         byNaturalKey.set(m.nk, sourceKey);
       }
     };
     findHeldBack();
-    if (heldBack.size > 0 && deriveDefs.length > 0) {
-      const final = applyDerive(deriveDefs, keptDerive.filter((k) => !heldBack.has(k.sourceKey)));
-      const moved = new Map([...final].filter(([k, d]) => canonicalJson(d) !== canonicalJson(mapped.get(k)?.derived ?? {})));
-      if (moved.size > 0) {
-        await mapAll(moved);
-        findHeldBack();
-      }
+    const final = heldBack.size > 0 && deriveDefs.length > 0 ? applyDerive(deriveDefs, keptDerive.filter((k) => !heldBack.has(k.sourceKey))) : firstDerived;
+    const redo = new Map<string, JsonObject>();
+    for (const { sourceKey } of keptDerive) {
+      const m = mapped.get(sourceKey)!;
+      const d = final.get(sourceKey) ?? m.derived;
+      if (m.provisional || canonicalJson(d) !== canonicalJson(m.derived)) redo.set(sourceKey, d);
+    }
+    if (redo.size > 0) {
+      await mapAll(redo, false);
+      findHeldBack();
     }
 
     const bodyOf = (sourceKey: string, m: Mapped): JsonObject => m.body ?? (m.body = cache.body(key, resource, sourceKey) ?? {});
@@ -304,13 +318,13 @@ export class Planner {
         continue;
       }
       desiredKeys.add(sourceKey);
-      if (this.opts.onDesired) this.opts.onDesired(key, sourceKey, m.naturalKey, bodyOf(sourceKey, m));
+      if (this.opts.onDesired) this.opts.onDesired(key, sourceKey, keyOf(m), bodyOf(sourceKey, m));
       if (old && old.edfiId && old.bodyHash === m.bodyHash && old.lastOutcome === 'ok') {
         plan.summary.unchanged++;
         continue;
       }
       const full = old ? identityMap.get(key, resource, sourceKey) : undefined;
-      this.diff(conn, sourceKey, s, bodyOf(sourceKey, m), m.naturalKey, full, plan);
+      this.diff(conn, sourceKey, s, bodyOf(sourceKey, m), keyOf(m), full, plan);
     }
 
     // Records sent before and no longer wanted.
