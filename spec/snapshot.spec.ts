@@ -114,7 +114,7 @@ describe('snapshot', () => {
       expect(() => generateSnapshot({ students: 5, seed: 1.5, out })).to.throw(/seed/);
       expect(() => generateSnapshot({ students: 5, endYears: [], out })).to.throw(/endYears/);
       expect(() => runGenerate({ students: 'ten', out }, () => undefined)).to.throw(/--students must be a whole number, got 'ten'/);
-      expect(() => runGenerate({ students: '5', profile: 'texas', out }, () => undefined)).to.throw(/--profile/);
+      expect(() => runGenerate({ students: '5', profile: 'texas', out }, () => undefined)).to.throw(/profile 'texas' has no profiles\/texas\/fixture-base.yaml \(known: core, missouri\)/);
     });
 
     describe('a generated snapshot', () => {

@@ -67,6 +67,8 @@ export interface Operation {
   /** "configID:endYear" of the connection the record belongs to. */
   connection: string;
   sourceKey: string;
+  /** The student the record is about (the profile's `source.student` column), for the error log and filters. */
+  student?: string | null;
   naturalKey: JsonObject;
   body?: JsonObject;
   /** The Ed-Fi resource id (PUT and DELETE). */

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 
 export function runOptions(cmd: Command, apiRequired: boolean): Command {
   cmd
-    .requiredOption('--profile <name|path>', "state profile: a name under profiles/ ('core', 'missouri') or a path to a profile.yaml")
+    .requiredOption('--profile <name|path>', "state profile: a name under profiles/ (e.g. 'core') or a path to a profile.yaml")
     .requiredOption('--snapshot <file>', 'Campus snapshot (SQLite)')
     .requiredOption('--state <file>', 'state file: identity mapping, error log, run history (created if missing)');
   if (apiRequired) cmd.requiredOption('--api-base <url>', 'Ed-Fi ODS/API root, e.g. https://ods.example.org/api');

@@ -23,10 +23,7 @@ export class OutcomeRecorder {
   }
 
   private student(op: Operation): string | null {
-    const fromBody = op.body && typeof op.body.studentReference === 'object' && op.body.studentReference && !Array.isArray(op.body.studentReference)
-      ? (op.body.studentReference as Record<string, unknown>).studentUniqueId
-      : undefined;
-    return (typeof fromBody === 'string' ? fromBody : undefined) ?? this.students.get(op.sourceKey) ?? this.existing(op)?.student ?? null;
+    return op.student ?? this.students.get(op.sourceKey) ?? this.existing(op)?.student ?? null;
   }
 
   succeeded(op: Operation, status: number, id: string | undefined): void {

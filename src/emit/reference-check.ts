@@ -52,7 +52,7 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
   const blockedUnits = new Set([...blocked.keys()].map((o) => o.unit).filter((u): u is string => Boolean(u)));
   const issues: PlanIssue[] = [...blocked].map(([op, refs]) => ({
     connection: op.connection, resource: op.resource, sourceKey: op.sourceKey,
-    student: ((op.body?.studentReference as JsonObject | undefined)?.studentUniqueId as string | undefined) ?? null,
+    student: op.student ?? null,
     catalogueId: entry.id, status: 409, method: op.method === 'PUT' ? 'PUT' : 'POST',
     message: `not sent: the referenced ${refs.join(', ')} does not exist in the ODS (checked before sending)`, body: op.body,
   }));

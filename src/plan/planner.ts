@@ -128,7 +128,7 @@ export class Planner {
       candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.size, deletes: 0,
     };
     if (!conn.resourceEnabled) {
-      // Missouri: "When a resource is toggled to off after data has sent, all sent data remains in the ODS but no new data sends."
+      // whenResourceDisabled: keep. "When a resource is toggled to off after data has sent, all sent data remains in the ODS but no new data sends."
       summary.note = `resource ${resource} is toggled off: nothing is sent, ${identity.size} record(s) already sent stay in the ODS`;
       return summary;
     }
@@ -342,7 +342,7 @@ export class Planner {
       const full = identityMap.get(key, resource, sourceKey)!;
       summary.deletes++;
       plan.operations.push({
-        method: 'DELETE', resource, connection: key, sourceKey, naturalKey: full.naturalKey, id: row.edfiId, rules, reason,
+        method: 'DELETE', resource, connection: key, sourceKey, student: full.student ?? s?.student ?? null, naturalKey: full.naturalKey, id: row.edfiId, rules, reason,
       });
     }
 
@@ -397,7 +397,7 @@ export class Planner {
     const key = connectionKey(conn);
     const bodyHash = hashJson(body);
     const rules = [...s.decision.ruleIds, profile.mapping.id];
-    const base = { resource, connection: key, sourceKey, naturalKey, body, bodyHash };
+    const base = { resource, connection: key, sourceKey, student: s.student, naturalKey, body, bodyHash };
     if (!old || !old.edfiId) {
       plan.operations.push({ ...base, method: 'POST', rules, reason: old ? 'not yet in the ODS (an earlier send failed)' : 'new record' });
       return;
@@ -420,7 +420,7 @@ export class Planner {
       const keyReasons = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path) && f.reason).map((f) => f.reason);
       const reason = `key change: ${changed.join(', ')}${keyReasons.length ? ` (${keyReasons.join('; ')})` : ''}`;
       plan.summary.keyChanges++;
-      plan.operations.push({ method: 'DELETE', resource, connection: key, sourceKey, naturalKey: old.naturalKey, id: old.edfiId, rules: [...rules, ...keyRules], reason, unit });
+      plan.operations.push({ method: 'DELETE', resource, connection: key, sourceKey, student: old.student ?? s.student, naturalKey: old.naturalKey, id: old.edfiId, rules: [...rules, ...keyRules], reason, unit });
       plan.operations.push({ ...base, method: 'POST', rules: [...rules, ...keyRules], reason, unit });
       return;
     }

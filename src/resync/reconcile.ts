@@ -30,7 +30,7 @@ export interface Reconciliation {
 }
 
 /**
- * Resync (Missouri "Resync" rows; Core "a manual resync must be performed"): compares the ODS, the identity
+ * Resync (the specs' "Resync" rows; Core "a manual resync must be performed"): compares the ODS, the identity
  * mapping and the snapshot for each connection. Mapping rows whose record the ODS lost are forgotten; ODS
  * records that Campus wants but nobody mapped are adopted; ODS records nobody wants are deleted; mapped rows
  * take the ODS body as "last sent", so the following plan PUTs wherever the ODS differs from today's mapping.

@@ -49,8 +49,8 @@ CREATE TABLE Enrollment (
   startDate       TEXT NOT NULL,
   endDate         TEXT,
   noShow          INTEGER NOT NULL DEFAULT 0,  -- No Show checkbox
-  careerCluster   TEXT,                    -- State Reporting Fields > Career Cluster (Missouri)
-  cteProgramType  TEXT                     -- State Reporting Fields > CTE Program Type (Missouri)
+  careerCluster   TEXT,                    -- State Reporting Fields > Career Cluster (used by state profiles)
+  cteProgramType  TEXT                     -- State Reporting Fields > CTE Program Type (used by state profiles)
 );
 
 CREATE TABLE Program (                     -- Academic Program Setup
@@ -88,7 +88,7 @@ CREATE TABLE EdFiConfiguration (
   configID        INTEGER PRIMARY KEY,
   districtID      INTEGER NOT NULL REFERENCES District(districtID),
   endYear         INTEGER NOT NULL,        -- the configured year
-  profile         TEXT NOT NULL,           -- 'core', 'missouri', ...
+  profile         TEXT NOT NULL,           -- the profile name: 'core', or a state's profile
   apiBase         TEXT,                    -- informational; the API URL is given to the sync command
   enabled         INTEGER NOT NULL DEFAULT 1
 );

@@ -2,6 +2,7 @@
 // command parser, so they are checked here, where the message can name the flag.
 import { DEFAULT_SEED, generateSnapshot } from './generate.js';
 import type { GenerateProfile, GenerateSummary } from './generate.js';
+import { profileList } from './generate-config.js';
 
 export interface RunGenerateOptions {
   students: number | string;
@@ -47,6 +48,6 @@ function yearsOption(value: number[] | string): number[] {
 
 function profileOption(value: string | undefined): GenerateProfile | undefined {
   if (value === undefined) return undefined;
-  if (value === 'core' || value === 'missouri' || value === 'both') return value;
-  throw new Error(`--profile must be core, missouri or both, got '${value}'`);
+  profileList(value);
+  return value;
 }

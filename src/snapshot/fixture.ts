@@ -1,9 +1,8 @@
 // Fixture snapshots: tiny Campus worlds written as YAML, so a test or an analyst states only the rows
 // that matter and `base: standard` supplies the district, school, year and connection around them.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { isMap, isScalar } from 'yaml';
-import type { Node } from 'yaml';
 import { FixtureError } from './fixture-error.js';
 import { mergeTables } from './fixture-merge.js';
 import { originOf, parseTables, parseYaml, scalarBoolean, scalarString, topLevel, unknownColumnMessage } from './fixture-yaml.js';
@@ -20,7 +19,7 @@ export interface Fixture {
   /** File name or label used in messages. */
   name?: string;
   description?: string;
-  /** The connection profile of the base world ('core', 'missouri'). */
+  /** The profile whose connection the base world has (profiles/<profile>/fixture-base.yaml). */
   profile?: string;
   /** Accept rows that point at missing parents (for fixtures about orphaned Campus data). */
   allowOrphans?: boolean;
@@ -67,20 +66,21 @@ function fixtureFromYaml(src: YamlSource): Fixture {
   return { name: src.name, ...(description !== undefined ? { description } : {}), profile, allowOrphans, tables, origins };
 }
 
-/** The standard world in fixture-base.yaml: shared tables plus the chosen profile's connection and preferences. */
-export function standardBase(profile: string, fixtureName: string): ParsedTables {
+/**
+ * The standard world: the shared tables of fixture-base.yaml, plus the profile's connection and Resource
+ * Preferences from profiles/<profile>/fixture-base.yaml (looked up in `projectRoot` first, then in this project).
+ */
+export function standardBase(profile: string, fixtureName: string, projectRoot?: string): ParsedTables {
   const file = 'fixture-base.yaml';
   const src = parseYaml(readFileSync(repoPath('src', 'snapshot', file), 'utf8'), file);
-  const top = topLevel(src, ['description', 'tables', 'profiles']);
-  const tables = parseTables(src, top.get('tables'));
-  const profiles = top.get('profiles');
-  const pairs = profiles && isMap(profiles) ? profiles.items : [];
-  const section = pairs.find((p) => isScalar(p.key) && p.key.value === profile);
-  if (!section) {
-    const known = pairs.map((p) => (isScalar(p.key) ? String(p.key.value) : '?'));
-    throw new FixtureError(fixtureName, `the standard base has no profile '${profile}'. Known profiles: ${known.join(', ')}`);
+  const tables = parseTables(src, topLevel(src, ['description', 'tables']).get('tables'));
+  const candidates = [projectRoot, repoPath()].filter((r): r is string => Boolean(r)).map((r) => join(r, 'profiles', profile, file));
+  const profileFile = candidates.find((f) => existsSync(f));
+  if (!profileFile) {
+    throw new FixtureError(fixtureName, `the standard base has no connection for profile '${profile}' (no profiles/${profile}/${file})`);
   }
-  const extra = parseTables(src, section.value as Node | null);
+  const own = parseYaml(readFileSync(profileFile, 'utf8'), `profiles/${profile}/${file}`);
+  const extra = parseTables(own, topLevel(own, ['description', 'tables']).get('tables'));
   for (const [table, rows] of extra) tables.set(table, [...(tables.get(table) ?? []), ...rows]);
   return tables;
 }

@@ -1,6 +1,6 @@
 // Reference lists the generator draws from. Codes and names are plausible Campus setups: CIP codes from
 // the federal CIP 2020 list, career pathways from the Ed-Fi CareerPathwayDescriptor, clusters from
-// Missouri's CTE Program Service codes (which skip 13).
+// A state's CTE Program Service codes as its descriptor table lists them (1-16, skipping 13).
 
 export interface DistrictSeed {
   name: string;
@@ -29,9 +29,9 @@ export interface CteProgramSeed {
   cip: string;
   /** Ed-Fi CareerPathwayDescriptor code value the district maps this program to. */
   pathway: string;
-  /** Missouri Career Cluster (CTE Program Service code). */
+  /** Career Cluster state reporting value (a CTE Program Service code). */
   cluster: string;
-  /** Missouri CTE Program Type. */
+  /** CTE Program Type state reporting value. */
   moProgramType: string;
   /** Industry certifications students in the program sit. */
   certifications: readonly string[];

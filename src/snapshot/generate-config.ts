@@ -1,11 +1,18 @@
 // The Ed-Fi connections and their Resource Preferences, set up the way a district admin would: most
 // programs mapped, one or two forgotten, which is exactly what the trigger rules must cope with.
+// What differs by state (how a state words its certification statuses, say) is read from the profile's
+// profiles/<name>/fixture-base.yaml, so a new state needs no change here.
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { repoPath } from '../util/repo-root.js';
 import { OTHER_PROGRAMS } from './generate-catalog.js';
 import type { Org } from './generate-org.js';
 import type { Prng } from './prng.js';
 import type { Row } from './rows.js';
 
-export type GenerateProfile = 'core' | 'missouri' | 'both';
+/** Profile names, one per district in turn ('core,otherstate' alternates); 'both' or 'all': every profile with a fixture base. */
+export type GenerateProfile = string;
 
 export interface ConfigRows {
   EdFiConfiguration: Row[];
@@ -14,28 +21,50 @@ export interface ConfigRows {
 }
 
 const RESOURCE = 'studentCTEProgramAssociations';
+/** Preferences made per program by the generator; the profile's other preferences are copied as they are. */
+const PER_PROGRAM = new Set(['programTypeDescriptor', 'careerPathwayDescriptor']);
 
-/** Campus certification states -> TechnicalSkillsAssessmentDescriptor, as each state's preference screen words them. */
-const SKILLS_MAPPING: Record<'core' | 'missouri', readonly (readonly [string, string])[]> = {
-  core: [['Passed', 'Passed'], ['Attempted', 'Not Passed'], ['Not Attempted', 'Did Not Take']],
-  missouri: [['Passing', 'Passed'], ['Attempted', 'Not Passed'], ['No Record', 'Did Not Take']],
-};
+interface ProfileSetup {
+  apiBase: string | null;
+  preferences: Array<{ resource: string; element: string; campusValue: string; edfiCode: string }>;
+}
 
-const API_BASE: Record<'core' | 'missouri', string> = {
-  core: 'https://edfi.example.org/v6.1/api',
-  missouri: 'https://edfi-mo.example.org/api',
-};
+function profilesWithBase(): string[] {
+  const dir = repoPath('profiles');
+  return readdirSync(dir).filter((n) => existsSync(join(dir, n, 'fixture-base.yaml'))).sort();
+}
 
-export function profileForDistrict(profile: GenerateProfile, districtIndex: number): 'core' | 'missouri' {
-  if (profile !== 'both') return profile;
-  return districtIndex % 2 === 0 ? 'core' : 'missouri';
+/** 'both' / 'all' / 'core,otherstate' -> the list of profile names, checked against the profiles folder. */
+export function profileList(value: string): string[] {
+  const known = profilesWithBase();
+  const names = value === 'both' || value === 'all' ? known : value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!known.includes(n)) throw new Error(`profile '${n}' has no profiles/${n}/fixture-base.yaml (known: ${known.join(', ')})`);
+  if (names.length === 0) throw new Error('no profile to generate connections for');
+  return names;
+}
+
+function setupOf(profile: string): ProfileSetup {
+  const data = parse(readFileSync(repoPath('profiles', profile, 'fixture-base.yaml'), 'utf8')) as {
+    tables?: { EdFiConfiguration?: Array<{ apiBase?: string }>; EdFiResourcePreference?: ProfileSetup['preferences'] };
+  };
+  return {
+    apiBase: data.tables?.EdFiConfiguration?.[0]?.apiBase ?? null,
+    preferences: (data.tables?.EdFiResourcePreference ?? []).filter((p) => !PER_PROGRAM.has(p.element)),
+  };
+}
+
+export function profileForDistrict(profiles: readonly string[], districtIndex: number): string {
+  return profiles[districtIndex % profiles.length]!;
 }
 
 export function buildConfig(rng: Prng, org: Org, endYears: readonly number[], profile: GenerateProfile): ConfigRows {
+  const profiles = profileList(profile);
+  const setups = new Map(profiles.map((p) => [p, setupOf(p)]));
   const out: ConfigRows = { EdFiConfiguration: [], EdFiResourceToggle: [], EdFiResourcePreference: [] };
   let configID = 1;
   org.districts.forEach((district, index) => {
-    const districtProfile = profileForDistrict(profile, index);
+    const districtProfile = profileForDistrict(profiles, index);
+    const setup = setups.get(districtProfile)!;
     const codes = district.ctePrograms.map((p) => p.seed.code);
     const noProgramType = new Set(rng.sample(codes, rng.int(1, 2)));
     const noPathway = new Set(rng.sample(codes.filter((c) => !noProgramType.has(c)), 1));
@@ -43,7 +72,7 @@ export function buildConfig(rng: Prng, org: Org, endYears: readonly number[], pr
 
     endYears.forEach((endYear) => {
       const id = configID++;
-      out.EdFiConfiguration.push({ configID: id, districtID: district.districtID, endYear, profile: districtProfile, apiBase: API_BASE[districtProfile], enabled: 1 });
+      out.EdFiConfiguration.push({ configID: id, districtID: district.districtID, endYear, profile: districtProfile, apiBase: setup.apiBase, enabled: 1 });
       const pref = (resource: string, element: string, campusValue: string, edfiCode: string): void => {
         out.EdFiResourcePreference.push({ configID: id, resource, element, campusValue, edfiCode });
       };
@@ -59,8 +88,7 @@ export function buildConfig(rng: Prng, org: Org, endYears: readonly number[], pr
         const code = p.seed.code === asUri ? `uri://ed-fi.org/CareerPathwayDescriptor#${p.seed.pathway}` : p.seed.pathway;
         pref(RESOURCE, 'careerPathwayDescriptor', p.seed.code, code);
       }
-      pref(RESOURCE, 'cteProgramCompletionIndicator', 'Completer', 'true');
-      for (const [campus, edfi] of SKILLS_MAPPING[districtProfile]) pref(RESOURCE, 'technicalSkillsAssessmentDescriptor', campus, edfi);
+      for (const p of setup.preferences) pref(p.resource, p.element, p.campusValue, p.edfiCode);
     });
   });
 

@@ -1,4 +1,4 @@
-// Students and everything hanging off them: person, enrollments (with Missouri state reporting fields),
+// Students and everything hanging off them: person, enrollments (with the Career Cluster and CTE Program Type state reporting fields),
 // CTE program records and certifications. Each student is built whole, in a fixed draw order, so every
 // random choice about a student sits next to the rows it shapes.
 import { FIRST_NAMES, LAST_NAMES, STUDENT_STATUSES } from './generate-catalog.js';
@@ -72,7 +72,7 @@ function buildStudent(ctx: Ctx, district: DistrictInfo, index: number): void {
     const home = rng.chance(0.03) ? district.excludedSchool : school;
     const calendar = home.calendars.get(year) as CalendarInfo;
     const program = isCte && i >= cteFrom ? programs[Math.min(i - cteFrom, programs.length - 1)] : undefined;
-    const withdrew = enrollYear(ctx, personID, district, home, calendar, missouriFields(rng, program));
+    const withdrew = enrollYear(ctx, personID, district, home, calendar, stateReportingFields(rng, program));
     studentYears.push({ year, calendar });
     if (rng.chance(0.03)) {
       const cr = district.excludedCalendars.get(year) as CalendarInfo;
@@ -129,13 +129,13 @@ function choosePrograms(rng: Prng, district: DistrictInfo): ProgramInfo[] {
   return programs;
 }
 
-interface MissouriFields {
+interface StateReportingFields {
   careerCluster: string | null;
   cteProgramType: string | null;
 }
 
-/** Missouri state reporting fields: set for CTE students (about 5% left blank), rarely for others. */
-function missouriFields(rng: Prng, program: ProgramInfo | undefined): MissouriFields {
+/** Career Cluster and CTE Program Type state reporting fields: set for CTE students (about 5% left blank), rarely for others. */
+function stateReportingFields(rng: Prng, program: ProgramInfo | undefined): StateReportingFields {
   const blank = (): string | null => (rng.chance(0.7) ? null : '');
   if (!program) {
     if (!rng.chance(0.03)) return { careerCluster: null, cteProgramType: null };
@@ -149,7 +149,7 @@ function missouriFields(rng: Prng, program: ProgramInfo | undefined): MissouriFi
 }
 
 /** Enrolls the student for one year; returns whether they withdrew before the year ended. */
-function enrollYear(ctx: Ctx, personID: number, district: DistrictInfo, school: SchoolInfo, calendar: CalendarInfo, mo: MissouriFields): boolean {
+function enrollYear(ctx: Ctx, personID: number, district: DistrictInfo, school: SchoolInfo, calendar: CalendarInfo, mo: StateReportingFields): boolean {
   const { rng } = ctx;
   const year = calendar.endYear;
   const r = rng.next();
@@ -183,7 +183,7 @@ function endOrOpen(ctx: Ctx, year: number, last: string, openShare: number): str
   return year === ctx.currentYear && ctx.rng.chance(openShare) ? null : last;
 }
 
-function pushEnrollment(ctx: Ctx, personID: number, calendarID: number, startDate: string, endDate: string | null, noShow: number, mo: MissouriFields): void {
+function pushEnrollment(ctx: Ctx, personID: number, calendarID: number, startDate: string, endDate: string | null, noShow: number, mo: StateReportingFields): void {
   ctx.out.Enrollment.push({
     enrollmentID: ctx.ids.enrollment++, personID, calendarID, startDate, endDate, noShow,
     careerCluster: mo.careerCluster, cteProgramType: mo.cteProgramType,

@@ -1,7 +1,7 @@
 // Synthetic Campus snapshots for demos, tests and benchmarks. Same options and seed -> the same rows,
 // so a benchmark or a failing test can be reproduced anywhere from two numbers.
 import { buildConfig } from './generate-config.js';
-import type { GenerateProfile } from './generate-config.js';
+import { profileList, type GenerateProfile } from './generate-config.js';
 import { buildOrg } from './generate-org.js';
 import { buildStudents } from './generate-students.js';
 import { insertRows } from './insert-rows.js';
@@ -20,7 +20,7 @@ export interface GenerateOptions {
   out: string;
   /** Configured school years (2026 = 2025-26); default [2025, 2026]. The year before the first is generated too, unconfigured. */
   endYears?: number[];
-  /** Which EdFiConfiguration profiles: 'both' alternates by district (district 1 core, district 2 missouri, ...). */
+  /** Which EdFiConfiguration profiles: a comma list taken in turn by district, or 'both' / 'all' (every profile). */
   profile?: GenerateProfile;
 }
 
@@ -78,7 +78,7 @@ function normalize(opts: GenerateOptions): { students: number; seed: number; end
     if (!Number.isInteger(y) || y < 1901 || y > 2999) throw new Error(`endYears must be school end years like 2026, got ${String(y)}`);
   }
   const profile = opts.profile ?? 'both';
-  if (!['core', 'missouri', 'both'].includes(profile)) throw new Error(`profile must be core, missouri or both, got ${String(profile)}`);
+  profileList(profile);
   if (!opts.out) throw new Error('out must name the snapshot file to write');
   return { students, seed, endYears, profile };
 }

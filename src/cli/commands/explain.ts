@@ -65,8 +65,7 @@ export async function explain(o: { profile: string; snapshot: string; state?: st
     }
     // Records sent before that the snapshot no longer has: explain their delete too.
     for (const op of plan.operations.filter((x) => x.method === 'DELETE' && !x.unit)) {
-      const sid = (op.naturalKey['studentReference.studentUniqueId'] ?? '') as string;
-      if (sid === o.student) {
+      if (op.student === o.student) {
         found++;
         out.push(`Record ${op.sourceKey} (connection ${op.connection}): DELETE ${op.id} — ${op.reason} [${op.rules.join(', ')}]`);
       }

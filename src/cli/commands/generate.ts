@@ -9,7 +9,7 @@ export function registerGenerate(program: Command): void {
     .requiredOption('--out <file>', 'snapshot file to write (replaced if it exists)')
     .option('--seed <n>', 'random seed', '1')
     .option('--years <list>', 'configured school years (end years), e.g. 2025,2026')
-    .option('--profile <which>', 'connections to create: core, missouri or both', 'both')
+    .option('--profile <which>', 'connections to create: a profile name, a comma list taken in turn by district, or both (every profile)', 'both')
     .action((o: { students: string; out: string; seed: string; years?: string; profile: string }) => {
       runGenerate(o, (line) => process.stderr.write(line + '\n'));
     });

@@ -33,17 +33,20 @@ export function initProfile(name: string, from: string, root = process.cwd()): s
     created.push(relative(root, to) || to);
   }
   // Id prefixes (core.trigger... -> texas.trigger...) and paths (rules/core/ -> rules/texas/) follow the new name.
-  const prefix = src === 'missouri' ? 'mo' : src;
+  // The id prefix the source profile uses (core., mo., ...), read from its first rule id.
+  const prefix = source.rules[0]?.id.split('.')[0] ?? src;
   const edit = (text: string): string =>
     text
       .replace(new RegExp(`\\b(profiles|rules|mappings)/${src}/`, 'g'), `$1/${name}/`)
       .replace(new RegExp(`(^|[\\s\\[,{:'"])${prefix}\\.`, 'g'), `$1${name}.`)
-      .replace(/^name: .*$/m, `name: ${name}`);
+      .replace(/^name: .*$/m, `name: ${name}`)
+      // Fixtures and the fixture base name the profile whose connection they set up.
+      .replace(new RegExp(`\\bprofile: ${src}\\b`, 'g'), `profile: ${name}`);
   for (const [, to] of pairs) if (existsSync(to)) rewriteTree(to, edit);
   // Connections labelled with the new name in EdFiConfiguration.profile are served by the copy.
   const profileFile = resolve(root, 'profiles', name, 'profile.yaml');
   let text = readFileSync(profileFile, 'utf8').replace(/^connectionProfile: .*\n/m, '');
-  // Files the profile borrows from another profile (Missouri uses Core's error catalogue) are copied too, so the
+  // Files the profile borrows from another profile (one state may use Core's error catalogue) are copied too, so the
   // new profile stands on its own.
   text = text.replace(/\b(profiles|rules|mappings)\/([a-z0-9-]+)\/([A-Za-z0-9_./-]+)/g, (whole, kind: string, owner: string, rest: string) => {
     if (owner === name) return whole;

@@ -10,7 +10,7 @@ export function registerPlan(program: Command): void {
   program
     .command('plan')
     .description('Evaluate the rules on a snapshot and write the Ed-Fi operations (JSON Lines) without sending anything')
-    .requiredOption('--profile <name|path>', "state profile: a name under profiles/ ('core', 'missouri') or a path to a profile.yaml")
+    .requiredOption('--profile <name|path>', "state profile: a name under profiles/ (e.g. 'core') or a path to a profile.yaml")
     .requiredOption('--snapshot <file>', 'Campus snapshot (SQLite)')
     .option('--state <file>', 'state file (identity mapping of what was sent); without it the plan is a first-time send')
     .option('--out <file>', 'write the operations here instead of stdout')
