@@ -78,6 +78,14 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
     { runId: o.runId, at, connection: i.connection, resource: i.resource, sourceKey: i.sourceKey, student: i.student, method: i.method, status: i.status || null, message: i.message, body: i.body ? JSON.stringify(i.body) : null },
     o.profile.catalogue.byId(i.catalogueId) ?? o.profile.catalogue.match(i.status, i.method, i.message),
   )));
+  // Plan warnings (a school year without a valid configuration, ...) stay readable after the run, in the same log.
+  log.addMany(o.plan.warnings.map((w) => {
+    const [id, ...rest] = w.split(': ');
+    return {
+      runId: o.runId, at, connection: null, resource: o.plan.resource, sourceKey: null, student: null, method: null, status: null,
+      level: 'warning' as const, message: rest.join(': ') || w, catalogueId: rest.length ? id! : null, specMessage: null, cause: null, fix: null, body: null,
+    };
+  }));
   summary.heldBack = o.plan.issues.length;
   for (const f of o.plan.forget) recorder.forget(f.connection, o.plan.resource, f.sourceKey);
 
