@@ -245,8 +245,32 @@ describe('EdFiClient', () => {
       expect(auth.message).to.equal('Ed-Fi authentication failed (401 invalid_client): check EDFI_CLIENT_ID / EDFI_CLIENT_SECRET');
       expect(auth.status).to.equal(401);
       expect(auth.code).to.equal('invalid_client');
-      expect(server.tokenRequests()).to.have.length(1);
+      // Basic first, then once with the credentials in the form body (some Ed-Fi API implementations take only that).
+      expect(server.tokenRequests()).to.have.length(2);
+      expect(server.tokenRequests()[1]!.headers.authorization).to.equal(undefined);
       expect(server.data()).to.have.length(0);
+    });
+
+    it('falls back to client_id/client_secret in the form body when a server refuses HTTP Basic, and keeps using it', async () => {
+      let issued = 0;
+      const server = await startServer((req, res) => {
+        if (req.url.startsWith('/oauth/token')) {
+          const form = new URLSearchParams(req.body);
+          if (req.headers.authorization || form.get('client_id') !== CLIENT_ID || form.get('client_secret') !== CLIENT_SECRET) {
+            return json(res, 400, { error: 'invalid_client' });
+          }
+          issued++;
+          return json(res, 200, { access_token: tokenValue(issued), expires_in: 1, token_type: 'bearer' });
+        }
+        return json(res, 200, []);
+      });
+      const c = new EdFiClient({ baseUrl: server.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, retry: { baseDelayMs: 1 } });
+      expect((await c.get(RESOURCE)).ok).to.equal(true);
+      expect(server.tokenRequests().map((r) => Boolean(r.headers.authorization))).to.deep.equal([true, false]);
+      // The token lives one second: the next one is asked for with the credentials in the body straight away.
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await c.get(RESOURCE)).ok).to.equal(true);
+      expect(server.tokenRequests().map((r) => Boolean(r.headers.authorization))).to.deep.equal([true, false, false]);
     });
 
     it('reports an unreachable token endpoint after retrying it', async () => {

@@ -54,6 +54,13 @@ export class TokenCache {
   #held: HeldToken | undefined;
   #inFlight: Promise<string> | undefined;
   #lastRejected = false;
+  readonly #formCredentials: string;
+  /**
+   * The ODS/API takes the key and secret as HTTP Basic or in the form body; some other Ed-Fi API implementations
+   * take only one of them. Basic first; a 400/401 to it is tried once with the body, and what worked is kept.
+   */
+  #credentialsInBody = false;
+  #bodyTried = false;
 
   constructor(options: TokenCacheOptions) {
     const { clientId, clientSecret, ...rest } = options;
@@ -61,9 +68,12 @@ export class TokenCache {
     // pair as it is, and a base64-style secret holding '+' or '/' would be changed by form-encoding.
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
     this.#authorization = `Basic ${basic}`;
+    this.#formCredentials = `&client_id=${encodeURIComponent(clientId)}&client_secret=${encodeURIComponent(clientSecret)}`;
     rest.redactor.add(clientId);
     rest.redactor.add(clientSecret);
     rest.redactor.add(basic);
+    rest.redactor.add(encodeURIComponent(clientId));
+    rest.redactor.add(encodeURIComponent(clientSecret));
     this.#options = rest;
     this.#now = options.now ?? Date.now;
   }
@@ -98,14 +108,15 @@ export class TokenCache {
       let response: Response;
       let text: string;
       try {
+        const inBody = this.#credentialsInBody;
         response = await fetch(tokenUrl, {
           method: 'POST',
           headers: {
-            authorization: this.#authorization,
+            ...(inBody ? {} : { authorization: this.#authorization }),
             'content-type': 'application/x-www-form-urlencoded',
             accept: 'application/json',
           },
-          body: 'grant_type=client_credentials',
+          body: `grant_type=client_credentials${inBody ? this.#formCredentials : ''}`,
           signal: AbortSignal.timeout(timeoutMs),
         });
         text = await response.text();
@@ -123,6 +134,15 @@ export class TokenCache {
       if (response.ok) return this.#accept(body.json);
 
       const code = oauthErrorCode(body.json);
+      if ((response.status === 400 || response.status === 401) && !this.#credentialsInBody && !this.#bodyTried) {
+        this.#bodyTried = true;
+        this.#credentialsInBody = true;
+        continue;
+      }
+      if (this.#bodyTried && this.#credentialsInBody && !this.#held && (response.status === 400 || response.status === 401)) {
+        // Neither way was accepted: report it as the Basic answer would have been, and start from Basic next time.
+        this.#credentialsInBody = false;
+      }
       if (isRetryableStatus(response.status)) {
         const decision = retry.decide(attempt, response.status, response.headers.get('retry-after'));
         if (decision.retry) {
