@@ -10,6 +10,7 @@ import type { ErrorLogEntry } from '../src/state/error-log.js';
 import { messages, type ErrorBody } from '../src/testserver/messages.js';
 import { loadFixture } from '../src/snapshot/fixture.js';
 import type { EdFiStore } from '../src/testserver/store.js';
+import type { TestServer } from '../src/testserver/server.js';
 import type { JsonObject } from '../src/types.js';
 import {
   coreProfile,
@@ -134,20 +135,11 @@ async function expectInStep(h: SyncHarness, store: EdFiStore = h.store): Promise
 }
 
 /**
- * Makes the next call of a store method answer with an error body of our choosing, as an ODS would; later calls
- * go through. The test server's fault injector answers only 429/500/502/503, with its own texts.
+ * Makes the next POST, PUT or DELETE of an association answer with an error body of our choosing, as an ODS would
+ * (the test server's `answer` fault); later calls go through.
  */
-function refuseNext(store: EdFiStore, method: 'post' | 'put' | 'delete', status: number, body: ErrorBody): void {
-  let used = false;
-  const failure = { ok: false as const, status, body };
-  const once = <A extends unknown[], R>(original: (...args: A) => R) => (...args: A): R | typeof failure => {
-    if (used) return original(...args);
-    used = true;
-    return failure;
-  };
-  if (method === 'post') store.post = once(store.post.bind(store));
-  else if (method === 'put') store.put = once(store.put.bind(store));
-  else store.delete = once(store.delete.bind(store));
+function refuseNext(server: TestServer, method: 'post' | 'put' | 'delete', status: number, body: ErrorBody): void {
+  server.faults.add({ kind: 'answer', status, body, match: { method: method.toUpperCase(), pathIncludes: RESOURCE } });
 }
 
 /** Records the bodies of PUTs that reach the store. */
@@ -290,7 +282,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
       const tables = studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]);
       tables.ProgramParticipation!.push({ participationID: 3002, personID: 2, programID: 1, startDate: '2025-08-25', endDate: null });
       h.world(tables);
-      refuseNext(h.store, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
+      refuseNext(h.server, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
       const run = await h.sync();
       expect(run.code).to.equal(EXIT.recordsFailed);
       // The POST of the new record meets the old one's natural key: the ODS updates it (200) under the old id.
@@ -385,7 +377,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     h = await SyncHarness.start();
     await setUp([{ personID: 1 }]);
     // An ODS whose model requires an element this resource's Core mapping leaves out (a state rule, say).
-    refuseNext(h.store, 'post', 400, {
+    refuseNext(h.server, 'post', 400, {
       message: messages.invalidRequest,
       modelState: { 'request.technicalSkillsAssessmentDescriptor': [messages.validationFailed(ENTITY, 'TechnicalSkillsAssessmentDescriptor is required')] },
     });
@@ -515,7 +507,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
   it('409 natural key conflict, answered by the ODS (another client created the same key at the same moment)', async function () {
     h = await SyncHarness.start();
     await setUp([{ personID: 1 }]);
-    refuseNext(h.store, 'post', 409, {
+    refuseNext(h.server, 'post', 409, {
       message: `A natural key conflict occurred when attempting to create a new resource '${ENTITY}' with a duplicate key. The duplicate keys and values are (BeginDate, EducationOrganizationId, ...).`,
     });
     const run = await h.sync();
@@ -533,7 +525,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     const id = h.identityOf(sourceKey(2))!.edfiId!;
     // Nothing in the test server references this resource, so its store's DELETE is made to answer as an
     // ODS/API 6.x does when a (state extension) entity depends on the record.
-    refuseNext(h.store, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
+    refuseNext(h.server, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
     h.world(studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]));
     const run = await h.sync();
     expect(run.code).to.equal(EXIT.recordsFailed);
@@ -656,7 +648,7 @@ describe('sync end to end: faults on the way', function () {
     h.server.faults.add({ kind: 'reset', times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } });
     h.server.faults.add({ kind: 'expire-tokens', times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } });
     // A proxy's error page quoting what it was sent.
-    refuseNext(h.store, 'post', 400, { message: `${messages.invalidRequest} client_secret=${secretForms()[0]!} Authorization: Basic ${secretForms()[2]}` });
+    refuseNext(h.server, 'post', 400, { message: `${messages.invalidRequest} client_secret=${secretForms()[0]!} Authorization: Basic ${secretForms()[2]}` });
     const run = await h.sync({ quiet: false });
     expect(run.code).to.equal(EXIT.recordsFailed);
     expect(run.stderr).to.match(/Sync summary/);

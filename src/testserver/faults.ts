@@ -15,17 +15,19 @@ interface FaultBase {
 }
 
 export type StatusFault = FaultBase & { kind: 'status'; status: 500 | 502 | 503 | 429; retryAfterSeconds?: number };
+/** Any answer, e.g. an ODS error this double cannot produce on its own (a 409 on a delete, a 400 of another version). */
+export type AnswerFault = FaultBase & { kind: 'answer'; status: number; body: object; headers?: Record<string, string> };
 export type LatencyFault = FaultBase & { kind: 'latency'; ms: number };
 export type ResetFault = FaultBase & { kind: 'reset' };
 export type ExpireTokensFault = FaultBase & { kind: 'expire-tokens' };
-export type Fault = StatusFault | LatencyFault | ResetFault | ExpireTokensFault;
+export type Fault = StatusFault | AnswerFault | LatencyFault | ResetFault | ExpireTokensFault;
 
 /** What to do to one request. */
 export interface FaultPlan {
   latencyMs: number;
   expireTokens: boolean;
   /** A fault that answers the request instead of the server. */
-  answer?: StatusFault | ResetFault;
+  answer?: StatusFault | AnswerFault | ResetFault;
 }
 
 export class FaultInjector {

@@ -137,6 +137,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       sendFault(res, plan.answer);
       return;
     }
+    if (plan.answer?.kind === 'answer') {
+      sendJson(res, plan.answer.status, plan.answer.body, plan.answer.headers ?? {});
+      return;
+    }
 
     const parsed = new URL(target, 'http://test.invalid');
     if (basePath && !(parsed.pathname === basePath || parsed.pathname.startsWith(`${basePath}/`))) {
