@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { runSync } from '../src/cli/commands/sync.js';
@@ -7,27 +5,13 @@ import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
 import { buildSnapshotFromFixture, loadFixture } from '../src/snapshot/fixture.js';
 import { ErrorLog } from '../src/state/error-log.js';
 import { openState } from '../src/state/state-db.js';
-import { startTestServer, type TestServer } from '../src/testserver/server.js';
+import { useServerWorld } from './helpers/server-world.js';
 
 describe('sync --check-references', function () {
-  let dir: string;
-  let server: TestServer;
-  const saved = { id: process.env.EDFI_CLIENT_ID, secret: process.env.EDFI_CLIENT_SECRET };
-
-  beforeEach(async function () {
-    dir = mkdtempSync(join(tmpdir(), 'edfi-refs-'));
-    server = await startTestServer({ clientId: 'k', clientSecret: 'reference-check-secret' });
-    process.env.EDFI_CLIENT_ID = 'k';
-    process.env.EDFI_CLIENT_SECRET = 'reference-check-secret';
-  });
-  afterEach(async function () {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-    process.env.EDFI_CLIENT_ID = saved.id;
-    process.env.EDFI_CLIENT_SECRET = saved.secret;
-  });
+  const w = useServerWorld('each', 'refs', 'k', 'reference-check-secret');
 
   it('reports a missing student once and holds back its records instead of sending them', async function () {
+    const { dir, server } = w;
     const snapshot = join(dir, 'snap.sqlite');
     buildSnapshotFromFixture(loadFixture(`
 base: standard

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { runSync } from '../src/cli/commands/sync.js';
@@ -8,20 +7,18 @@ import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
 import { htmlReport } from '../src/report/html-report.js';
 import { buildSnapshotFromFixture, loadFixture } from '../src/snapshot/fixture.js';
 import { openState } from '../src/state/state-db.js';
-import { startTestServer, type TestServer } from '../src/testserver/server.js';
+import type { TestServer } from '../src/testserver/server.js';
+import { useServerWorld } from './helpers/server-world.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 describe('report --html', function () {
+  const w = useServerWorld('all', 'report', 'report-key', 'report-secret-value');
   let dir: string;
   let server: TestServer;
-  const env = { id: process.env.EDFI_CLIENT_ID, secret: process.env.EDFI_CLIENT_SECRET };
 
   before(async function () {
-    dir = mkdtempSync(join(tmpdir(), 'edfi-report-'));
-    server = await startTestServer({ clientId: 'report-key', clientSecret: 'report-secret-value' });
-    process.env.EDFI_CLIENT_ID = 'report-key';
-    process.env.EDFI_CLIENT_SECRET = 'report-secret-value';
+    ({ dir, server } = w);
     buildSnapshotFromFixture(loadFixture(`
 base: standard
 profile: core
@@ -48,13 +45,6 @@ tables:
     if (id) server.store.delete('students', id);
     const code = await runSync({ profile: 'core', snapshot: join(dir, 'snap.sqlite'), state: join(dir, 'state.sqlite'), apiBase: server.url, dataPath: '/data/v3', concurrency: 2, quiet: true });
     expect(code).to.equal(1);
-  });
-
-  after(async function () {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-    process.env.EDFI_CLIENT_ID = env.id;
-    process.env.EDFI_CLIENT_SECRET = env.secret;
   });
 
   it('holds the counts, a chart, the error log with the spec fixes and the excluded records by reason', function () {

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { runDelete } from '../src/cli/commands/delete.js';
@@ -10,7 +9,8 @@ import { buildSnapshotFromFixture, loadFixture } from '../src/snapshot/fixture.j
 import { ErrorLog } from '../src/state/error-log.js';
 import { IdentityMap } from '../src/state/identity-map.js';
 import { openState } from '../src/state/state-db.js';
-import { startTestServer, type TestServer } from '../src/testserver/server.js';
+import type { TestServer } from '../src/testserver/server.js';
+import { useServerWorld } from './helpers/server-world.js';
 import type { JsonObject } from '../src/types.js';
 
 const WORLD = `
@@ -26,10 +26,10 @@ ${[10, 11, 12, 13].map((p) => `    - { participationID: ${p}00, personID: ${p}, 
 `;
 
 describe('resync and the delete tool, against the local Ed-Fi test server', function () {
+  const w = useServerWorld('each', 'resync', 'rk', 'resync-secret');
   let dir: string;
   let server: TestServer;
   let o: SyncOptions;
-  const saved = { id: process.env.EDFI_CLIENT_ID, secret: process.env.EDFI_CLIENT_SECRET };
   const associations = (): JsonObject[] => server.store.list('studentCTEProgramAssociations').map((i) => i.body as JsonObject);
   const quietly = async <T>(f: () => Promise<T>): Promise<T> => {
     const write = process.stdout.write.bind(process.stdout);
@@ -42,22 +42,13 @@ describe('resync and the delete tool, against the local Ed-Fi test server', func
   };
 
   beforeEach(async function () {
-    dir = mkdtempSync(join(tmpdir(), 'edfi-resync-'));
-    server = await startTestServer({ clientId: 'rk', clientSecret: 'resync-secret' });
-    process.env.EDFI_CLIENT_ID = 'rk';
-    process.env.EDFI_CLIENT_SECRET = 'resync-secret';
+    ({ dir, server } = w);
     const snapshot = join(dir, 'snap.sqlite');
     buildSnapshotFromFixture(loadFixture(WORLD), snapshot);
     await preloadFromSnapshot(server, snapshot, ['core']);
     o = { profile: 'core', snapshot, state: join(dir, 'state.sqlite'), apiBase: server.url, dataPath: '/data/v3', concurrency: 4, quiet: true };
     expect(await runSync(o)).to.equal(0);
     expect(associations()).to.have.length(4);
-  });
-  afterEach(async function () {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-    process.env.EDFI_CLIENT_ID = saved.id;
-    process.env.EDFI_CLIENT_SECRET = saved.secret;
   });
 
   it('forgets a mapping whose record the ODS lost, and sends the record again', async function () {
