@@ -49,6 +49,6 @@ export function planSummaryText(plan: Plan): string {
     lines.push('Records held back (see the error log):');
     lines.push(table(issues.map(([r, n]) => [r, n])));
   }
-  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  for (const w of plan.warnings) lines.push(`warning [${w.id}]: ${w.message}`);
   return lines.join('\n');
 }

@@ -67,9 +67,7 @@ function phaseOf(unit: Operation[]): number {
 export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
   const summary = emptySummary();
   const resourcePath = o.profile.def.resource.path;
-  const students = new Map<string, string | null>();
-  for (const x of o.plan.excluded) students.set(x.sourceKey, x.student);
-  const recorder = new OutcomeRecorder(o.state, o.profile.catalogue, o.runId, students);
+  const recorder = new OutcomeRecorder(o.state, o.profile.catalogue, o.runId);
 
   // Records the plan held back are logged with the spec's cause and fix, like API errors.
   const log = new ErrorLog(o.state);
@@ -79,13 +77,10 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
     o.profile.catalogue.byId(i.catalogueId) ?? o.profile.catalogue.match(i.status, i.method, i.message),
   )));
   // Plan warnings (a school year without a valid configuration, ...) stay readable after the run, in the same log.
-  log.addMany(o.plan.warnings.map((w) => {
-    const [id, ...rest] = w.split(': ');
-    return {
-      runId: o.runId, at, connection: null, resource: o.plan.resource, sourceKey: null, student: null, method: null, status: null,
-      level: 'warning' as const, message: rest.join(': ') || w, catalogueId: rest.length ? id! : null, specMessage: null, cause: null, fix: null, body: null,
-    };
-  }));
+  log.addMany(o.plan.warnings.map((w) => ({
+    runId: o.runId, at, connection: null, resource: o.plan.resource, sourceKey: null, student: null, method: null, status: null,
+    level: 'warning' as const, message: w.message, catalogueId: w.id, specMessage: null, cause: null, fix: null, body: null,
+  })));
   summary.heldBack = o.plan.issues.length;
   for (const f of o.plan.forget) recorder.forget(f.connection, o.plan.resource, f.sourceKey);
 

@@ -13,17 +13,17 @@ export class OutcomeRecorder {
   private readonly identity: IdentityMap;
   private readonly errors: ErrorLog;
 
-  constructor(private readonly db: Database, private readonly catalogue: ErrorCatalogue, private readonly runId: number | null, private readonly students: Map<string, string | null>) {
+  constructor(private readonly db: Database, private readonly catalogue: ErrorCatalogue, private readonly runId: number | null) {
     this.identity = new IdentityMap(db);
     this.errors = new ErrorLog(db);
   }
 
   private existing(op: Operation): IdentityRow | undefined {
-    return this.identity.find({ connection: op.connection, resource: op.resource, sourceKey: op.sourceKey })[0];
+    return this.identity.get(op.connection, op.resource, op.sourceKey);
   }
 
   private student(op: Operation): string | null {
-    return op.student ?? this.students.get(op.sourceKey) ?? this.existing(op)?.student ?? null;
+    return op.student ?? this.existing(op)?.student ?? null;
   }
 
   succeeded(op: Operation, status: number, id: string | undefined): void {
@@ -100,9 +100,7 @@ export class OutcomeRecorder {
    */
   heldByAnother(op: Operation): IdentityRow | undefined {
     if (op.method !== 'DELETE' || !op.id) return undefined;
-    return this.identity
-      .find({ resource: op.resource, edfiId: op.id })
-      .find((r) => r.connection !== op.connection || r.sourceKey !== op.sourceKey);
+    return this.identity.holders(op.resource, op.id).find((r) => r.connection !== op.connection || r.sourceKey !== op.sourceKey);
   }
 
   /** A DELETE not sent because another record holds the id: only this record's claim on it is dropped. */

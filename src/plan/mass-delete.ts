@@ -1,3 +1,4 @@
+import type { LoadedProfile } from '../profile/load-profile.js';
 import type { Plan } from './plan-types.js';
 
 export interface MassDeleteLimits {
@@ -14,19 +15,35 @@ export interface MassDeleteViolation {
   limit: number;
 }
 
+/** The limits in force: the command line first, then the profile's `massDelete`, then 10% or 500. */
+export function massDeleteLimits(o: { maxDeleteShare?: number; maxDeleteCount?: number }, profile: LoadedProfile): MassDeleteLimits {
+  return {
+    maxShare: o.maxDeleteShare ?? profile.def.massDelete?.maxShare ?? 0.1,
+    minCount: o.maxDeleteCount ?? profile.def.massDelete?.minCount ?? 500,
+  };
+}
+
 /**
  * A snapshot that lost a table or a school (a failed export) looks like "everything was deleted". Refuse to
  * act on it: deletes beyond max(share x mapped, minCount) in one connection need --allow-mass-delete.
- * Key changes (DELETE + POST) are not counted: the record is sent again in the same run.
  */
-export function massDeleteViolations(plan: Plan, limits: MassDeleteLimits): MassDeleteViolation[] {
+export function violationsOf(counts: Map<string, { deletes: number; mapped: number }>, limits: MassDeleteLimits): MassDeleteViolation[] {
   const out: MassDeleteViolation[] = [];
-  for (const c of plan.connections) {
-    const deletes = plan.operations.filter((o) => o.connection === c.connection && o.method === 'DELETE' && !o.unit).length;
-    const limit = Math.max(Math.floor(c.identityRows * limits.maxShare), limits.minCount);
-    if (deletes > limit) out.push({ connection: c.connection, deletes, mapped: c.identityRows, limit });
+  for (const [connection, { deletes, mapped }] of counts) {
+    const limit = Math.max(Math.floor(mapped * limits.maxShare), limits.minCount);
+    if (deletes > limit) out.push({ connection, deletes, mapped, limit });
   }
   return out;
+}
+
+/** The plan's deletes per connection; key changes (DELETE + POST) do not count: the record is sent again. */
+export function massDeleteViolations(plan: Plan, limits: MassDeleteLimits): MassDeleteViolation[] {
+  const counts = new Map(plan.connections.map((c) => [c.connection, { deletes: 0, mapped: c.identityRows }]));
+  for (const o of plan.operations) {
+    const c = counts.get(o.connection);
+    if (c && o.method === 'DELETE' && !o.unit) c.deletes++;
+  }
+  return violationsOf(counts, limits);
 }
 
 export function massDeleteMessage(v: MassDeleteViolation[]): string {

@@ -53,7 +53,28 @@ export interface Plan {
   excluded: ExcludedRecord[];
   /** Identity rows of records never created in the ODS (their POST failed) that are no longer wanted. */
   forget: Array<{ connection: string; sourceKey: string }>;
-  warnings: string[];
+  warnings: PlanWarning[];
   connections: ConnectionSummary[];
   summary: PlanSummary;
+}
+
+/** A warning of the profile's `warnings` queries, e.g. a school year with records but no valid configuration. */
+export interface PlanWarning {
+  id: string;
+  message: string;
+}
+
+/** A plan with nothing in it yet: the planner fills it; resync sends its own DELETEs through one. */
+export function emptyPlan(profile: string, resource: string, operations: Operation[] = []): Plan {
+  return {
+    profile,
+    resource,
+    operations,
+    issues: [],
+    excluded: [],
+    forget: [],
+    warnings: [],
+    connections: [],
+    summary: { operations: { POST: 0, PUT: 0, DELETE: 0 }, keyChanges: 0, unchanged: 0, excludedByReason: {}, issues: {}, candidates: 0, evaluated: 0 },
+  };
 }

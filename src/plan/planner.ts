@@ -10,7 +10,7 @@ import type { Candidate, Connection, Decision, Json, JsonObject, Operation } fro
 import { canonicalJson, hashJson, sha1 } from '../util/hash.js';
 import { applyDerive, deriveColumns, type DeriveInput } from './derive.js';
 import { changedPaths, naturalKeyOf } from './paths.js';
-import type { ConnectionSummary, ExcludedRecord, Plan, PlanIssue } from './plan-types.js';
+import { emptyPlan, type ConnectionSummary, type Plan, type PlanIssue } from './plan-types.js';
 import { RecordEvaluator } from './record-evaluator.js';
 
 export interface PlanOptions {
@@ -81,20 +81,10 @@ export class Planner {
 
   async plan(): Promise<Plan> {
     const { profile, snapshot } = this.opts;
-    const plan: Plan = {
-      profile: profile.def.name,
-      resource: profile.def.resource.name,
-      operations: [],
-      issues: [],
-      excluded: [],
-      forget: [],
-      warnings: [],
-      connections: [],
-      summary: { operations: { POST: 0, PUT: 0, DELETE: 0 }, keyChanges: 0, unchanged: 0, excludedByReason: {}, issues: {}, candidates: 0, evaluated: 0 },
-    };
+    const plan = emptyPlan(profile.def.name, profile.def.resource.name);
     for (const w of profile.warnings) {
       for (const row of snapshot.prepare(w.sql).all({ profile: profile.def.connectionProfile ?? profile.def.name, resource: profile.def.resource.name }) as Array<Record<string, unknown>>) {
-        plan.warnings.push(`${w.id}: ${fillTemplate(w.message, row)}`);
+        plan.warnings.push({ id: w.id, message: fillTemplate(w.message, row) });
       }
     }
     const reader = new CandidateReader(snapshot, profile);
@@ -303,14 +293,13 @@ export class Planner {
 
     const bodyOf = (sourceKey: string, m: Mapped): JsonObject => m.body ?? (m.body = cache.body(key, resource, sourceKey) ?? {});
     const desiredKeys = new Set<string>();
+    // A retry touches only its records: the others are neither sent nor deleted.
+    const untouched = (sourceKey: string): boolean => Boolean(this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(sourceKey));
     for (const { sourceKey } of keptDerive) {
       const m = mapped.get(sourceKey)!;
       const s = seen.get(sourceKey)!;
       this.opts.onDerived?.(key, sourceKey, m.derived);
-      if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(sourceKey)) {
-        heldBack.set(sourceKey, { status: 0, message: '', kind: '' });
-        continue;
-      }
+      if (untouched(sourceKey)) continue;
       const old = identity.get(sourceKey);
       const hb = heldBack.get(sourceKey);
       if (hb) {
@@ -324,13 +313,12 @@ export class Planner {
         continue;
       }
       const full = old ? identityMap.get(key, resource, sourceKey) : undefined;
-      this.diff(conn, sourceKey, s, bodyOf(sourceKey, m), keyOf(m), full, plan);
+      this.diff(conn, sourceKey, s, bodyOf(sourceKey, m), m.bodyHash, keyOf(m), full, plan);
     }
 
     // Records sent before and no longer wanted.
     for (const [sourceKey, row] of identity) {
-      if (desiredKeys.has(sourceKey) || heldBack.has(sourceKey)) continue;
-      if (this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(sourceKey)) continue;
+      if (desiredKeys.has(sourceKey) || heldBack.has(sourceKey) || untouched(sourceKey)) continue;
       if (!row.edfiId) {
         plan.forget.push({ connection: key, sourceKey });
         continue;
@@ -391,19 +379,15 @@ export class Planner {
     return this.pool;
   }
 
-  private diff(conn: Connection, sourceKey: string, s: Seen, body: JsonObject, naturalKey: JsonObject, old: IdentityRow | undefined, plan: Plan): void {
+  /** The operation for a wanted record that is new or differs from what was last sent with success. */
+  private diff(conn: Connection, sourceKey: string, s: Seen, body: JsonObject, bodyHash: string, naturalKey: JsonObject, old: IdentityRow | undefined, plan: Plan): void {
     const { profile } = this.opts;
     const resource = profile.def.resource.name;
     const key = connectionKey(conn);
-    const bodyHash = hashJson(body);
     const rules = [...s.decision.ruleIds, profile.mapping.id];
     const base = { resource, connection: key, sourceKey, student: s.student, naturalKey, body, bodyHash };
     if (!old || !old.edfiId) {
       plan.operations.push({ ...base, method: 'POST', rules, reason: old ? 'not yet in the ODS (an earlier send failed)' : 'new record' });
-      return;
-    }
-    if (old.bodyHash === bodyHash && old.lastOutcome === 'ok') {
-      plan.summary.unchanged++;
       return;
     }
     for (const f of profile.def.immutableFields ?? []) {

@@ -121,7 +121,7 @@ export async function reconcile(o: {
         continue;
       }
       const want = wanted.get(canonicalJson(naturalKey));
-      const current = want ? identity.forConnection(want.connection, resource).get(want.sourceKey) : undefined;
+      const current = want ? identity.get(want.connection, resource, want.sourceKey) : undefined;
       const wantKey = want ? `${want.connection}/${want.sourceKey}` : '';
       if (want && !adopted.has(wantKey) && !(current?.edfiId && ods.has(current.edfiId))) {
         adopted.add(wantKey);

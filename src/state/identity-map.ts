@@ -69,6 +69,7 @@ export class IdentityMap {
   private readonly upsertStmt: Statement;
   private readonly deleteStmt: Statement;
   private readonly getStmt: Statement;
+  private readonly holdersStmt: Statement;
 
   constructor(private readonly db: Database) {
     this.upsertStmt = db.prepare(`INSERT INTO identity_map
@@ -80,11 +81,17 @@ export class IdentityMap {
         last_outcome = excluded.last_outcome, last_sent_at = excluded.last_sent_at`);
     this.deleteStmt = db.prepare('DELETE FROM identity_map WHERE connection = ? AND resource = ? AND source_key = ?');
     this.getStmt = db.prepare('SELECT * FROM identity_map WHERE connection = ? AND resource = ? AND source_key = ?');
+    this.holdersStmt = db.prepare('SELECT * FROM identity_map WHERE resource = ? AND edfi_id = ?');
   }
 
   get(connection: string, resource: string, sourceKey: string): IdentityRow | undefined {
     const r = this.getStmt.get(connection, resource, sourceKey) as RawRow | undefined;
     return r ? fromRaw(r) : undefined;
+  }
+
+  /** Every record (of any connection) mapped to this Ed-Fi id. */
+  holders(resource: string, edfiId: string): IdentityRow[] {
+    return (this.holdersStmt.all(resource, edfiId) as RawRow[]).map(fromRaw);
   }
 
   summaries(connection: string, resource: string): Map<string, IdentitySummary> {

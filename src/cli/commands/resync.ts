@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { emitPlan } from '../../emit/emitter.js';
-import { massDeleteMessage, type MassDeleteViolation } from '../../plan/mass-delete.js';
-import type { Plan } from '../../plan/plan-types.js';
+import { massDeleteLimits, massDeleteMessage, violationsOf } from '../../plan/mass-delete.js';
+import { emptyPlan } from '../../plan/plan-types.js';
 import { reconcile, type Reconciliation } from '../../resync/reconcile.js';
 import { IdentityMap } from '../../state/identity-map.js';
 import { acquireLock } from '../../state/lock.js';
@@ -43,23 +43,20 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
       return EXIT.ok;
     }
     const identity = new IdentityMap(ctx.state);
-    const violations: MassDeleteViolation[] = [];
-    for (const conn of new Set(preview.deletes.map((d) => d.connection))) {
-      const deletes = preview.deletes.filter((d) => d.connection === conn).length;
-      const mapped = identity.forConnection(conn, ctx.profile.def.resource.name).size;
-      const limit = Math.max(Math.floor(mapped * (o.maxDeleteShare ?? ctx.profile.def.massDelete?.maxShare ?? 0.1)), o.maxDeleteCount ?? ctx.profile.def.massDelete?.minCount ?? 500);
-      if (deletes > limit) violations.push({ connection: conn, deletes, mapped, limit });
+    const counts = new Map<string, { deletes: number; mapped: number }>();
+    for (const d of preview.deletes) {
+      const c = counts.get(d.connection) ?? { deletes: 0, mapped: identity.summaries(d.connection, ctx.profile.def.resource.name).size };
+      c.deletes++;
+      counts.set(d.connection, c);
     }
+    const violations = violationsOf(counts, massDeleteLimits(o, ctx.profile));
     if (violations.length > 0 && !o.allowMassDelete) {
       process.stderr.write(massDeleteMessage(violations) + '\n');
       status = 'refused';
       return EXIT.refused;
     }
     const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true });
-    const plan: Plan = {
-      profile: ctx.profile.def.name, resource: ctx.profile.def.resource.name, operations: applied.deletes, issues: [], excluded: [], forget: [],
-      warnings: [], connections: [], summary: { operations: {}, keyChanges: 0, unchanged: 0, excludedByReason: {}, issues: {}, candidates: 0, evaluated: 0 },
-    };
+    const plan = emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name, applied.deletes);
     const result = await emitPlan({ api, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
     process.stderr.write(`resync: deleted ${result.deleted} ODS record(s) nobody wants${result.failed ? `, ${result.failed} failed` : ''}\n`);
     status = 'ok';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { emitPlan, type EmitSummary } from '../../emit/emitter.js';
-import { massDeleteMessage, massDeleteViolations } from '../../plan/mass-delete.js';
+import { massDeleteLimits, massDeleteMessage, massDeleteViolations } from '../../plan/mass-delete.js';
 import { buildPlan } from '../../plan/planner.js';
 import type { Plan } from '../../plan/plan-types.js';
 import { acquireLock } from '../../state/lock.js';
@@ -68,10 +68,7 @@ export async function runSync(o: SyncOptions): Promise<number> {
     const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onProgress: o.quiet ? undefined : planningProgress() });
     if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
     recordExcluded(ctx.state, runId, plan);
-    const violations = massDeleteViolations(plan, {
-      maxShare: o.maxDeleteShare ?? ctx.profile.def.massDelete?.maxShare ?? 0.1,
-      minCount: o.maxDeleteCount ?? ctx.profile.def.massDelete?.minCount ?? 500,
-    });
+    const violations = massDeleteViolations(plan, massDeleteLimits(o, ctx.profile));
     if (violations.length > 0 && !o.allowMassDelete) {
       process.stderr.write(massDeleteMessage(violations) + '\n');
       status = 'refused';
