@@ -284,7 +284,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
       h.world(tables);
       refuseNext(h.server, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
       const run = await h.sync();
-      expect(run.code).to.equal(EXIT.recordsFailed);
+      expect(run.code).to.equal(EXIT.apiFailed);
       // The POST of the new record meets the old one's natural key: the ODS updates it (200) under the old id.
       expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['DELETE 409', 'POST 200']);
       expect(h.identityOf('participationID=3002')!.edfiId).to.equal(oldId);
@@ -364,7 +364,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     });
     const run = await h.sync();
     // Not sent, so "some records failed", though every request the run made succeeded.
-    expect(run.code, run.stderr).to.equal(EXIT.recordsFailed);
+    expect(run.code, run.stderr).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => r.method)).to.deep.equal(['POST']);
     expect(h.store.count(RESOURCE)).to.equal(1);
     const e = expectLogged(h.errors(), 'core.error.required-field', { sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /programName/ });
@@ -382,7 +382,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
       modelState: { 'request.technicalSkillsAssessmentDescriptor': [messages.validationFailed(ENTITY, 'TechnicalSkillsAssessmentDescriptor is required')] },
     });
     const run = await h.sync();
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 400']);
     expectLogged(h.errors(), 'core.error.required-field', { sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /TechnicalSkillsAssessmentDescriptor is required/ });
     expect(h.store.count(RESOURCE)).to.equal(0);
@@ -404,7 +404,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
       EdFiResourcePreference: [{ configID: 1, resource: RESOURCE, element: 'careerPathwayDescriptor', campusValue: 'WELD', edfiCode: 'Space Exploration' }],
     });
     const run = await h.sync();
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['POST 201', 'POST 400']);
     expectLogged(h.errors(), 'core.error.unresolved-reference', {
       sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /Unable to resolve value .*Space Exploration.* 'CareerPathwayDescriptor'/,
@@ -421,7 +421,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
       expect(h.store.delete('students', studentId!, { skipAuthorization: true }).ok).to.equal(true);
 
       const run = await h.sync();
-      expect(run.code).to.equal(EXIT.recordsFailed);
+      expect(run.code).to.equal(EXIT.apiFailed);
       expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['POST 201', `POST ${status}`]);
       expectLogged(h.errors(), 'core.error.unresolved-reference', {
         sourceKey: sourceKey(1), student: stateID(1), status, method: 'POST', message: /The value supplied for the related 'Student' resource does not exist/i,
@@ -440,7 +440,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     h = await SyncHarness.start({ authorizedLeas: [7654321] });
     await setUp([{ personID: 1 }, { personID: 2 }]);
     const run = await h.sync({ quiet: false });
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 403', 'POST 403']);
     for (const p of [1, 2]) {
       expectLogged(h.errors(), 'core.error.authorization-denied', { sourceKey: sourceKey(p), student: stateID(p), status: 403, method: 'POST', message: /^Authorization denied/ });
@@ -497,7 +497,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     h.world(tables);
     await h.preload();
     const run = await h.sync();
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     expect(methods(run)).to.deep.equal(['POST', 'POST']);
     expectLogged(h.errors(), 'core.error.natural-key-conflict', { sourceKey: 'participationID=2001', student: stateID(1), status: 409, method: 'POST', message: /same natural key as participationID=1001/ });
     expect(h.identityOf('participationID=2001')).to.equal(undefined);
@@ -511,7 +511,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
       message: `A natural key conflict occurred when attempting to create a new resource '${ENTITY}' with a duplicate key. The duplicate keys and values are (BeginDate, EducationOrganizationId, ...).`,
     });
     const run = await h.sync();
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     expectLogged(h.errors(), 'core.error.natural-key-conflict', { sourceKey: sourceKey(1), student: stateID(1), status: 409, method: 'POST', message: /natural key conflict/ });
     const again = await h.sync();
     expect(again.code).to.equal(EXIT.ok);
@@ -528,7 +528,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     refuseNext(h.server, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
     h.world(studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]));
     const run = await h.sync();
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`DELETE ${id} 409`]);
     expectLogged(h.errors(), 'core.error.delete-dependency', { sourceKey: sourceKey(2), student: stateID(2), status: 409, method: 'DELETE', message: /cannot be deleted because it is a dependency/ });
     expect(h.store.get(RESOURCE, id)).to.not.equal(undefined);
@@ -547,7 +547,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     await setUp([{ personID: 1 }]);
     h.server.faults.add({ kind: 'status', status: 500, times: Infinity, match: { method: 'POST', pathIncludes: SCPA_PATH } });
     const run = await h.sync({ quiet: false });
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     const posts = writes(run.requests);
     expect(posts.length).to.be.greaterThan(1);
     expect(posts.every((r) => r.method === 'POST' && r.status === 500)).to.equal(true);
@@ -650,7 +650,7 @@ describe('sync end to end: faults on the way', function () {
     // A proxy's error page quoting what it was sent.
     refuseNext(h.server, 'post', 400, { message: `${messages.invalidRequest} client_secret=${secretForms()[0]!} Authorization: Basic ${secretForms()[2]}` });
     const run = await h.sync({ quiet: false });
-    expect(run.code).to.equal(EXIT.recordsFailed);
+    expect(run.code).to.equal(EXIT.apiFailed);
     expect(run.stderr).to.match(/Sync summary/);
     const logged = h.errors();
     expect(logged).to.have.length(1);
@@ -668,7 +668,7 @@ describe('sync end to end: faults on the way', function () {
     const wrong = 'e2e-Wrong-Secret-93be1a';
     process.env.EDFI_CLIENT_SECRET = wrong;
     const run = await h.sync({ quiet: false });
-    expect(run.code).to.equal(EXIT.api);
+    expect(run.code).to.equal(EXIT.unreachable);
     expect(run.stderr).to.match(/authentication failed \(401 invalid_client\): check EDFI_CLIENT_ID \/ EDFI_CLIENT_SECRET/);
     expect(writes(run.requests)).to.deep.equal([]);
     expect(h.store.count(RESOURCE)).to.equal(0);

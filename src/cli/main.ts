@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT.config;
     } else if (err instanceof SnapshotSchemaError) {
       process.stderr.write(`${err.message}\n`);
-      process.exitCode = EXIT.snapshot;
+      process.exitCode = EXIT.input;
     } else {
       const e = err as Error & { exitCode?: number };
       process.stderr.write(`edfi-sync: ${e.message}\n`);

@@ -66,7 +66,7 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
         process.stdout.write(`FAILED ${resourcePath}/${t.id}: ${r.status} ${message}\n  fix: ${entry.fix}\n`);
       }
     }
-    return failed > 0 ? EXIT.recordsFailed : EXIT.ok;
+    return failed > 0 ? EXIT.apiFailed : EXIT.ok;
   } finally {
     release();
     db.close();

@@ -39,7 +39,7 @@ export function registerDemo(program: Command): void {
           for (const night of [1, 2]) {
             process.stderr.write(`\n=== ${profile}: run ${night} ${night === 2 ? '(same snapshot again: nothing should change)' : ''}\n`);
             const c = await runSync({ profile, snapshot: o.snapshot, state, apiBase: server.url, dataPath: DATA_PATH, concurrency: 8 });
-            if (c === EXIT.api || c === EXIT.refused) code = c;
+            if (c === EXIT.unreachable || c === EXIT.refused) code = c;
           }
           process.stderr.write(`State file: ${relative(process.cwd(), state)}  (try: npx edfi-sync errors --state ${relative(process.cwd(), state)})\n`);
         }

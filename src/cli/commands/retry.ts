@@ -36,7 +36,7 @@ export async function runRetry(o: SyncOptions): Promise<number> {
     const result = await emitPlan({ api: clientFactory(o.apiBase, o.dataPath, creds), profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
     process.stderr.write(emitSummaryText(result, plan) + '\n');
     status = result.failed > 0 ? 'partial' : 'ok';
-    return result.aborted ? EXIT.api : result.failed > 0 ? EXIT.recordsFailed : EXIT.ok;
+    return result.aborted ? EXIT.unreachable : result.failed > 0 ? EXIT.apiFailed : EXIT.ok;
   } finally {
     finishRun(ctx.state, runId, status, null);
     release();

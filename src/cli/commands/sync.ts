@@ -99,13 +99,13 @@ export async function runSync(o: SyncOptions): Promise<number> {
     if (!o.quiet) process.stderr.write(emitSummaryText(result, toSend) + '\n');
     if (result.aborted) {
       status = 'aborted';
-      return EXIT.api;
+      return EXIT.unreachable;
     }
     // "All sent" means every record the snapshot wants: a record held back (invalid data, missing reference) is not.
     const notSent = result.failed + result.heldBack;
     status = notSent > 0 ? 'partial' : 'ok';
     if (notSent > 0) process.stderr.write(`${result.failed} record(s) failed, ${result.heldBack} held back (see \`edfi-sync errors\`)\n`);
-    return notSent > 0 ? EXIT.recordsFailed : EXIT.ok;
+    return notSent > 0 ? EXIT.apiFailed : EXIT.ok;
   } finally {
     finishRun(ctx.state, runId, status, summary);
     release();

@@ -49,6 +49,6 @@ export function registerTest(program: Command): void {
         process.stdout.write(report.text + '\n');
         ok &&= report.ok;
       }
-      process.exitCode = ok ? EXIT.ok : EXIT.recordsFailed;
+      process.exitCode = ok ? EXIT.ok : EXIT.apiFailed;
     });
 }
