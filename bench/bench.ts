@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   console.log(`  ${rows} candidate rows, ${(rows / (scan.ms / 1000)).toFixed(0)} rows/s`);
 
   const snapshot1 = openSnapshot(snap1);
-  const threaded = await timed('full plan on 2 worker threads (state discarded)', () => buildPlan({ profile, snapshot: snapshot1, state: openState(':memory:'), workers: 2 }));
+  const threaded = await timed('full plan on 2 worker threads (state discarded)', () => buildPlan({ profile, snapshot: snapshot1, state: openState(':memory:') }));
   console.log(`  ${(rows / (threaded.ms / 1000)).toFixed(0)} records/s`);
   const state = openState(stateFile);
   const full = await timed('full plan (every record evaluated)', () => buildPlan({ profile, snapshot: snapshot1, state }));

@@ -88,27 +88,13 @@ describe('incremental planning (fingerprints of facts and of the profile files)'
   });
 });
 
-describe('evaluation on worker threads and concurrent evaluation', function () {
+describe('concurrent evaluation', function () {
   let dir: string;
   before(function () {
-    dir = mkdtempSync(join(tmpdir(), 'edfi-workers-'));
+    dir = mkdtempSync(join(tmpdir(), 'edfi-concurrent-'));
     generateSnapshot({ students: 3000, seed: 9, out: join(dir, 's.sqlite'), profile: 'both' });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
-
-  for (const name of ['core', 'missouri']) {
-    it(`${name}: the plan with two worker threads equals the plan on the main thread`, async function () {
-      const profile = loadProfile(name, repoRoot());
-      const snap = openSnapshot(join(dir, 's.sqlite'));
-      const a = await buildPlan({ profile, snapshot: snap, state: openState(':memory:'), workers: 0 });
-      const b = await buildPlan({ profile, snapshot: snap, state: openState(':memory:'), workers: 2, workerThreshold: 50 });
-      snap.close();
-      expect(a.summary.evaluated).to.be.greaterThan(500);
-      expect(b.operations).to.deep.equal(a.operations);
-      expect(b.issues).to.deep.equal(a.issues);
-      expect(b.excluded).to.deep.equal(a.excluded);
-    });
-  }
 
   it('a rule evaluator gives the same decisions when records are evaluated concurrently', async function () {
     const { RecordEvaluator } = await import('../src/plan/record-evaluator.js');

@@ -217,7 +217,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
       await expectInStep(h);
     });
 
-    it('a program start date changed (natural key): DELETE of the old id, then POST; one record with the new beginDate', async function () {
+    it('a program start date changed (natural key): POST of the new record first, then DELETE of the old id; one record with the new beginDate', async function () {
       h = await SyncHarness.start();
       await firstSync(students(3));
       const oldId = h.identityOf(sourceKey(2))!.edfiId!;
@@ -225,9 +225,9 @@ describe('sync end to end against the Ed-Fi test server', function () {
       const run = await h.sync();
       expect(run.code, run.stderr).to.equal(EXIT.ok);
       const w = writes(run.requests);
-      expect(w.map((r) => r.method)).to.deep.equal(['DELETE', 'POST']);
-      expect(idOf(w[0]!)).to.equal(oldId);
-      expect(w.map((r) => r.status)).to.deep.equal([204, 201]);
+      expect(w.map((r) => r.method)).to.deep.equal(['POST', 'DELETE']);
+      expect(idOf(w[1]!)).to.equal(oldId);
+      expect(w.map((r) => r.status)).to.deep.equal([201, 204]);
       const mine = h.stored().filter((s) => (s.body.studentReference as JsonObject).studentUniqueId === stateID(2));
       expect(mine).to.have.length(1);
       expect(mine[0]!.body.beginDate).to.equal('2025-09-02');
@@ -259,7 +259,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
       expect(writes(again.requests)).to.deep.equal([]);
     });
 
-    it('a program record re-entered in Campus (new Program ID, same data): the old id is deleted first, then the new record created', async function () {
+    it('a program record re-entered in Campus (new Program ID, same data): the new record takes the old ODS record over, nothing deleted', async function () {
       h = await SyncHarness.start();
       await firstSync(students(2));
       const oldId = h.identityOf(sourceKey(2))!.edfiId!;
@@ -268,30 +268,31 @@ describe('sync end to end against the Ed-Fi test server', function () {
       h.world(tables);
       const run = await h.sync();
       expect(run.code, run.stderr).to.equal(EXIT.ok);
-      expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['DELETE 204', 'POST 201']);
-      expect(h.store.get(RESOURCE, oldId)).to.equal(undefined);
+      // Same natural key: the ODS record is the same; a DELETE then POST would only churn its id.
+      expect(writes(run.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`PUT ${oldId} 204`]);
       expect(h.identityOf(sourceKey(2))).to.equal(undefined);
-      expect(h.identityOf('participationID=3002')!.edfiId).to.not.equal(oldId);
+      expect(h.identityOf('participationID=3002')!.edfiId).to.equal(oldId);
       await expectInStep(h);
+      expect(writes((await h.sync()).requests)).to.deep.equal([]);
     });
 
-    it('a re-entered record whose old DELETE failed: the new record took over the Ed-Fi record, so the old one is not deleted later', async function () {
+    it('a re-entered record whose take-over PUT fails: the old record stays in the ODS and mapped, and the next run takes it over', async function () {
       h = await SyncHarness.start();
       await firstSync(students(2));
       const oldId = h.identityOf(sourceKey(2))!.edfiId!;
       const tables = studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]);
       tables.ProgramParticipation!.push({ participationID: 3002, personID: 2, programID: 1, startDate: '2025-08-25', endDate: null });
       h.world(tables);
-      refuseNext(h.server, 'delete', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
+      refuseNext(h.server, 'put', 409, { message: messages.dependentItemExists('studentCTEProgramAssociationExtension') });
       const run = await h.sync();
       expect(run.code).to.equal(EXIT.apiFailed);
-      // The POST of the new record meets the old one's natural key: the ODS updates it (200) under the old id.
-      expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['DELETE 409', 'POST 200']);
-      expect(h.identityOf('participationID=3002')!.edfiId).to.equal(oldId);
+      expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['PUT 409']);
+      expect(h.store.get(RESOURCE, oldId)).to.not.equal(undefined);
+      expect(h.identityOf(sourceKey(2))!.edfiId).to.equal(oldId);
 
       const again = await h.sync();
       expect(again.code, again.stderr).to.equal(EXIT.ok);
-      expect(writes(again.requests).filter((r) => r.method === 'DELETE' && idOf(r) === oldId)).to.deep.equal([]);
+      expect(writes(again.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`PUT ${oldId} 204`]);
       expect(h.identityOf(sourceKey(2))).to.equal(undefined);
       await expectInStep(h);
       const third = await h.sync();
@@ -299,7 +300,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
       await expectInStep(h);
     });
 
-    it('two school-year connections sharing one ODS instance: a DELETE for one year keeps the record the other year still sends', async function () {
+    it('two school-year connections sharing one ODS instance: one owner per record (the later year), a warning, and a record deleted only when no year wants it', async function () {
       h = await SyncHarness.start();
       // A second connection, for 2024-25, sending to the same ODS (no year segment in the data path).
       const prefs = loadFixture(fixtureYaml({})).tables.EdFiResourcePreference ?? [];
@@ -318,10 +319,16 @@ describe('sync end to end against the Ed-Fi test server', function () {
       await h.preload();
       const first = await h.sync();
       expect(first.code, first.stderr).to.equal(EXIT.ok);
+      // Both years report participation 1001; the ODS has one record for its natural key, owned by the later year.
+      expect(methods(first)).to.deep.equal(['POST', 'POST']);
       const shared = h.identity().filter((r) => r.sourceKey === sourceKey(1));
-      expect(shared.map((r) => r.connection).sort()).to.deep.equal(['1:2025', '1:2026']);
-      expect(shared[0]!.edfiId).to.equal(shared[1]!.edfiId);
+      expect(shared.map((r) => r.connection)).to.deep.equal(['1:2026']);
+      expect(new Set(h.identity().map((r) => r.edfiId)).size).to.equal(h.identity().length);
       expect(h.store.count(RESOURCE)).to.equal(2);
+      expect((h.lastRun().summary as { plan: { shared: number } }).plan.shared).to.equal(1);
+      const warning = h.errors().find((e) => e.catalogueId === 'plan.shared-instance');
+      expect(warning?.level).to.equal('warning');
+      expect(warning?.message).to.match(/connections 1:2025, 1:2026 \(school years 2025, 2026\) send to one ODS instance \(\/data\/v3\)/);
 
       // The 2024-25 enrollment becomes No Show: 2024-25 no longer reports the record; 2025-26 still does.
       h.world(world(true));

@@ -34,7 +34,7 @@ describe('sync killed mid-way, then run again', function () {
     h = await SyncHarness.start();
     generateSnapshot({ students: 600, seed: 7, profile: 'core', endYears: YEARS, out: h.snapshot });
     await preloadFromSnapshot(h.server, h.snapshot, ['core'], YEAR_PATH);
-    const desired = await h.desired();
+    const desired = await h.desired(YEAR_PATH);
     expect(desired.length).to.be.greaterThan(200);
     h.server.faults.setLatency(LATENCY_MS);
 

@@ -60,7 +60,10 @@ export interface Desired {
 
 export type Method = 'POST' | 'PUT' | 'DELETE';
 
-/** One Ed-Fi API call the plan asks for. A key change is a DELETE and a POST sharing one `unit`. */
+/**
+ * One Ed-Fi API call the plan asks for. Calls that must run together and in order share a `unit`: a natural-key
+ * change is a POST (or a PUT taking over another record) then the DELETE of the old record.
+ */
 export interface Operation {
   method: Method;
   resource: string;
@@ -77,10 +80,24 @@ export interface Operation {
   rules: string[];
   /** Why, in words a person reads in the plan. */
   reason: string;
-  /** Operations that must run together and in order (DELETE then POST of a key change) share a unit id. */
+  /** Operations that must run together and in order share a unit id; a later one runs only if the earlier succeeded. */
   unit?: string;
   /** Hash of `body`, stored in the identity mapping once sent. */
   bodyHash?: string;
+  /** The ODS instance the record lives in (see PlanOptions.instanceOf). */
+  instance?: string;
+  /**
+   * A PUT onto an ODS record another Campus record held under the same natural key (a re-entered record, a key
+   * swap, a record of another school year in a shared ODS): once it succeeds, that record's claim ends.
+   */
+  takesOver?: { connection: string; sourceKey: string; stillWanted: boolean } | { owedDelete: true };
+  /**
+   * The ODS record this record held before its natural key changed. `owed`: nobody else wants it, so it is
+   * written down as an owed DELETE when this operation succeeds, and the unit's DELETE removes it.
+   */
+  replaces?: { id: string; naturalKey: JsonObject; owed: boolean };
+  /** A DELETE then POST of a key-change field (same natural key): the body last sent, POSTed again if the POST is refused. */
+  restore?: JsonObject;
 }
 
 /** What happened when an operation was sent. */

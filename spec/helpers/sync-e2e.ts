@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { preloadFromSnapshot } from '../../src/cli/commands/test-server.js';
 import { runSync, type SyncOptions } from '../../src/cli/commands/sync.js';
 import { naturalKeyOf } from '../../src/plan/paths.js';
+import { instanceFromDataPath } from '../../src/plan/plan-options.js';
 import { buildPlan } from '../../src/plan/planner.js';
 import { loadProfile, type LoadedProfile } from '../../src/profile/load-profile.js';
 import { buildSnapshotFromFixture, loadFixture } from '../../src/snapshot/fixture.js';
@@ -177,8 +178,8 @@ export class SyncHarness {
     return { code: value, stderr: text, requests: this.server.requests.slice(from), ms: Date.now() - started };
   }
 
-  /** What a fresh plan of the current snapshot wants in the ODS (as if nothing had been sent). */
-  async desired(): Promise<DesiredRecord[]> {
+  /** What a fresh plan of the current snapshot wants in the ODS (as if nothing had been sent): one record per natural key and instance. */
+  async desired(dataPath = DATA_PATH): Promise<DesiredRecord[]> {
     const snapshot = openSnapshot(this.snapshot);
     const state = emptyState();
     const out: DesiredRecord[] = [];
@@ -187,6 +188,7 @@ export class SyncHarness {
         profile: coreProfile(),
         snapshot,
         state,
+        instanceOf: instanceFromDataPath(dataPath),
         onDesired: (connection, sourceKey, naturalKey, body) => out.push({ connection, sourceKey, naturalKey, body }),
       });
     } finally {

@@ -12,20 +12,12 @@ export function runOptions(cmd: Command, apiRequired: boolean): Command {
   return cmd
     .option('--data-path <path>', "data API path; year-specific ODS instances: '/data/v3/{endYear}'", '/data/v3')
     .option('--concurrency <n>', 'requests in flight', (v) => parseInt(v, 10), 8)
-    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines (keep it outside the profiles)')
-    .option('--workers <n>', WORKERS_HELP, (v) => parseInt(v, 10), 0);
+    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines (keep it outside the profiles)');
 }
-
-/**
- * Measured on the 2-core reference machine (100,000 students, full plan): 0 workers 14.1 s, 1 worker 18.7 s,
- * 2 workers 14.6 s; copying facts and bodies to the threads costs about what the second core saves. So the
- * default is none; machines with more cores can try --workers.
- */
-export const WORKERS_HELP = 'worker threads that evaluate large batches of changed records (default 0: all on the main thread)';
 
 export function deleteGuardOptions(cmd: Command): Command {
   return cmd
     .option('--allow-mass-delete', 'allow more deletes than the safety limit')
-    .option('--max-delete-share <x>', "safety limit: share of a connection's mapped records one run may delete (default 0.10)", parseFloat)
-    .option('--max-delete-count <n>', 'safety limit: deletes always allowed (default 500)', (v) => parseInt(v, 10));
+    .option('--max-delete-share <x>', "safety limit: share of a connection's mapped records one run may delete, above 0 and at most 1 (default 0.10)", Number)
+    .option('--max-delete-count <n>', 'safety limit: deletes a connection may always make, a whole number (default 5)', Number);
 }

@@ -9,7 +9,7 @@ export function operationLine(op: Operation): string {
   return JSON.stringify(rest);
 }
 
-export async function writeOperations(ops: Operation[], out: string | undefined): Promise<void> {
+export async function writeOperations(ops: Iterable<Operation>, out: string | undefined): Promise<void> {
   const stream: Writable = out ? createWriteStream(out) : process.stdout;
   for (const op of ops) {
     if (!stream.write(operationLine(op) + '\n')) await new Promise((r) => stream.once('drain', r));
@@ -23,12 +23,12 @@ function table(rows: Array<[string, string | number]>, indent = '  '): string {
 }
 
 /** The human summary of a plan (stderr): counts per operation, per exclusion reason, per problem. */
-export function planSummaryText(plan: Plan): string {
+export function planSummaryText(plan: Pick<Plan, 'profile' | 'resource' | 'summary' | 'connections' | 'warnings'>): string {
   const s = plan.summary;
   const lines: string[] = [];
   lines.push(`Plan for profile '${plan.profile}', resource ${plan.resource}`);
   for (const c of plan.connections) {
-    lines.push(`  connection ${c.connection} (config ${c.configID}, school year ${c.endYear}): ${c.candidates} candidate(s), ${c.kept} to send, ${c.evaluated} evaluated, ${c.deletes} delete(s)${c.note ? ' — ' + c.note : ''}`);
+    lines.push(`  connection ${c.connection} (config ${c.configID}, school year ${c.endYear}, ODS ${c.instance}): ${c.candidates} candidate(s), ${c.kept} to send, ${c.evaluated} evaluated, ${c.deletes} delete(s)${c.shared ? `, ${c.shared} shared` : ''}${c.note ? ' — ' + c.note : ''}`);
   }
   if (plan.connections.length === 0) lines.push('  no Ed-Fi connection in the snapshot uses this profile');
   lines.push('Operations:');
@@ -36,8 +36,9 @@ export function planSummaryText(plan: Plan): string {
     ['POST', s.operations.POST ?? 0],
     ['PUT', s.operations.PUT ?? 0],
     ['DELETE', s.operations.DELETE ?? 0],
-    ['(of which key changes, DELETE + POST)', s.keyChanges],
+    ['(of which key changes: new record first, then the old one deleted)', s.keyChanges],
     ['unchanged', s.unchanged],
+    ['shared (sent as another connection\'s record of the same ODS instance)', s.shared],
   ]));
   const reasons = Object.entries(s.excludedByReason).sort((a, b) => b[1] - a[1]);
   if (reasons.length > 0) {

@@ -1,180 +1,197 @@
 import type { Database } from 'better-sqlite3';
-import type { Plan } from '../plan/plan-types.js';
+import { phaseOf, planSource, type Plan, type PlanSource } from '../plan/plan-types.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { entryFor, ErrorLog } from '../state/error-log.js';
 import type { Operation } from '../types.js';
 import type { ResourceApi } from './api.js';
 import { EdFiAuthError } from './token.js';
 import { PoolStoppedError, TaskPool } from './pool.js';
-import { OutcomeRecorder } from './record-outcome.js';
+import { OutcomeRecorder, type RecorderOptions } from './record-outcome.js';
 
 export interface EmitOptions {
   /** One API for every connection, or one per connection (year-specific ODS instances). */
   api: ResourceApi | ((connection: string) => ResourceApi);
   profile: LoadedProfile;
-  plan: Plan;
+  /** A plan in memory or a streamed one (read phase by phase from disk). */
+  plan: Plan | PlanSource;
   state: Database;
   runId: number | null;
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** How outcomes are batched into transactions (tests of crash safety tune it). */
+  recorder?: RecorderOptions;
 }
 
 export interface EmitSummary {
+  /** Records the ODS did not have before: POST answered 201, or 200 after a retry (the earlier attempt had created it). */
   created: number;
+  /** PUTs, and POSTs the ODS answered 200 on the first attempt (it already had the natural key). */
   updated: number;
   deleted: number;
   alreadyGone: number;
   failed: number;
   /** Records not sent because the plan held them back (invalid body, duplicate key, immutable change). */
   heldBack: number;
+  /** DELETEs not sent because another record (another school year in a shared ODS) still holds the ODS record. */
+  keptForOther: number;
+  /** Records put back as they were after a key-change field's new POST was refused. */
+  restored: number;
   failedByStatus: Record<string, number>;
   failedByError: Record<string, number>;
   /** Set when the run stopped early (credentials refused): the rest was not attempted. */
   aborted?: string;
 }
 
-function emptySummary(): EmitSummary {
-  return { created: 0, updated: 0, deleted: 0, alreadyGone: 0, failed: 0, heldBack: 0, failedByStatus: {}, failedByError: {} };
+export function emptyEmitSummary(): EmitSummary {
+  return { created: 0, updated: 0, deleted: 0, alreadyGone: 0, failed: 0, heldBack: 0, keptForOther: 0, restored: 0, failedByStatus: {}, failedByError: {} };
 }
 
-/** Groups operations into units that must run in order: a key change's DELETE then POST. */
-function unitsOf(ops: Operation[]): Operation[][] {
-  const units: Operation[][] = [];
-  const byUnit = new Map<string, Operation[]>();
+function isSource(plan: Plan | PlanSource): plan is PlanSource {
+  return typeof (plan as PlanSource).operationCount === 'function';
+}
+
+/** Operations grouped into units that run in order (a key change), read lazily in emit order. */
+function* unitsOf(ops: Iterable<Operation>): Generator<Operation[]> {
+  let unit: Operation[] = [];
   for (const op of ops) {
-    if (op.unit) {
-      let u = byUnit.get(op.unit);
-      if (!u) {
-        byUnit.set(op.unit, (u = []));
-        units.push(u);
-      }
-      u.push(op);
-    } else {
-      units.push([op]);
+    if (unit.length > 0 && !(op.unit && unit[0]!.unit === op.unit)) {
+      yield unit;
+      unit = [];
     }
+    unit.push(op);
   }
-  return units;
+  if (unit.length > 0) yield unit;
 }
 
-/** Phase of a unit: all deletes finish before key changes, key changes before new records, those before updates. */
-function phaseOf(unit: Operation[]): number {
-  const first = unit[0]!;
-  if (unit.length > 1 || first.unit) return 1;
-  return first.method === 'DELETE' ? 0 : first.method === 'POST' ? 2 : 3;
-}
-
-/** Executes a plan against an Ed-Fi API and records every outcome in the state file as it happens. */
+/**
+ * Executes a plan against an Ed-Fi API, phase by phase (deletes, key changes, new records, updates), and records
+ * every outcome in the state file. Operations are read as they are sent: a plan of a million records is never
+ * in memory at once.
+ */
 export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
-  const summary = emptySummary();
+  const summary = emptyEmitSummary();
+  const source = isSource(o.plan) ? o.plan : planSource(o.plan);
   const resourcePath = o.profile.def.resource.path;
-  const recorder = new OutcomeRecorder(o.state, o.profile.catalogue, o.runId);
+  const recorder = new OutcomeRecorder(o.state, o.profile.catalogue, o.runId, o.recorder);
+  try {
+    for (const i of source.issues()) {
+      recorder.issue(i);
+      if (i.level !== 'warning') summary.heldBack++;
+    }
+    for (const w of source.warnings) recorder.warning(source.resource, w);
+    for (const f of source.forget()) recorder.forget(f.connection, source.resource, f.sourceKey);
+    recorder.flush();
 
-  // Records the plan held back are logged with the spec's cause and fix, like API errors.
-  const log = new ErrorLog(o.state);
-  const at = new Date().toISOString();
-  log.addMany(o.plan.issues.map((i) => entryFor(
-    { runId: o.runId, at, connection: i.connection, resource: i.resource, sourceKey: i.sourceKey, student: i.student, method: i.method, status: i.status || null, message: i.message, body: i.body ? JSON.stringify(i.body) : null },
-    o.profile.catalogue.byId(i.catalogueId) ?? o.profile.catalogue.match(i.status, i.method, i.message),
-  )));
-  // Plan warnings (a school year without a valid configuration, ...) stay readable after the run, in the same log.
-  log.addMany(o.plan.warnings.map((w) => ({
-    runId: o.runId, at, connection: null, resource: o.plan.resource, sourceKey: null, student: null, method: null, status: null,
-    level: 'warning' as const, message: w.message, catalogueId: w.id, specMessage: null, cause: null, fix: null, body: null,
-  })));
-  summary.heldBack = o.plan.issues.length;
-  for (const f of o.plan.forget) recorder.forget(f.connection, o.plan.resource, f.sourceKey);
+    const fail = (op: Operation, status: number, message: string): void => {
+      const entry = recorder.failed(op, status, message);
+      if (entry.level === 'info') return;
+      summary.failed++;
+      summary.failedByStatus[String(status)] = (summary.failedByStatus[String(status)] ?? 0) + 1;
+      summary.failedByError[entry.id] = (summary.failedByError[entry.id] ?? 0) + 1;
+    };
+    const apiFor = (op: Operation): ResourceApi => (typeof o.api === 'function' ? o.api(op.connection) : o.api);
 
-  const fail = (op: Operation, status: number, message: string): void => {
-    const entry = recorder.failed(op, status, message);
-    if (entry.level === 'info') return;
-    summary.failed++;
-    summary.failedByStatus[String(status)] = (summary.failedByStatus[String(status)] ?? 0) + 1;
-    summary.failedByError[entry.id] = (summary.failedByError[entry.id] ?? 0) + 1;
-  };
-
-  const apiFor = (op: Operation): ResourceApi => (typeof o.api === 'function' ? o.api(op.connection) : o.api);
-  const runOne = async (op: Operation): Promise<boolean> => {
-    const api = apiFor(op);
-    if (op.method === 'DELETE') {
-      if (recorder.heldByAnother(op)) {
-        // Deleting would take a record another Campus record still maps to out of the ODS.
-        recorder.letGo(op);
-        return true;
+    const runOne = async (op: Operation): Promise<boolean> => {
+      const api = apiFor(op);
+      if (op.method === 'DELETE') {
+        if (recorder.heldByAnother(op)) {
+          // Deleting would take a record another Campus record still maps to out of the ODS.
+          summary.keptForOther++;
+          recorder.letGo(op);
+          return true;
+        }
+        const r = await api.delete(resourcePath, op.id!);
+        if (r.ok) {
+          summary.deleted++;
+          recorder.deleted(op, r.status);
+          return true;
+        }
+        if (r.status === 404) {
+          // "This error can be ignored. The ID was cleared from the Ed-Fi Identity Mapping Report."
+          summary.alreadyGone++;
+          recorder.failed(op, 404, r.message ?? 'Resource to delete was not found.');
+          return true;
+        }
+        fail(op, r.status, r.message ?? `HTTP ${r.status}`);
+        return false;
       }
-      const r = await api.delete(resourcePath, op.id!);
+      if (op.method === 'PUT') {
+        const r = await api.put(resourcePath, op.id!, op.body ?? {});
+        if (r.ok) {
+          summary.updated++;
+          recorder.written(op, r.status, op.id);
+          return true;
+        }
+        if (r.status === 404) {
+          // The ODS lost the record: forget the stale id and create it again.
+          recorder.failed(op, 404, r.message ?? 'Resource to update was not found.');
+          const { id: _id, ...body } = op.body ?? {};
+          const { takesOver: _t, ...rest } = op;
+          return runOne({ ...rest, method: 'POST', id: undefined, body, reason: 'PUT found no record: sent as new' });
+        }
+        fail(op, r.status, r.message ?? `HTTP ${r.status}`);
+        return false;
+      }
+      const r = await api.post(resourcePath, op.body ?? {});
       if (r.ok) {
-        summary.deleted++;
-        recorder.succeeded(op, r.status, op.id);
-        return true;
-      }
-      if (r.status === 404) {
-        // "This error can be ignored. The ID was cleared from the Ed-Fi Identity Mapping Report."
-        summary.alreadyGone++;
-        recorder.failed(op, 404, r.message ?? 'Resource to delete was not found.');
-        if (op.unit) recorder.succeeded(op, 404, undefined);
+        // A 200 after a retry answers our own earlier attempt, whose answer was lost: the record is new all the same.
+        if (r.status === 201 || r.attempts > 1) summary.created++;
+        else summary.updated++;
+        recorder.written(op, r.status, r.id);
         return true;
       }
       fail(op, r.status, r.message ?? `HTTP ${r.status}`);
-      return false;
-    }
-    if (op.method === 'PUT') {
-      const r = await api.put(resourcePath, op.id!, op.body ?? {});
-      if (r.ok) {
-        summary.updated++;
-        recorder.succeeded(op, r.status, op.id);
-        return true;
+      if (op.restore) {
+        // A key-change field's DELETE went through but the new body was refused: put the record back as it was.
+        const back = await api.post(resourcePath, op.restore);
+        if (back.ok) {
+          summary.restored++;
+          recorder.restored(op, back.status, back.id, op.restore);
+        }
       }
-      if (r.status === 404) {
-        // The ODS lost the record: forget the stale id and create it again.
-        recorder.failed(op, 404, r.message ?? 'Resource to update was not found.');
-        const { id: _id, ...body } = op.body ?? {};
-        return runOne({ ...op, method: 'POST', id: undefined, body, reason: 'PUT found no record: sent as new' });
-      }
-      fail(op, r.status, r.message ?? `HTTP ${r.status}`);
       return false;
-    }
-    const r = await api.post(resourcePath, op.body ?? {});
-    if (r.ok) {
-      if (r.status === 201) summary.created++;
-      else summary.updated++;
-      recorder.succeeded(op, r.status, r.id);
-      return true;
-    }
-    fail(op, r.status, r.message ?? `HTTP ${r.status}`);
-    return false;
-  };
+    };
 
-  const units = unitsOf(o.plan.operations);
-  const total = o.plan.operations.length;
-  let done = 0;
-  const pool = new TaskPool<void>(Math.max(1, o.concurrency ?? 8));
-  for (let phase = 0; phase <= 3; phase++) {
-    const inPhase = units.filter((u) => phaseOf(u) === phase);
-    const tasks = inPhase.map((unit) =>
+    const total = source.operationCount();
+    let done = 0;
+    const concurrency = Math.max(1, o.concurrency ?? 8);
+    const pool = new TaskPool<void>(concurrency);
+    let phase = -1;
+    let stopped: unknown;
+    const onStop = (err: unknown): void => {
+      stopped ??= err instanceof PoolStoppedError ? err.reason : err;
+    };
+    for (const unit of unitsOf(source.operations())) {
+      const p = phaseOf(unit[0]!);
+      if (p !== phase) {
+        // Every delete is done before key changes start, and so on.
+        await pool.onIdle();
+        phase = p;
+      }
+      if (stopped) break;
+      await pool.whenBelow(concurrency * 4);
+      if (stopped) break;
       pool.submit({
         run: async () => {
           for (const op of unit) {
             const ok = await runOne(op);
             done++;
             o.onProgress?.(done, total);
-            // A key change's POST is not sent when its DELETE failed: both stay owed for the next run.
+            // A later operation of a unit is not sent when an earlier one failed: a key change's old record stays.
             if (!ok) {
               done += unit.length - unit.indexOf(op) - 1;
               break;
             }
           }
         },
-      }),
-    );
-    const settled = await Promise.allSettled(tasks);
-    const authFailure = settled.find((s) => s.status === 'rejected');
-    if (authFailure) {
-      // The pool stops at the first throw (the credentials were refused); the rest would fail the same way.
-      let cause: unknown = (authFailure as PromiseRejectedResult).reason;
-      if (cause instanceof PoolStoppedError) cause = cause.reason;
-      summary.aborted = cause instanceof EdFiAuthError ? cause.message : `stopped: ${(cause as Error).message}`;
-      break;
+      }).catch(onStop);
     }
+    await pool.onIdle();
+    if (stopped) {
+      // The pool stops at the first throw (the credentials were refused); the rest would fail the same way.
+      summary.aborted = stopped instanceof EdFiAuthError ? stopped.message : `stopped: ${(stopped as Error).message}`;
+    }
+  } finally {
+    recorder.flush();
   }
   return summary;
 }

@@ -36,6 +36,7 @@ export class TaskPool<T> {
   #pending = 0;
   #failure: { reason: unknown } | undefined;
   #idleWaiters: Array<() => void> = [];
+  #roomWaiters: Array<{ below: number; wake: () => void }> = [];
 
   constructor(concurrency: number) {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of at least 1');
@@ -81,6 +82,15 @@ export class TaskPool<T> {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /**
+   * Resolves once fewer than `below` tasks are pending: a producer reading operations from disk waits here, so the
+   * queue (and memory) stays bounded however long the plan.
+   */
+  whenBelow(below: number): Promise<void> {
+    if (this.#pending < below) return Promise.resolve();
+    return new Promise((wake) => this.#roomWaiters.push({ below, wake }));
+  }
+
   #pump(): void {
     while (this.#running < this.#concurrency && this.#ready.length > 0) {
       const entry = this.#ready.shift() as Entry<T>;
@@ -117,6 +127,11 @@ export class TaskPool<T> {
     }
     if (this.#failure) this.#rejectQueued(this.#failure.reason);
     this.#pump();
+    if (this.#roomWaiters.length > 0) {
+      const waiting = this.#roomWaiters;
+      this.#roomWaiters = waiting.filter((w) => this.#pending >= w.below);
+      for (const w of waiting) if (this.#pending < w.below) w.wake();
+    }
     if (this.#pending === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];

@@ -1,21 +1,65 @@
 import type { Database } from 'better-sqlite3';
-import type { ErrorCatalogue } from '../errors/catalogue.js';
-import { entryFor, ErrorLog } from '../state/error-log.js';
-import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
-import type { Operation } from '../types.js';
+import type { CatalogueEntry, ErrorCatalogue } from '../errors/catalogue.js';
+import type { PlanIssue, PlanWarning } from '../plan/plan-types.js';
+import { entryFor, ErrorLog, type ErrorLogEntry } from '../state/error-log.js';
+import { IdentityMap, naturalKeyHash, OwedDeletes, type IdentityRow } from '../state/identity-map.js';
+import type { JsonObject, Operation } from '../types.js';
 import { hashJson } from '../util/hash.js';
 
+export interface RecorderOptions {
+  /** Outcomes written per transaction at most (default 256). */
+  batch?: number;
+  /** The longest an outcome waits for its transaction, in ms (default 100). */
+  intervalMs?: number;
+}
+
 /**
- * Writes what one API call did into the state file right away, so a run killed at any point leaves a state
- * the next run converges from: a POST whose answer was lost is re-sent and the ODS upserts it by natural key.
+ * Writes what the API calls did into the state file, a batch of outcomes per transaction (one transaction per
+ * call was most of the emitter's own cost). Crash-safe all the same: every outcome is a fact a re-run can learn
+ * again from the ODS. A POST whose outcome was lost is re-sent and the ODS upserts it by natural key (200); a lost
+ * DELETE meets 404 and is cleared; a key change whose outcome was lost is planned again from the old row, and its
+ * POST finds the new record by natural key. A key change's owed DELETE is written in the same transaction as its
+ * POST's outcome, so the old record is never forgotten while it still exists.
  */
 export class OutcomeRecorder {
   private readonly identity: IdentityMap;
+  private readonly owed: OwedDeletes;
   private readonly errors: ErrorLog;
+  private readonly batch: number;
+  private readonly intervalMs: number;
+  private queue: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** Ed-Fi ids a key change or a take-over wrote in this run: a later DELETE of them would remove a wanted record. */
+  private readonly claimedNow = new Set<string>();
 
-  constructor(private readonly db: Database, private readonly catalogue: ErrorCatalogue, private readonly runId: number | null) {
+  constructor(private readonly db: Database, private readonly catalogue: ErrorCatalogue, private readonly runId: number | null, opts: RecorderOptions = {}) {
     this.identity = new IdentityMap(db);
+    this.owed = new OwedDeletes(db);
     this.errors = new ErrorLog(db);
+    this.batch = opts.batch ?? 256;
+    this.intervalMs = opts.intervalMs ?? 100;
+  }
+
+  private enqueue(write: () => void): void {
+    this.queue.push(write);
+    if (this.queue.length >= this.batch) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.intervalMs).unref();
+  }
+
+  /** Writes every queued outcome in one transaction. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length === 0) return;
+    const writes = this.queue;
+    this.queue = [];
+    this.db.transaction(() => {
+      for (const w of writes) w();
+    })();
+  }
+
+  private now(): string {
+    return new Date().toISOString();
   }
 
   private existing(op: Operation): IdentityRow | undefined {
@@ -26,95 +70,160 @@ export class OutcomeRecorder {
     return op.student ?? this.existing(op)?.student ?? null;
   }
 
-  succeeded(op: Operation, status: number, id: string | undefined): void {
-    const now = new Date().toISOString();
-    this.db.transaction(() => {
-      if (op.method === 'DELETE') {
-        if (op.unit) {
-          // First half of a key change: the old record is gone; keep the row without an id so the POST half
-          // is still owed if this run stops here.
-          const row = this.existing(op);
-          if (row) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: status, lastOutcome: 'deleted', lastSentAt: now });
-        } else {
-          this.identity.remove(op.connection, op.resource, op.sourceKey);
+  /** A POST or PUT went through: the record now owns the ODS record `id` of its natural key. */
+  written(op: Operation, status: number, id: string | undefined): void {
+    if (op.unit || op.takesOver) this.claimedNow.add(`${op.instance ?? ''}|${id ?? op.id ?? ''}`);
+    const at = this.now();
+    this.enqueue(() => {
+      const instance = op.instance ?? this.existing(op)?.instance ?? null;
+      const body = { ...(op.body ?? {}) };
+      delete body.id;
+      const edfiId = id ?? op.id ?? null;
+      const me = { connection: op.connection, sourceKey: op.sourceKey };
+      const from = op.takesOver && 'connection' in op.takesOver ? op.takesOver : undefined;
+      if (from && !from.stillWanted) {
+        // The record that held this ODS record is no longer wanted at all: its row goes with its claim.
+        const prev = this.identity.get(from.connection, op.resource, from.sourceKey);
+        if (prev && prev.edfiId === edfiId) this.identity.remove(from.connection, op.resource, from.sourceKey);
+      }
+      if (instance !== null && edfiId) {
+        // One owner per ODS record and natural key in the instance: whoever claimed either before lets go.
+        this.identity.releaseId(instance, op.resource, edfiId, me);
+        this.identity.releaseKey(instance, op.resource, naturalKeyHash(op.naturalKey), me);
+        this.owed.remove(instance, op.resource, edfiId);
+        this.owed.removeByKey(instance, op.resource, naturalKeyHash(op.naturalKey));
+        const old = op.replaces;
+        if (old?.owed && old.id !== edfiId) {
+          const before = this.existing(op);
+          this.owed.add({
+            instance, resource: op.resource, edfiId: old.id, nkHash: naturalKeyHash(old.naturalKey), naturalKey: old.naturalKey,
+            connection: op.connection, sourceKey: op.sourceKey, student: before?.student ?? op.student ?? null, reason: op.reason, since: at,
+          });
         }
-      } else {
-        const body = { ...(op.body ?? {}) };
-        delete body.id;
-        this.identity.upsert({
-          connection: op.connection,
-          resource: op.resource,
-          sourceKey: op.sourceKey,
-          student: this.student(op),
-          edfiId: id ?? op.id ?? null,
-          naturalKey: op.naturalKey,
-          body,
-          bodyHash: op.bodyHash ?? hashJson(body),
-          lastMethod: op.method,
-          lastStatus: status,
-          lastOutcome: 'ok',
-          lastSentAt: now,
-        });
+      }
+      this.identity.upsert({
+        connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: this.student(op), instance, edfiId,
+        naturalKey: op.naturalKey, body, bodyHash: op.bodyHash ?? hashJson(body), lastMethod: op.method, lastStatus: status,
+        lastOutcome: 'ok', lastSentAt: at,
+      });
+      this.errors.resolve(op.connection, op.resource, op.sourceKey);
+    });
+  }
+
+  /** A DELETE went through (or met 404): the ODS record is gone. */
+  deleted(op: Operation, status: number): void {
+    const at = this.now();
+    this.enqueue(() => {
+      const instance = op.instance ?? this.existing(op)?.instance ?? null;
+      if (instance !== null && op.id) this.owed.remove(instance, op.resource, op.id);
+      const row = this.existing(op);
+      if (row && row.edfiId === op.id) {
+        // First half of a key-change-field DELETE then POST: keep the row without an id, so the POST is still owed
+        // if this run stops here. Otherwise the record is gone from the ODS and from the mapping.
+        if (op.restore) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: status, lastOutcome: 'deleted', lastSentAt: at });
+        else this.identity.remove(op.connection, op.resource, op.sourceKey);
       }
       this.errors.resolve(op.connection, op.resource, op.sourceKey);
-    })();
+    });
+  }
+
+  /** The old body went back in after a key-change-field POST was refused: the record is as it was before. */
+  restored(op: Operation, status: number, id: string | undefined, oldBody: JsonObject): void {
+    const at = this.now();
+    this.enqueue(() => {
+      const row = this.existing(op);
+      if (!row) return;
+      this.identity.upsert({ ...row, edfiId: id ?? null, body: oldBody, bodyHash: hashJson(oldBody), lastMethod: 'POST', lastStatus: status, lastOutcome: 'ok', lastSentAt: at });
+    });
   }
 
   /** Logs a failure with the spec's cause and fix; returns the catalogue entry so the caller can act on it. */
-  failed(op: Operation, status: number, message: string) {
+  failed(op: Operation, status: number, message: string): CatalogueEntry {
     const entry = this.catalogue.match(status, op.method, message);
-    const now = new Date().toISOString();
-    this.db.transaction(() => {
-      this.errors.add(
-        entryFor(
-          {
-            runId: this.runId, at: now, connection: op.connection, resource: op.resource, sourceKey: op.sourceKey,
-            student: this.student(op), method: op.method, status, message, body: op.body ? JSON.stringify(op.body) : null,
-          },
-          entry,
-        ),
-      );
+    const at = this.now();
+    this.enqueue(() => {
+      this.errors.add(entryFor({
+        runId: this.runId, at, connection: op.connection, resource: op.resource, sourceKey: op.sourceKey,
+        student: this.student(op), method: op.method, status, message, body: op.body ? JSON.stringify(op.body) : null,
+      }, entry));
       const row = this.existing(op);
       if (entry.clearsIdentity) {
-        if (row && op.method === 'DELETE' && !op.unit) this.identity.remove(op.connection, op.resource, op.sourceKey);
-        else if (row) this.identity.upsert({ ...row, edfiId: null, lastMethod: op.method, lastStatus: status, lastOutcome: 'gone', lastSentAt: now });
-      } else if (row) {
+        this.gone(op, row, status, at);
+      } else if (row && op.method !== 'DELETE') {
         // Keep the body last sent with success: the next run compares against what the ODS really holds.
-        this.identity.upsert({ ...row, lastMethod: op.method, lastStatus: status, lastOutcome: 'error', lastSentAt: now });
-      } else if (op.method === 'POST' && op.body) {
+        this.identity.upsert({ ...row, lastMethod: op.method, lastStatus: status, lastOutcome: 'error', lastSentAt: at });
+      } else if (row && op.method === 'DELETE' && row.edfiId === op.id) {
+        this.identity.upsert({ ...row, lastMethod: op.method, lastStatus: status, lastOutcome: 'error', lastSentAt: at });
+      } else if (!row && op.method === 'POST' && op.body) {
         // A record that never reached the ODS: remembered without an id, so it is POSTed again next run.
         this.identity.upsert({
-          connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: this.student(op), edfiId: null,
-          naturalKey: op.naturalKey, body: op.body, bodyHash: op.bodyHash ?? hashJson(op.body), lastMethod: 'POST',
-          lastStatus: status, lastOutcome: 'error', lastSentAt: now,
+          connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: this.student(op), instance: op.instance ?? null,
+          edfiId: null, naturalKey: op.naturalKey, body: op.body, bodyHash: op.bodyHash ?? hashJson(op.body), lastMethod: 'POST',
+          lastStatus: status, lastOutcome: 'error', lastSentAt: at,
         });
       }
-    })();
+    });
     return entry;
   }
 
+  /** A 404: the ODS no longer has `op.id`; whoever claimed it lets go (a DELETE's debt is settled). */
+  private gone(op: Operation, row: IdentityRow | undefined, status: number, at: string): void {
+    const instance = op.instance ?? row?.instance ?? null;
+    if (instance !== null && op.id) {
+      this.owed.remove(instance, op.resource, op.id);
+      this.identity.releaseId(instance, op.resource, op.id, { connection: op.connection, sourceKey: op.sourceKey });
+    }
+    if (!row || row.edfiId !== op.id) return;
+    if (op.method === 'DELETE' && !op.restore) this.identity.remove(op.connection, op.resource, op.sourceKey);
+    else this.identity.upsert({ ...row, edfiId: null, lastMethod: op.method, lastStatus: status, lastOutcome: 'gone', lastSentAt: at });
+  }
+
   /**
-   * Another record's identity row (any connection: a shared ODS instance serves several school years) holding
-   * the Ed-Fi id this DELETE would remove. That happens when the other record's POST met this one's natural key
-   * and the ODS updated the record instead of creating one: the record is still wanted, so it must stay.
+   * Another record holds the Ed-Fi id this DELETE would remove (its claim moved in this run, or an older state
+   * file mapped one ODS record twice): the record is still wanted and must stay.
    */
-  heldByAnother(op: Operation): IdentityRow | undefined {
-    if (op.method !== 'DELETE' || !op.id) return undefined;
-    return this.identity.holders(op.resource, op.id).find((r) => r.connection !== op.connection || r.sourceKey !== op.sourceKey);
+  heldByAnother(op: Operation): boolean {
+    if (op.method !== 'DELETE' || !op.id) return false;
+    if (this.claimedNow.has(`${op.instance ?? ''}|${op.id}`)) return true;
+    return this.identity.holders(op.resource, op.id).some((r) => !(r.connection === op.connection && r.sourceKey === op.sourceKey)
+      && (op.instance === undefined || r.instance === null || r.instance === op.instance));
   }
 
   /** A DELETE not sent because another record holds the id: only this record's claim on it is dropped. */
   letGo(op: Operation): void {
-    const now = new Date().toISOString();
-    this.db.transaction(() => {
+    const at = this.now();
+    this.enqueue(() => {
+      const instance = op.instance ?? this.existing(op)?.instance ?? null;
+      if (instance !== null && op.id) this.owed.remove(instance, op.resource, op.id);
       const row = this.existing(op);
-      if (op.unit && row) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: null, lastOutcome: 'released', lastSentAt: now });
-      else this.identity.remove(op.connection, op.resource, op.sourceKey);
+      if (row && row.edfiId === op.id) {
+        if (op.restore) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: null, lastOutcome: 'released', lastSentAt: at });
+        else this.identity.remove(op.connection, op.resource, op.sourceKey);
+      }
       this.errors.resolve(op.connection, op.resource, op.sourceKey);
-    })();
+    });
   }
 
   forget(connection: string, resource: string, sourceKey: string): void {
-    this.identity.remove(connection, resource, sourceKey);
+    this.enqueue(() => this.identity.remove(connection, resource, sourceKey));
+  }
+
+  /** Held-back records and warnings of the plan, with the spec's cause and fix, like API errors. */
+  issue(i: PlanIssue): void {
+    const at = this.now();
+    const entry = this.catalogue.byId(i.catalogueId) ?? this.catalogue.match(i.status, i.method, i.message);
+    const e: ErrorLogEntry = entryFor({
+      runId: this.runId, at, connection: i.connection, resource: i.resource, sourceKey: i.sourceKey, student: i.student, method: i.method,
+      status: i.status || null, message: i.message, body: i.body ? JSON.stringify(i.body) : null,
+    }, entry);
+    this.enqueue(() => this.errors.add(i.level === 'warning' ? { ...e, level: 'warning' } : e));
+  }
+
+  warning(resource: string, w: PlanWarning): void {
+    const at = this.now();
+    this.enqueue(() => this.errors.add({
+      runId: this.runId, at, connection: null, resource, sourceKey: null, student: null, method: null, status: null,
+      level: 'warning', message: w.message, catalogueId: w.id, specMessage: null, cause: null, fix: null, body: null,
+    }));
   }
 }

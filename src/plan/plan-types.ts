@@ -1,4 +1,5 @@
 import type { Decision, JsonObject, Operation } from '../types.js';
+import type { MassDeleteViolation } from './mass-delete.js';
 
 /** A record the plan will not send because something is wrong with it: it goes to the error log. */
 export interface PlanIssue {
@@ -12,6 +13,8 @@ export interface PlanIssue {
   method: 'POST' | 'PUT' | 'DELETE';
   message: string;
   body?: JsonObject;
+  /** 'warning': logged, and the record is sent anyway (a body check of severity warn). Default: held back. */
+  level?: 'warning';
 }
 
 export interface ExcludedRecord {
@@ -25,13 +28,21 @@ export interface ConnectionSummary {
   connection: string;
   configID: number;
   endYear: number;
+  /** The ODS instance the connection's records live in. */
+  instance: string;
   resourceEnabled: boolean;
   candidates: number;
   kept: number;
   evaluated: number;
   mapped: number;
+  /** Records of the connection that hold an ODS record (identity rows with an id) before this run. */
   identityRows: number;
+  /** Deletes of records the snapshot no longer wants (key changes not counted): what the mass-delete guard judges. */
   deletes: number;
+  /** Kept records whose natural key another connection of the same ODS instance sends (the winner rule). */
+  shared: number;
+  /** Records held back (body checks, Campus duplicates, immutable fields). */
+  heldBack: number;
   note?: string;
 }
 
@@ -39,12 +50,26 @@ export interface PlanSummary {
   operations: Record<string, number>;
   keyChanges: number;
   unchanged: number;
+  /** Kept records another connection of the same ODS instance sends (one owner per natural key and instance). */
+  shared: number;
+  /** Records the rules kept out. */
+  excluded: number;
   excludedByReason: Record<string, number>;
   issues: Record<string, number>;
   candidates: number;
   evaluated: number;
 }
 
+/** A warning of the plan: a profile's `warnings` query (a school year with records but no valid configuration), or the planner's own. */
+export interface PlanWarning {
+  id: string;
+  message: string;
+}
+
+/**
+ * A whole plan in memory: for fixtures, `explain`, tests and other small callers (collectPlan). Large runs use the
+ * streamed plan (StreamedPlan), which keeps operations, issues and excluded records on disk.
+ */
 export interface Plan {
   profile: string;
   resource: string;
@@ -56,25 +81,47 @@ export interface Plan {
   warnings: PlanWarning[];
   connections: ConnectionSummary[];
   summary: PlanSummary;
+  /** Connections the mass-delete guard refused: none of their operations is in the plan. */
+  refused: MassDeleteViolation[];
 }
 
-/** A warning of the profile's `warnings` queries, e.g. a school year with records but no valid configuration. */
-export interface PlanWarning {
-  id: string;
-  message: string;
+/** What the emitter reads of a plan, whether it is held in memory or streamed from disk. */
+export interface PlanSource {
+  profile: string;
+  resource: string;
+  warnings: PlanWarning[];
+  /** Operations in emit order: deletes, key changes, new records, updates; the operations of a unit are adjacent. */
+  operations(): Iterable<Operation>;
+  operationCount(): number;
+  issues(): Iterable<PlanIssue>;
+  forget(): Iterable<{ connection: string; sourceKey: string }>;
 }
 
-/** A plan with nothing in it yet: the planner fills it; resync sends its own DELETEs through one. */
+export function emptySummary(): PlanSummary {
+  return { operations: { POST: 0, PUT: 0, DELETE: 0 }, keyChanges: 0, unchanged: 0, shared: 0, excluded: 0, excludedByReason: {}, issues: {}, candidates: 0, evaluated: 0 };
+}
+
+/** A plan with nothing in it yet: resync sends its own DELETEs through one. */
 export function emptyPlan(profile: string, resource: string, operations: Operation[] = []): Plan {
+  return { profile, resource, operations, issues: [], excluded: [], forget: [], warnings: [], connections: [], summary: emptySummary(), refused: [] };
+}
+
+/** Emit phase of an operation: deletes, then key changes (units), then new records, then updates. */
+export function phaseOf(op: Operation): number {
+  if (op.unit) return 1;
+  return op.method === 'DELETE' ? 0 : op.method === 'POST' ? 2 : 3;
+}
+
+/** A plan held in memory, read as the emitter reads a streamed one. */
+export function planSource(plan: Plan): PlanSource {
+  const ordered = plan.operations.map((op, i) => ({ op, i })).sort((a, b) => phaseOf(a.op) - phaseOf(b.op) || a.i - b.i).map((x) => x.op);
   return {
-    profile,
-    resource,
-    operations,
-    issues: [],
-    excluded: [],
-    forget: [],
-    warnings: [],
-    connections: [],
-    summary: { operations: { POST: 0, PUT: 0, DELETE: 0 }, keyChanges: 0, unchanged: 0, excludedByReason: {}, issues: {}, candidates: 0, evaluated: 0 },
+    profile: plan.profile,
+    resource: plan.resource,
+    warnings: plan.warnings,
+    operations: () => ordered,
+    operationCount: () => ordered.length,
+    issues: () => plan.issues,
+    forget: () => plan.forget,
   };
 }

@@ -1,63 +1,37 @@
-import type { Database } from 'better-sqlite3';
-import type { LoadedProfile } from '../profile/load-profile.js';
-import { CandidateReader, type RawCandidate } from '../snapshot/candidates.js';
-import type { MappingContext } from '../mapping/functions.js';
-import { EvaluationPool } from './worker-pool.js';
 import { connectionKey, readConnections } from '../snapshot/connections.js';
-import { EvalCache, type CachedEvaluation } from '../state/eval-cache.js';
-import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
-import type { Candidate, Connection, Decision, Json, JsonObject, Operation } from '../types.js';
-import { canonicalJson, hashJson, sha1 } from '../util/hash.js';
-import { applyDerive, deriveColumns, type DeriveInput } from './derive.js';
-import { changedPaths, naturalKeyOf } from './paths.js';
-import { emptyPlan, type ConnectionSummary, type Plan, type PlanIssue } from './plan-types.js';
+import { EvalCache } from '../state/eval-cache.js';
+import { IdentityMap, OwedDeletes } from '../state/identity-map.js';
+import type { Connection } from '../types.js';
+import { bodyChecksOf } from './body-checks.js';
+import { ClaimStage } from './claim.js';
+import { passConnection } from './connection-pass.js';
+import { DecideStage, deciderOf } from './decide.js';
+import { planDeletes, planForget } from './deletes.js';
+import { diffClaim, type DiffContext } from './diff.js';
+import { NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
+import { MapStage } from './map.js';
+import { violationsOf, type MassDeleteViolation } from './mass-delete.js';
+import { DEFAULT_INSTANCE, type PlanOptions } from './plan-options.js';
+import { emptySummary, type ConnectionSummary, type ExcludedRecord, type Plan, type PlanSource, type PlanSummary, type PlanWarning } from './plan-types.js';
+import { SourceReader } from './read.js';
 import { RecordEvaluator } from './record-evaluator.js';
+import { WorkTables } from './work-tables.js';
 
-export interface PlanOptions {
-  profile: LoadedProfile;
-  snapshot: Database;
-  state: Database;
-  /** Worker threads for rule and mapping evaluation of large batches (0: all on this thread). */
-  workers?: number;
-  /** The smallest batch sent to the workers (default 2,000: a smaller one is quicker on this thread). */
-  workerThreshold?: number;
-  /** Only these source keys (retry); others keep their identity rows untouched. */
-  onlySourceKeys?: Set<string>;
-  onProgress?: (done: number, connection: string) => void;
-  /** Every decision as it is made (fixture coverage, explain). */
-  onDecision?: (connection: string, sourceKey: string, decision: Decision) => void;
-  /** Cross-record facts of each kept record (explain). */
-  onDerived?: (connection: string, sourceKey: string, derived: JsonObject) => void;
-  /** Every record the snapshot wants in the ODS, with its body (resync compares them with the ODS). */
-  onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject) => void;
-}
+export type { PlanOptions } from './plan-options.js';
 
-/** Kept records whose facts changed are held in memory for mapping up to this many; beyond, the query is read again. */
-const MAX_HELD_FACTS = 50_000;
-/** Rows read before their changed records are evaluated together. */
-const CHUNK_ROWS = 20_000;
-/** Records per message to a worker, and the smallest batch worth sending to workers at all. */
-const WORKER_BATCH = 500;
-const WORKER_THRESHOLD = 2_000;
-
-interface Mapped {
-  bodyHash: string;
-  /** Parsed from `nk` when needed: most records of a night are unchanged and never need it. */
-  naturalKey?: JsonObject;
-  /** Canonical JSON of the natural key, for duplicate detection. */
-  nk: string;
-  problems: string[];
-  derived: JsonObject;
-  /** Present when mapped in this run; otherwise read from the cache only if the record must be sent. */
-  body?: JsonObject;
-  /** Taken from a cache entry made with other derived facts: confirmed or mapped again once they are final. */
-  provisional?: boolean;
-}
-
-interface Seen {
-  student: string | null;
-  decision: Decision;
-  rulesKey: string;
+/**
+ * A plan whose operations, issues and excluded records wait on disk (the state connection's TEMP tables) and are
+ * read in emit order: `plan` writes them as JSON Lines, the emitter sends them phase by phase. Close it when done.
+ */
+export interface StreamedPlan extends PlanSource {
+  connections: ConnectionSummary[];
+  summary: PlanSummary;
+  /** Connections the mass-delete guard refused: none of their operations is in the plan. */
+  refused: MassDeleteViolation[];
+  excluded(limit?: number): Generator<ExcludedRecord>;
+  /** Records kept out by the rules, per combination of reasons (the report's table). */
+  excludedCounts(): Array<{ reasons: string; n: number }>;
+  close(): void;
 }
 
 /** Fill in {column} placeholders of a warning text. */
@@ -65,373 +39,190 @@ function fillTemplate(text: string, row: Record<string, unknown>): string {
   return text.replace(/\{(\w+)\}/g, (_, k: string) => (row[k] === undefined || row[k] === null ? '' : String(row[k])));
 }
 
-/**
- * Turns a snapshot into the operations that bring the ODS in step with it: the desired records (rules, derive,
- * mapping) compared with the identity mapping of what was sent before.
- */
-export class Planner {
-  private readonly evaluator: RecordEvaluator;
-
-  private pool: EvaluationPool | undefined;
-  private readonly contexts = new Set<string>();
-
-  constructor(private readonly opts: PlanOptions) {
-    this.evaluator = new RecordEvaluator(opts.profile);
+function profileWarnings(o: PlanOptions): PlanWarning[] {
+  const { profile, snapshot } = o;
+  const out: PlanWarning[] = [];
+  for (const w of profile.warnings) {
+    for (const row of snapshot.prepare(w.sql).all({ profile: profile.def.connectionProfile ?? profile.def.name, resource: profile.def.resource.name }) as Array<Record<string, unknown>>) {
+      out.push({ id: w.id, message: fillTemplate(w.message, row) });
+    }
   }
+  return out;
+}
 
-  async plan(): Promise<Plan> {
-    const { profile, snapshot } = this.opts;
-    const plan = emptyPlan(profile.def.name, profile.def.resource.name);
-    for (const w of profile.warnings) {
-      for (const row of snapshot.prepare(w.sql).all({ profile: profile.def.connectionProfile ?? profile.def.name, resource: profile.def.resource.name }) as Array<Record<string, unknown>>) {
-        plan.warnings.push({ id: w.id, message: fillTemplate(w.message, row) });
-      }
-    }
-    const reader = new CandidateReader(snapshot, profile);
-    try {
-      for (const conn of readConnections(snapshot, profile)) {
-        plan.connections.push(await this.planConnection(conn, reader, plan));
-      }
-    } finally {
-      await this.pool?.close();
-      this.pool = undefined;
-    }
-    // Deletes first (a freed natural key can then be taken), then key changes, then new records, then updates.
-    const rank = (op: Operation): number => (op.unit ? 1 : op.method === 'DELETE' ? 0 : op.method === 'POST' ? 2 : 3);
-    plan.operations = plan.operations.map((op, i) => ({ op, i })).sort((a, b) => rank(a.op) - rank(b.op) || a.i - b.i).map((x) => x.op);
-    for (const op of plan.operations) plan.summary.operations[op.method] = (plan.summary.operations[op.method] ?? 0) + 1;
-    for (const x of plan.excluded) {
-      for (const r of x.decision.reasons) plan.summary.excludedByReason[r] = (plan.summary.excludedByReason[r] ?? 0) + 1;
-    }
-    for (const i of plan.issues) plan.summary.issues[i.catalogueId] = (plan.summary.issues[i.catalogueId] ?? 0) + 1;
-    return plan;
-  }
-
-  private async planConnection(conn: Connection, reader: CandidateReader, plan: Plan): Promise<ConnectionSummary> {
-    const { profile, snapshot, state } = this.opts;
-    const resource = profile.def.resource.name;
-    const key = connectionKey(conn);
-    const identityMap = new IdentityMap(state);
-    const identity = identityMap.summaries(key, resource);
-    const summary: ConnectionSummary = {
-      connection: key, configID: conn.configID, endYear: conn.endYear, resourceEnabled: conn.resourceEnabled,
-      candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.size, deletes: 0,
-    };
-    if (!conn.resourceEnabled) {
-      // whenResourceDisabled: keep. "When a resource is toggled to off after data has sent, all sent data remains in the ODS but no new data sends."
-      summary.note = `resource ${resource} is toggled off: nothing is sent, ${identity.size} record(s) already sent stay in the ODS`;
-      return summary;
-    }
-    const cache = new EvalCache(state);
-    const cached = cache.load(key, resource);
-    const cacheWrites = new Map<string, CachedEvaluation>();
-    const studentCol = profile.def.source.student;
-    const deriveDefs = profile.def.derive ?? [];
-    const deriveCols = deriveColumns(deriveDefs);
-    const connFingerprint = canonicalJson({ ...conn.facts, yearStart: conn.yearStart, yearEnd: conn.yearEnd, configID: conn.configID });
-    const ctx = this.evaluator.mappingContext(snapshot, conn);
-    const prefsFingerprint = sha1(canonicalJson(
-      [...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json,
-    ));
-
-    // Pass 1: rules. Only records whose facts (or the profile's files) changed since the last run are evaluated.
-    // The facts of kept records that changed are held for mapping, so an ordinary night reads the snapshot once.
-    const seen = new Map<string, Seen>();
-    const keptDerive: DeriveInput[] = [];
-    const held = new Map<string, Candidate>();
-    // Many records share one decision ("kept", "No Show", ...): parse each cached decision text once.
-    const decisions = new Map<string, Decision>();
-    const studentIndex = studentCol ? reader.columnIndex(studentCol) : -1;
-    const deriveIndexes = deriveCols.map((col) => reader.columnIndex(col));
-    const keyPrefix = profile.version + '\0' + connFingerprint + '\0';
-    // Rows are taken in chunks: the chunk's changed records are evaluated together (on worker threads when there
-    // are many), then the chunk is recorded in query order.
-    interface Row { raw: RawCandidate; student: string | null; rulesKey: string; decision?: Decision; candidate?: Candidate }
-    let chunk: Row[] = [];
-    const recordChunk = (rows: Row[], decided: Decision[]): void => {
-      rows.filter((r) => !r.decision).forEach((r, i) => {
-        r.decision = decided[i]!;
-        summary.evaluated++;
-        if (r.decision.kind !== 'kept') cacheWrites.set(r.raw.sourceKey, { rulesKey: r.rulesKey, decision: r.decision, mapKey: null, body: null, bodyHash: null, naturalKey: null, problems: null });
-      });
-      for (const r of rows) {
-        const decision = r.decision!;
-        seen.set(r.raw.sourceKey, { student: r.student, decision, rulesKey: r.rulesKey });
-        this.opts.onDecision?.(key, r.raw.sourceKey, decision);
-        if (decision.kind === 'kept') {
-          summary.kept++;
-          const values: Record<string, Json> = {};
-          deriveCols.forEach((col, i) => (values[col] = (r.raw.values[deriveIndexes[i]!] as Json) ?? null));
-          keptDerive.push({ sourceKey: r.raw.sourceKey, values });
-          if (r.candidate && held.size < MAX_HELD_FACTS) held.set(r.raw.sourceKey, r.candidate);
-        } else {
-          plan.excluded.push({ connection: key, sourceKey: r.raw.sourceKey, student: r.student, decision });
-        }
-      }
-    };
-    // Chunks are recorded in query order; while workers evaluate one chunk, the next is read (at most two in flight).
-    let recorded: Promise<void> = Promise.resolve();
-    const inFlight: Array<Promise<void>> = [];
-    const flush = async (): Promise<void> => {
-      const rows = chunk;
-      chunk = [];
-      const decided = this.decideAll(rows.filter((r) => !r.decision).map((r) => r.candidate!));
-      recorded = recorded.then(async () => recordChunk(rows, await decided));
-      inFlight.push(recorded);
-      if (inFlight.length > 2) await inFlight.shift();
-    };
-    const read = new Set<string>();
-    for (const raw of reader.readRaw(conn)) {
-      summary.candidates++;
-      if (summary.candidates % 10_000 === 0) this.opts.onProgress?.(summary.candidates, key);
-      if (read.has(raw.sourceKey)) {
-        plan.issues.push(this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
-        continue;
-      }
-      const student = studentIndex >= 0 ? ((raw.values[studentIndex] as string | null) ?? null) : null;
-      // The row's values in query order fingerprint its facts: no objects are built for an unchanged record.
-      const rulesKey = sha1(keyPrefix + JSON.stringify(raw.values));
-      const hit = cached.get(raw.sourceKey);
-      const row: Row = { raw, student, rulesKey };
-      if (hit && hit.rulesKey === rulesKey) {
-        row.decision = decisions.get(hit.decision) ?? (JSON.parse(hit.decision) as Decision);
-        decisions.set(hit.decision, row.decision);
-      } else {
-        row.candidate = reader.toCandidate(raw);
-      }
-      chunk.push(row);
-      read.add(raw.sourceKey);
-      if (chunk.length >= CHUNK_ROWS) await flush();
-    }
-    await flush();
-    await recorded;
-    plan.summary.candidates += summary.candidates;
-    plan.summary.evaluated += summary.evaluated;
-
-    // Pass 2: bodies of the kept records (from the cache when nothing they depend on moved). A record is held back
-    // when its body fails the Ed-Fi schema or repeats another record's natural key; the cross-record facts are then
-    // taken again over the records really sent ("exactly one record per student is primary").
-    const mapped = new Map<string, Mapped>();
-    const keyOf = (m: Mapped): JsonObject => m.naturalKey ?? (m.naturalKey = JSON.parse(m.nk) as JsonObject);
-    const mapKeyOf = (s: Seen, d: JsonObject): string => sha1(s.rulesKey + '\0' + prefsFingerprint + '\0' + canonicalJson(d));
-    const record = (sourceKey: string, s: Seen, d: JsonObject, result: { body: JsonObject; problems: string[] }): Mapped => {
-      const { body, problems } = result;
-      summary.mapped++;
-      const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
-      const m: Mapped = { bodyHash: hashJson(body), naturalKey, nk: canonicalJson(naturalKey), problems, derived: d, body };
-      cacheWrites.set(sourceKey, { rulesKey: s.rulesKey, decision: s.decision, mapKey: mapKeyOf(s, d), body, bodyHash: m.bodyHash, naturalKey: m.nk, problems });
-      return m;
-    };
-    // `provisional`: a record whose facts were not held and whose cached body was made with other derived facts
-    // keeps that body's key and problems for now; most often the final derived facts match the cache and no
-    // second read of the snapshot is needed (the cross-record facts depend on which records are held back).
-    const mapAll = async (wanted: Map<string, JsonObject>, allowProvisional: boolean): Promise<void> => {
-      const toMap: Array<{ candidate: Candidate; derived: JsonObject }> = [];
-      const rescan = new Map<string, JsonObject>();
-      for (const [sourceKey, d] of wanted) {
-        const s = seen.get(sourceKey)!;
-        const hit = cached.get(sourceKey);
-        const usable = hit && hit.rulesKey === s.rulesKey && hit.bodyHash && hit.naturalKey ? hit : undefined;
-        if (usable && (usable.mapKey === mapKeyOf(s, d) || (allowProvisional && !held.has(sourceKey)))) {
-          mapped.set(sourceKey, {
-            bodyHash: usable.bodyHash!, nk: usable.naturalKey!,
-            problems: usable.problems ? (JSON.parse(usable.problems) as string[]) : [], derived: d, provisional: usable.mapKey !== mapKeyOf(s, d),
-          });
-          continue;
-        }
-        const c = held.get(sourceKey);
-        if (c) toMap.push({ candidate: c, derived: d });
-        else rescan.set(sourceKey, d);
-      }
-      // Facts not held (a preference change touches every record; very large first runs): read them again.
-      if (rescan.size > 0) {
-        for (const c of reader.read(conn)) {
-          const d = rescan.get(c.sourceKey);
-          if (d) toMap.push({ candidate: c, derived: d });
-        }
-      }
-      for (let i = 0; i < toMap.length; i += CHUNK_ROWS) {
-        const part = toMap.slice(i, i + CHUNK_ROWS);
-        const bodies = await this.mapMany(key, ctx, part);
-        part.forEach((item, n) => mapped.set(item.candidate.sourceKey, record(item.candidate.sourceKey, seen.get(item.candidate.sourceKey)!, item.derived, bodies[n]!)));
-      }
-    };
-    const firstDerived = applyDerive(deriveDefs, keptDerive);
-    await mapAll(new Map(keptDerive.map((k) => [k.sourceKey, firstDerived.get(k.sourceKey) ?? {}])), true);
-
-    const heldBack = new Map<string, { status: number; message: string; kind: string }>();
-    const findHeldBack = (): void => {
-      heldBack.clear();
-      const byNaturalKey = new Map<string, string>();
-      for (const { sourceKey } of keptDerive) {
-        const m = mapped.get(sourceKey)!;
-        if (m.problems.length > 0) {
-          // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
-          heldBack.set(sourceKey, { status: 400, message: `the body does not pass the Ed-Fi schema: ${m.problems.join('; ')}`, kind: 'required-field' });
-          continue;
-        }
-        const other = byNaturalKey.get(m.nk);
-        if (other) {
-          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(keyOf(m)).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict' });
-          continue;
-        }
-        byNaturalKey.set(m.nk, sourceKey);
-      }
-    };
-    findHeldBack();
-    const final = heldBack.size > 0 && deriveDefs.length > 0 ? applyDerive(deriveDefs, keptDerive.filter((k) => !heldBack.has(k.sourceKey))) : firstDerived;
-    const redo = new Map<string, JsonObject>();
-    for (const { sourceKey } of keptDerive) {
-      const m = mapped.get(sourceKey)!;
-      const d = final.get(sourceKey) ?? m.derived;
-      if (m.provisional || canonicalJson(d) !== canonicalJson(m.derived)) redo.set(sourceKey, d);
-    }
-    if (redo.size > 0) {
-      await mapAll(redo, false);
-      findHeldBack();
-    }
-
-    const bodyOf = (sourceKey: string, m: Mapped): JsonObject => m.body ?? (m.body = cache.body(key, resource, sourceKey) ?? {});
-    const desiredKeys = new Set<string>();
-    // A retry touches only its records: the others are neither sent nor deleted.
-    const untouched = (sourceKey: string): boolean => Boolean(this.opts.onlySourceKeys && !this.opts.onlySourceKeys.has(sourceKey));
-    for (const { sourceKey } of keptDerive) {
-      const m = mapped.get(sourceKey)!;
-      const s = seen.get(sourceKey)!;
-      this.opts.onDerived?.(key, sourceKey, m.derived);
-      if (untouched(sourceKey)) continue;
-      const old = identity.get(sourceKey);
-      const hb = heldBack.get(sourceKey);
-      if (hb) {
-        plan.issues.push(this.issue(conn, sourceKey, s.student, hb.status === 400 && old?.edfiId ? 'PUT' : 'POST', hb.status, hb.message, hb.kind, bodyOf(sourceKey, m)));
-        continue;
-      }
-      desiredKeys.add(sourceKey);
-      if (this.opts.onDesired) this.opts.onDesired(key, sourceKey, keyOf(m), bodyOf(sourceKey, m));
-      if (old && old.edfiId && old.bodyHash === m.bodyHash && old.lastOutcome === 'ok') {
-        plan.summary.unchanged++;
-        continue;
-      }
-      const full = old ? identityMap.get(key, resource, sourceKey) : undefined;
-      this.diff(conn, sourceKey, s, bodyOf(sourceKey, m), m.bodyHash, keyOf(m), full, plan);
-    }
-
-    // Records sent before and no longer wanted.
-    for (const [sourceKey, row] of identity) {
-      if (desiredKeys.has(sourceKey) || heldBack.has(sourceKey) || untouched(sourceKey)) continue;
-      if (!row.edfiId) {
-        plan.forget.push({ connection: key, sourceKey });
-        continue;
-      }
-      const s = seen.get(sourceKey);
-      const gone = profile.def.deletes?.notFoundInCampus ?? { id: 'delete.not-in-campus', spec: '', reason: 'the Campus record no longer exists' };
-      const rules = s ? s.decision.ruleIds : [gone.id];
-      const reason = s ? s.decision.reasons.join('; ') : gone.reason ?? gone.spec;
-      const full = identityMap.get(key, resource, sourceKey)!;
-      summary.deletes++;
-      plan.operations.push({
-        method: 'DELETE', resource, connection: key, sourceKey, student: full.student ?? s?.student ?? null, naturalKey: full.naturalKey, id: row.edfiId, rules, reason,
-      });
-    }
-
-    cache.saveMany(key, resource, [...cacheWrites].map(([sourceKey, value]) => ({ sourceKey, value })));
-    if (!this.opts.onlySourceKeys && cached.size > seen.size) cache.prune(key, resource, new Set(seen.keys()));
-    this.opts.onProgress?.(summary.candidates, key);
-    return summary;
-  }
-
-  /** Decisions for a batch of records: on the worker threads when the batch is large, here otherwise. */
-  private async decideAll(items: Candidate[]): Promise<Decision[]> {
-    if (items.length === 0) return [];
-    const pool = this.poolFor(items.length);
-    if (!pool) {
-      const out: Decision[] = [];
-      for (const c of items) out.push(await this.evaluator.decide(c));
-      return out;
-    }
-    const parts: Candidate[][] = [];
-    for (let i = 0; i < items.length; i += WORKER_BATCH) parts.push(items.slice(i, i + WORKER_BATCH));
-    return (await Promise.all(parts.map((p) => pool.decide(p)))).flat();
-  }
-
-  private async mapMany(connection: string, ctx: MappingContext, items: Array<{ candidate: Candidate; derived: JsonObject }>): Promise<Array<{ body: JsonObject; problems: string[] }>> {
-    if (items.length === 0) return [];
-    const pool = this.poolFor(items.length);
-    if (!pool) {
-      const out: Array<{ body: JsonObject; problems: string[] }> = [];
-      for (const it of items) out.push(await this.evaluator.body(it.candidate, it.derived, ctx));
-      return out;
-    }
-    if (!this.contexts.has(connection)) {
-      await pool.setContext(connection, ctx);
-      this.contexts.add(connection);
-    }
-    const parts: Array<typeof items> = [];
-    for (let i = 0; i < items.length; i += WORKER_BATCH) parts.push(items.slice(i, i + WORKER_BATCH));
-    return (await Promise.all(parts.map((p) => pool.map(connection, p)))).flat();
-  }
-
-  /** The worker pool, started on the first batch big enough to pay for it. */
-  private poolFor(batch: number): EvaluationPool | undefined {
-    const size = this.opts.workers ?? 0;
-    if (size <= 0 || batch < (this.opts.workerThreshold ?? WORKER_THRESHOLD)) return this.pool;
-    this.pool ??= new EvaluationPool(this.opts.profile.file, process.cwd(), size);
-    return this.pool;
-  }
-
-  /** The operation for a wanted record that is new or differs from what was last sent with success. */
-  private diff(conn: Connection, sourceKey: string, s: Seen, body: JsonObject, bodyHash: string, naturalKey: JsonObject, old: IdentityRow | undefined, plan: Plan): void {
-    const { profile } = this.opts;
-    const resource = profile.def.resource.name;
-    const key = connectionKey(conn);
-    const rules = [...s.decision.ruleIds, profile.mapping.id];
-    const base = { resource, connection: key, sourceKey, student: s.student, naturalKey, body, bodyHash };
-    if (!old || !old.edfiId) {
-      plan.operations.push({ ...base, method: 'POST', rules, reason: old ? 'not yet in the ODS (an earlier send failed)' : 'new record' });
-      return;
-    }
-    for (const f of profile.def.immutableFields ?? []) {
-      if (changedPaths(old.body, body, [f.path]).length > 0) {
-        plan.issues.push(this.issue(conn, sourceKey, s.student, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`, f.error ?? 'other', body));
-        return;
-      }
-    }
-    const keyPaths = [...profile.def.naturalKey, ...(profile.def.keyChangeFields ?? []).map((f) => f.path)];
-    const changed = changedPaths(old.body, body, keyPaths);
-    if (changed.length > 0) {
-      const unit = `${key}/${sourceKey}`;
-      const keyRules = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path)).map((f) => f.id);
-      const keyReasons = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path) && f.reason).map((f) => f.reason);
-      const reason = `key change: ${changed.join(', ')}${keyReasons.length ? ` (${keyReasons.join('; ')})` : ''}`;
-      plan.summary.keyChanges++;
-      plan.operations.push({ method: 'DELETE', resource, connection: key, sourceKey, student: old.student ?? s.student, naturalKey: old.naturalKey, id: old.edfiId, rules: [...rules, ...keyRules], reason, unit });
-      plan.operations.push({ ...base, method: 'POST', rules: [...rules, ...keyRules], reason, unit });
-      return;
-    }
-    const fields = Object.keys({ ...old.body, ...body }).filter((k) => canonicalJson(old.body[k]) !== canonicalJson(body[k]));
-    plan.operations.push({
-      ...base, method: 'PUT', id: old.edfiId, body: { ...body, id: old.edfiId }, rules,
-      reason: fields.length > 0 ? `changed: ${fields.join(', ')}` : 'resend (last send did not succeed)',
+/** Connections of different school years that resolve to one ODS instance: worth a warning (issue #10's shared ODS). */
+function sharedInstanceWarnings(byInstance: Map<string, Connection[]>): PlanWarning[] {
+  const out: PlanWarning[] = [];
+  for (const [instance, conns] of byInstance) {
+    const years = [...new Set(conns.map((c) => c.endYear))].sort();
+    if (years.length < 2) continue;
+    out.push({
+      id: 'plan.shared-instance',
+      message: `connections ${conns.map(connectionKey).join(', ')} (school years ${years.join(', ')}) send to one ODS instance (${instance}): a record several years report is one ODS record, sent as the latest year's; if each school year has its own ODS, give a year-specific data path (e.g. --data-path /data/v3/{endYear})`,
     });
   }
+  return out;
+}
 
-  private issue(conn: Connection, sourceKey: string, student: string | null, method: PlanIssue['method'], status: number, message: string, kind: string, body?: JsonObject): PlanIssue {
-    const { profile } = this.opts;
-    const entry = profile.catalogue.entries.find((e) => e.id === kind || e.id.endsWith('.' + kind)) ?? profile.catalogue.match(status, method, message);
+/**
+ * Plans a snapshot against the state: read -> decide -> derive -> map (connection by connection, group by group),
+ * then per ODS instance claim -> diff -> deletes, then the mass-delete guard. Memory stays flat in the number of
+ * records: everything per record goes to the working tables.
+ */
+export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
+  const { profile, snapshot, state } = opts;
+  const resource = profile.def.resource.name;
+  const instanceOf = opts.instanceOf ?? (() => DEFAULT_INSTANCE);
+  const warnings = profileWarnings(opts);
+  const summary = emptySummary();
+  const connections = readConnections(snapshot, profile);
+  const byInstance = new Map<string, Connection[]>();
+  for (const c of connections) {
+    const i = instanceOf(c);
+    byInstance.set(i, [...(byInstance.get(i) ?? []), c]);
+  }
+  warnings.push(...sharedInstanceWarnings(byInstance));
+
+  const identity = new IdentityMap(state);
+  const owed = new OwedDeletes(state);
+  const cache = new EvalCache(state);
+  for (const [instance, conns] of byInstance) {
+    const released = identity.adoptIntoInstance(resource, instance, conns.map(connectionKey));
+    if (released > 0) {
+      warnings.push({ id: 'plan.identity-repaired', message: `${released} identity row(s) shared an Ed-Fi id or a natural key with another row in ${instance} (a state file written before one owner per ODS record was kept); the most recently sent claim was kept, the others are sent again if still wanted (run resync to remove ODS records no plan wants)` });
+    }
+  }
+
+  const tables = new WorkTables(state);
+  try {
+    const participants = new Set<string>();
+    const summaries: ConnectionSummary[] = [];
+    const reader = new SourceReader(snapshot, profile);
+    const decider = deciderOf(profile);
+    const checks = bodyChecksOf(profile);
+    const evaluator = new RecordEvaluator(profile);
+    for (const conn of connections) {
+      const key = connectionKey(conn);
+      const instance = instanceOf(conn);
+      const s: ConnectionSummary = {
+        connection: key, configID: conn.configID, endYear: conn.endYear, instance, resourceEnabled: conn.resourceEnabled,
+        candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.countMapped(key, resource), deletes: 0, shared: 0, heldBack: 0,
+      };
+      summaries.push(s);
+      if (!conn.resourceEnabled) {
+        // whenResourceDisabled: keep. "When a resource is toggled to off after data has sent, all sent data remains in the ODS but no new data sends."
+        s.note = `resource ${resource} is toggled off: nothing is sent, ${s.identityRows} record(s) already sent stay in the ODS`;
+        continue;
+      }
+      if (opts.onlyConnections && !opts.onlyConnections.has(key)) {
+        s.note = 'not in this run (--connection)';
+        continue;
+      }
+      participants.add(key);
+      const scope = cache.scope(key, resource);
+      await passConnection({
+        profile, state, conn, key, instance, reader, cache, scope, identity, tables, options: opts, summary: s, planSummary: summary,
+        decide: new DecideStage(profile, decider, cache, reader, conn, scope),
+        map: new MapStage(profile, checks, reader, conn, evaluator.mappingContext(snapshot, conn)),
+      });
+      summary.candidates += s.candidates;
+      summary.evaluated += s.evaluated;
+    }
+
+    tables.index();
+    const inScope = (sourceKey: string): boolean => !opts.onlySourceKeys || opts.onlySourceKeys.has(sourceKey);
+    const shared = new Map<string, number>();
+    const heldBack = new Map<string, number>();
+    const count = { unchanged: 0, shared, heldBack };
+    state.prepare('BEGIN').run();
+    try {
+      for (const r of tables.dropRepeatedKeys()) {
+        if (!inScope(r.sourceKey)) continue;
+        tables.issue(planIssue(profile, r, { method: 'POST', status: 409, kind: NATURAL_KEY_CONFLICT, message: `the source query returned ${r.sourceKey} twice; only the first is used` }));
+      }
+      const claimStage = new ClaimStage(tables, identity, owed, resource, participants);
+      for (const [instance, conns] of byInstance) {
+        const mine = conns.map(connectionKey).filter((k) => participants.has(k));
+        if (mine.length === 0) continue;
+        const ctx: DiffContext = { profile, identity, cache, tables, instance, inScope, onDesired: opts.onDesired, count };
+        for (const claim of claimStage.claims(instance, Boolean(opts.onDesired))) diffClaim(claim, ctx);
+        planDeletes({ profile, identity, owed, cache, tables, instance, connections: mine, inScope });
+      }
+      planForget(tables, resource, [...participants], inScope);
+      state.prepare('COMMIT').run();
+    } catch (err) {
+      if (state.inTransaction) state.prepare('ROLLBACK').run();
+      throw err;
+    }
+
+    // The mass-delete guard, per connection: a refused connection sends nothing, the others still run.
+    const deletes = tables.deletesByConnection();
+    const refused = opts.deleteGuard
+      ? violationsOf(new Map(summaries.filter((s) => participants.has(s.connection)).map((s) => [s.connection, { deletes: deletes.get(s.connection) ?? 0, mapped: s.identityRows }])), opts.deleteGuard.limits)
+      : [];
+    if (refused.length > 0 && !opts.deleteGuard?.allow) tables.dropOperations(refused.map((v) => v.connection));
+    const counts = tables.operationCounts();
+    summary.operations = counts.byMethod;
+    summary.keyChanges = counts.keyChanges;
+    summary.unchanged = count.unchanged;
+    for (const s of summaries) {
+      s.deletes = deletes.get(s.connection) ?? 0;
+      s.shared = shared.get(s.connection) ?? 0;
+      s.heldBack += heldBack.get(s.connection) ?? 0;
+      summary.shared += s.shared;
+    }
+    summary.issues = tables.issueCounts();
+    const blocked = opts.deleteGuard?.allow ? [] : refused;
     return {
-      connection: connectionKey(conn),
-      resource: profile.def.resource.name,
-      sourceKey,
-      student,
-      catalogueId: entry.id,
-      status,
-      method,
-      message,
-      body,
+      profile: profile.def.name,
+      resource,
+      warnings,
+      connections: summaries,
+      summary,
+      refused: blocked,
+      operations: () => tables.operations(),
+      operationCount: () => tables.operationCount(),
+      issues: () => tables.issues(),
+      forget: () => tables.forgotten(),
+      *excluded(limit?: number) {
+        for (const x of tables.excluded(limit)) yield { connection: x.connection, sourceKey: x.sourceKey, student: x.student, decision: cache.decision(x.decisionId) };
+      },
+      excludedCounts: () => {
+        const byReasons = new Map<string, number>();
+        for (const { decisionId, n } of tables.excludedByDecision()) {
+          const reasons = cache.decision(decisionId).reasons.join('; ');
+          byReasons.set(reasons, (byReasons.get(reasons) ?? 0) + n);
+        }
+        return [...byReasons].map(([reasons, n]) => ({ reasons, n }));
+      },
+      close: () => tables.close(),
     };
+  } catch (err) {
+    tables.close();
+    throw err;
   }
 }
 
-export async function buildPlan(opts: PlanOptions): Promise<Plan> {
-  return new Planner(opts).plan();
+/** A whole plan in memory, for small callers (fixtures, explain, tests): the streamed plan read to the end. */
+export async function collectPlan(opts: PlanOptions): Promise<Plan> {
+  const s = await planRun(opts);
+  try {
+    return {
+      profile: s.profile,
+      resource: s.resource,
+      operations: [...s.operations()],
+      issues: [...s.issues()],
+      excluded: [...s.excluded()],
+      forget: [...s.forget()],
+      warnings: s.warnings,
+      connections: s.connections,
+      summary: s.summary,
+      refused: s.refused,
+    };
+  } finally {
+    s.close();
+  }
 }
+
+/** The materialized plan (the name most callers know). */
+export const buildPlan = collectPlan;

@@ -1,11 +1,11 @@
 import type { Database } from 'better-sqlite3';
-import { compileResourceValidator, listDescriptorValues, type BodyValidator } from '../edfi/schemas.js';
-import { profileDescriptors } from '../profile/descriptor-lists.js';
 import type { MappingContext, PreferenceTable } from '../mapping/functions.js';
 import { Mapper } from '../mapping/mapper.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
+import { bodyChecksOf, runChecks } from './body-checks.js';
+import type { BodyCheck } from './plan-options.js';
 
 // Per connection, built once: rebuilding them for every record showed up in profiles of large runs.
 const perConnection = new WeakMap<Connection, { facts: JsonObject; configuredYear: JsonObject }>();
@@ -53,38 +53,16 @@ export function readPreferences(db: Database, configID: number): PreferenceTable
   return table;
 }
 
-/** Rules, mapping and schema check of a profile, compiled once and applied to many records. */
+/** Rules, mapping and body checks of a profile, compiled once and applied to many records (explain). */
 export class RecordEvaluator {
   readonly rules: RuleEvaluator;
   readonly mapper: Mapper;
-  readonly validate: BodyValidator;
-  /** Namespace (uri://.../XDescriptor) -> the code values the state publishes for it. */
-  private readonly published = new Map<string, Set<string>>();
+  readonly checks: BodyCheck[];
 
   constructor(readonly profile: LoadedProfile) {
     this.rules = new RuleEvaluator(profile.rules);
     this.mapper = new Mapper(profile.mapping);
-    this.validate = compileResourceValidator(profile.def.resource.schema);
-    for (const uris of profileDescriptors(profile).values()) {
-      for (const uri of uris) {
-        const ns = uri.slice(0, uri.indexOf('#'));
-        let set = this.published.get(ns);
-        if (!set) this.published.set(ns, (set = new Set()));
-        set.add(uri);
-      }
-    }
-  }
-
-  /** A value in a namespace the state publishes must be on its list: the ODS would refuse it anyway. */
-  private descriptorProblems(body: JsonObject): string[] {
-    if (this.published.size === 0) return [];
-    const out: string[] = [];
-    for (const d of listDescriptorValues(this.profile.def.resource.schema, body)) {
-      const hash = d.value.indexOf('#');
-      const list = hash > 0 ? this.published.get(d.value.slice(0, hash)) : undefined;
-      if (list && !list.has(d.value)) out.push(`${d.path}: '${d.value}' is not a published ${d.descriptor} value`);
-    }
-    return out;
+    this.checks = bodyChecksOf(profile);
   }
 
   mappingContext(db: Database, conn: Connection): MappingContext {
@@ -100,7 +78,7 @@ export class RecordEvaluator {
     return (await this.rules.evaluate(ruleFacts(c))).decision;
   }
 
-  /** The body and, when it would not pass the Ed-Fi schema, the problems (the record is then not sent). */
+  /** The body and, when it may not be sent (schema, published descriptors, the profile's checks), the problems. */
   async body(c: Candidate, derived: JsonObject, ctx: MappingContext): Promise<{ body: JsonObject; problems: string[] }> {
     let body: JsonObject;
     try {
@@ -108,8 +86,6 @@ export class RecordEvaluator {
     } catch (err) {
       return { body: {}, problems: [`mapping failed: ${(err as Error).message}`] };
     }
-    const v = this.validate(body);
-    const problems = v.ok ? [] : v.errors.map((e) => (e.message.includes(e.path) ? e.message : `${e.path}: ${e.message}`));
-    return { body, problems: [...problems, ...this.descriptorProblems(body)] };
+    return { body, problems: runChecks(this.checks, body).holds.map((p) => p.message) };
   }
 }

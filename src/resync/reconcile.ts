@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ResourceApi } from '../emit/api.js';
 import { naturalKeyOf } from '../plan/paths.js';
+import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
 import { buildPlan } from '../plan/planner.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import { readConnections, connectionKey } from '../snapshot/connections.js';
@@ -41,12 +42,17 @@ export async function reconcile(o: {
   state: Database;
   api: (connection: string) => ResourceApi;
   apply: boolean;
+  /** The ODS instance of a connection (as sync plans it); default: one shared instance. */
+  instanceOf?: (conn: Connection) => string;
 }): Promise<Reconciliation> {
   const { profile, snapshot, state } = o;
   const resource = profile.def.resource.name;
+  const instanceOf = o.instanceOf ?? (() => DEFAULT_INSTANCE);
   const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject }>>();
+  // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
+  // the one record per natural key and instance that the ODS should hold.
   await buildPlan({
-    profile, snapshot, state,
+    profile, snapshot, state, instanceOf,
     onDesired: (conn, sourceKey, naturalKey) => {
       let m = desired.get(conn);
       if (!m) desired.set(conn, (m = new Map()));
@@ -62,13 +68,14 @@ export async function reconcile(o: {
 
   // Connections that send to the same ODS (one instance for several school years) are reconciled together:
   // a record another connection of that ODS wants or maps is never "nobody's".
-  const groups = new Map<ResourceApi, Connection[]>();
+  const groups = new Map<string, Connection[]>();
   for (const conn of readConnections(snapshot, profile)) {
     if (!conn.resourceEnabled) continue;
-    const api = o.api(connectionKey(conn));
-    groups.set(api, [...(groups.get(api) ?? []), conn]);
+    const instance = instanceOf(conn);
+    groups.set(instance, [...(groups.get(instance) ?? []), conn]);
   }
-  for (const [api, conns] of groups) {
+  for (const [instance, conns] of groups) {
+    const api = o.api(connectionKey(conns[0]!));
     const ods = new Map<string, JsonObject>();
     const queries = new Set<string>();
     for (const conn of conns) {
@@ -127,14 +134,14 @@ export async function reconcile(o: {
         adopted.add(wantKey);
         rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
         changes.push(() => identity.upsert({
-          connection: want.connection, resource, sourceKey: want.sourceKey, student: current?.student ?? null, edfiId: id, naturalKey,
+          connection: want.connection, resource, sourceKey: want.sourceKey, student: current?.student ?? null, instance, edfiId: id, naturalKey,
           body, bodyHash: hash, lastMethod: 'GET', lastStatus: 200, lastOutcome: 'ok', lastSentAt: new Date().toISOString(),
         }));
         continue;
       }
       const conn = connectionKey(conns[0]!);
       rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: deleted', rule: notInCampus.id });
-      deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec });
+      deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec, instance });
     }
     if (o.apply) state.transaction(() => changes.forEach((c) => c()))();
   }

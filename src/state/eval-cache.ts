@@ -1,75 +1,138 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { Decision, JsonObject } from '../types.js';
+import type { Decision } from '../types.js';
+import { canonicalJson, sha1 } from '../util/hash.js';
+import type { Migration } from './state-db.js';
 
 /**
- * What the last evaluation of a record gave, keyed by a fingerprint of its inputs and of the profile's files.
- * A night where 1% of records changed re-evaluates 1%: the rest is read back from here, and an unchanged
- * record is judged by hashes alone (its body is read only when it must be sent).
+ * What the last evaluation of a record gave, in a few fixed-size hashes: a night where 1% of records changed
+ * evaluates 1%, and an unchanged record is judged without its facts, rules or body. A body is never stored here:
+ * when a record must be sent, it is mapped again from the source row at hand.
  */
-export interface CachedEvaluation {
-  rulesKey: string;
-  decision: Decision;
-  mapKey: string | null;
-  body: JsonObject | null;
+export interface CacheEntry {
+  /** Fingerprint of the record's source row, the connection and the profile's files. */
+  rulesKey: Buffer;
+  /** Row of `decisions`: a night has a handful of distinct decisions ("kept", "No Show", ...). */
+  decisionId: number;
+  /** Fingerprint of what the body depends on beyond the row: derived facts and Resource Preferences. */
+  mapKey: Buffer | null;
+  /** Hex hashes of the body and of its natural key, as the identity mapping keeps them. */
   bodyHash: string | null;
-  /** Canonical JSON of the natural key. */
-  naturalKey: string | null;
-  problems: string[] | null;
+  nkHash: string | null;
+  /** Why the body may not be sent (schema, descriptor lists, ...), by body check id; null when it may. */
+  problems: Array<{ id: string; message: string }> | null;
 }
 
-/** A cache row as loaded for a whole connection: everything but the body. */
-export interface CacheEntry {
-  rulesKey: string;
-  decision: string;
-  mapKey: string | null;
-  bodyHash: string | null;
-  naturalKey: string | null;
+/**
+ * Replaces the first evaluation cache (a ~1 KB JSON decision and the whole body per record) with hashes and a
+ * decision id; the old rows are dropped, so the first night after the upgrade evaluates every record once.
+ */
+export const COMPACT_EVAL_CACHE: Migration = {
+  name: 'compact-eval-cache',
+  sql: `DROP TABLE eval_cache;
+        CREATE TABLE eval_scopes (
+          scope_id    INTEGER PRIMARY KEY,
+          connection  TEXT NOT NULL,
+          resource    TEXT NOT NULL,
+          UNIQUE (connection, resource)
+        );
+        CREATE TABLE decisions (
+          decision_id INTEGER PRIMARY KEY,
+          hash        TEXT NOT NULL UNIQUE,
+          decision    TEXT NOT NULL
+        );
+        CREATE TABLE eval_cache (
+          scope_id    INTEGER NOT NULL,
+          source_key  TEXT NOT NULL,
+          rules_key   BLOB NOT NULL,
+          decision_id INTEGER NOT NULL,
+          map_key     BLOB,
+          body_hash   BLOB,
+          nk_hash     BLOB,
+          problems    TEXT,
+          PRIMARY KEY (scope_id, source_key)
+        ) WITHOUT ROWID;`,
+};
+
+interface RawEntry {
+  rules_key: Buffer;
+  decision_id: number;
+  map_key: Buffer | null;
+  body_hash: Buffer | null;
+  nk_hash: Buffer | null;
   problems: string | null;
 }
 
+const hex = (b: Buffer | null): string | null => (b ? b.toString('hex') : null);
+const bin = (h: string | null): Buffer | null => (h ? Buffer.from(h, 'hex') : null);
+
 export class EvalCache {
+  private readonly getStmt: Statement;
   private readonly putStmt: Statement;
-  private readonly bodyStmt: Statement;
+  private readonly decisionsById = new Map<number, Decision>();
+  private readonly decisionIds = new Map<string, number>();
 
   constructor(private readonly db: Database) {
-    this.putStmt = db.prepare(`INSERT OR REPLACE INTO eval_cache
-      (connection, resource, source_key, rules_key, decision, map_key, body, problems, body_hash, natural_key)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.bodyStmt = db.prepare('SELECT body FROM eval_cache WHERE connection = ? AND resource = ? AND source_key = ?');
+    this.getStmt = db.prepare('SELECT rules_key, decision_id, map_key, body_hash, nk_hash, problems FROM eval_cache WHERE scope_id = ? AND source_key = ?');
+    this.putStmt = db.prepare(`INSERT OR REPLACE INTO eval_cache (scope_id, source_key, rules_key, decision_id, map_key, body_hash, nk_hash, problems)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
-  load(connection: string, resource: string): Map<string, CacheEntry> {
-    const rows = this.db
-      .prepare(`SELECT source_key, rules_key AS rulesKey, decision, map_key AS mapKey, body_hash AS bodyHash, natural_key AS naturalKey, problems
-                FROM eval_cache WHERE connection = ? AND resource = ?`)
-      .all(connection, resource) as Array<CacheEntry & { source_key: string }>;
-    return new Map(rows.map(({ source_key, ...e }) => [source_key, e]));
+  /** The cache of one connection and resource, as a small integer. */
+  scope(connection: string, resource: string): number {
+    const found = this.db.prepare('SELECT scope_id FROM eval_scopes WHERE connection = ? AND resource = ?').get(connection, resource) as { scope_id: number } | undefined;
+    if (found) return found.scope_id;
+    return Number(this.db.prepare('INSERT INTO eval_scopes (connection, resource) VALUES (?, ?)').run(connection, resource).lastInsertRowid);
   }
 
-  body(connection: string, resource: string, sourceKey: string): JsonObject | null {
-    const r = this.bodyStmt.get(connection, resource, sourceKey) as { body: string | null } | undefined;
-    return r?.body ? (JSON.parse(r.body) as JsonObject) : null;
+  get(scope: number, sourceKey: string): CacheEntry | undefined {
+    const r = this.getStmt.get(scope, sourceKey) as RawEntry | undefined;
+    if (!r) return undefined;
+    return {
+      rulesKey: r.rules_key, decisionId: r.decision_id, mapKey: r.map_key, bodyHash: hex(r.body_hash), nkHash: hex(r.nk_hash),
+      problems: r.problems ? (JSON.parse(r.problems) as Array<{ id: string; message: string }>) : null,
+    };
   }
 
-  /** Writes many entries in one transaction (batched writes are what make SQLite fast). */
-  saveMany(connection: string, resource: string, entries: Array<{ sourceKey: string; value: CachedEvaluation }>): void {
-    const tx = this.db.transaction(() => {
-      for (const { sourceKey, value } of entries) {
-        this.putStmt.run(
-          connection, resource, sourceKey, value.rulesKey, JSON.stringify(value.decision), value.mapKey,
-          value.body ? JSON.stringify(value.body) : null, value.problems ? JSON.stringify(value.problems) : null,
-          value.bodyHash, value.naturalKey,
-        );
-      }
-    });
-    tx();
+  /** Callers batch these in a transaction (batched writes are what make SQLite fast). */
+  put(scope: number, sourceKey: string, e: CacheEntry): void {
+    this.putStmt.run(scope, sourceKey, e.rulesKey, e.decisionId, e.mapKey, bin(e.bodyHash), bin(e.nkHash), e.problems && e.problems.length > 0 ? JSON.stringify(e.problems) : null);
   }
 
-  prune(connection: string, resource: string, keep: Set<string>): void {
-    const keys = this.db.prepare('SELECT source_key FROM eval_cache WHERE connection = ? AND resource = ?').all(connection, resource) as Array<{ source_key: string }>;
-    const del = this.db.prepare('DELETE FROM eval_cache WHERE connection = ? AND resource = ? AND source_key = ?');
-    this.db.transaction(() => {
-      for (const k of keys) if (!keep.has(k.source_key)) del.run(connection, resource, k.source_key);
-    })();
+  /** The id of a decision, stored once however many records share it. */
+  decisionId(decision: Decision): number {
+    const text = canonicalJson(decision as never);
+    const hash = sha1(text);
+    let id = this.decisionIds.get(hash);
+    if (id !== undefined) return id;
+    const found = this.db.prepare('SELECT decision_id FROM decisions WHERE hash = ?').get(hash) as { decision_id: number } | undefined;
+    id = found ? found.decision_id : Number(this.db.prepare('INSERT INTO decisions (hash, decision) VALUES (?, ?)').run(hash, text).lastInsertRowid);
+    this.decisionIds.set(hash, id);
+    this.decisionsById.set(id, decision);
+    return id;
+  }
+
+  decision(id: number): Decision {
+    let d = this.decisionsById.get(id);
+    if (!d) {
+      const r = this.db.prepare('SELECT decision FROM decisions WHERE decision_id = ?').get(id) as { decision: string } | undefined;
+      if (!r) throw new Error(`evaluation cache: no decision ${id}`);
+      d = JSON.parse(r.decision) as Decision;
+      this.decisionsById.set(id, d);
+    }
+    return d;
+  }
+
+  count(scope: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM eval_cache WHERE scope_id = ?').get(scope) as { n: number }).n;
+  }
+
+  /** Drops the entries of records this run did not read (`seenSql` selects the source keys it read). */
+  pruneUnseen(scope: number, seenSql: string, params: unknown[]): number {
+    return this.db.prepare(`DELETE FROM eval_cache WHERE scope_id = ? AND source_key NOT IN (${seenSql})`).run(scope, ...params).changes;
+  }
+
+  /** Forgets every evaluation (tests; a profile change does the same through the fingerprints). */
+  clear(): void {
+    this.db.exec('DELETE FROM eval_cache');
   }
 }

@@ -1,5 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { JsonObject } from '../types.js';
+import { hashJson } from '../util/hash.js';
+import type { Migration } from './state-db.js';
 
 /** One record the engine has sent: the spec's "Ed-Fi Identity Mapping Report" row. */
 export interface IdentityRow {
@@ -7,6 +9,8 @@ export interface IdentityRow {
   resource: string;
   sourceKey: string;
   student: string | null;
+  /** The ODS instance the record lives in (see PlanOptions.instanceOf); null on rows written before it was kept. */
+  instance: string | null;
   edfiId: string | null;
   naturalKey: JsonObject;
   body: JsonObject;
@@ -22,6 +26,7 @@ interface RawRow {
   resource: string;
   source_key: string;
   student: string | null;
+  instance: string | null;
   edfi_id: string | null;
   natural_key: string;
   body: string;
@@ -38,6 +43,7 @@ function fromRaw(r: RawRow): IdentityRow {
     resource: r.resource,
     sourceKey: r.source_key,
     student: r.student,
+    instance: r.instance,
     edfiId: r.edfi_id,
     naturalKey: JSON.parse(r.natural_key) as JsonObject,
     body: JSON.parse(r.body) as JsonObject,
@@ -49,6 +55,11 @@ function fromRaw(r: RawRow): IdentityRow {
   };
 }
 
+/** The hash that identifies a natural key in the state file (canonical JSON, so key order does not matter). */
+export function naturalKeyHash(naturalKey: JsonObject): string {
+  return hashJson(naturalKey);
+}
+
 export interface IdentityFilter {
   connection?: string;
   resource?: string;
@@ -57,31 +68,91 @@ export interface IdentityFilter {
   edfiId?: string;
 }
 
-/** What the planner needs of every mapped record: enough to tell "unchanged" without parsing bodies. */
-export interface IdentitySummary {
-  sourceKey: string;
+/** What the planner needs of a record's own row while it streams: enough to tell "unchanged" without the body. */
+export interface IdentityBrief {
+  instance: string | null;
   edfiId: string | null;
+  nkHash: string;
   bodyHash: string;
   lastOutcome: string | null;
 }
+
+/**
+ * Identity rows carry their ODS instance; within an instance one Ed-Fi id and one natural key have at most one
+ * owner (partial unique indexes: rows of older files have no instance until a plan adopts them). ODS records whose
+ * Campus record changed its natural key wait in `owed_deletes` until their DELETE went through.
+ */
+export const OWNERSHIP_PER_INSTANCE: Migration = {
+  name: 'ownership-per-instance',
+  sql: `ALTER TABLE identity_map ADD COLUMN instance TEXT;
+        ALTER TABLE identity_map ADD COLUMN nk_hash TEXT;`,
+  run(db) {
+    const rows = db.prepare('SELECT rowid AS id, natural_key FROM identity_map').all() as Array<{ id: number; natural_key: string }>;
+    const set = db.prepare('UPDATE identity_map SET nk_hash = ? WHERE rowid = ?');
+    for (const r of rows) set.run(naturalKeyHash(JSON.parse(r.natural_key) as JsonObject), r.id);
+    db.exec(`
+      CREATE UNIQUE INDEX identity_map_instance_id ON identity_map(instance, resource, edfi_id)
+        WHERE instance IS NOT NULL AND edfi_id IS NOT NULL;
+      CREATE UNIQUE INDEX identity_map_instance_key ON identity_map(instance, resource, nk_hash)
+        WHERE instance IS NOT NULL AND edfi_id IS NOT NULL;
+      CREATE TABLE owed_deletes (
+        instance     TEXT NOT NULL,
+        resource     TEXT NOT NULL,
+        edfi_id      TEXT NOT NULL,
+        nk_hash      TEXT NOT NULL,
+        natural_key  TEXT NOT NULL,
+        connection   TEXT NOT NULL,
+        source_key   TEXT NOT NULL,
+        student      TEXT,
+        reason       TEXT NOT NULL,
+        since        TEXT NOT NULL,
+        PRIMARY KEY (instance, resource, edfi_id)
+      );
+      CREATE INDEX owed_deletes_key ON owed_deletes(instance, resource, nk_hash);`);
+  },
+};
+
+/** The connection key "districtID:endYear" split in SQL, for the winner rule (later year, then lower district). */
+const YEAR_SQL = "CAST(substr(connection, instr(connection, ':') + 1) AS INTEGER)";
+const DISTRICT_SQL = "CAST(substr(connection, 1, instr(connection, ':') - 1) AS INTEGER)";
 
 export class IdentityMap {
   private readonly upsertStmt: Statement;
   private readonly deleteStmt: Statement;
   private readonly getStmt: Statement;
+  private readonly briefStmt: Statement;
+  private readonly byIdStmt: Statement;
+  private readonly byKeyStmt: Statement;
+  private readonly releaseStmt: Statement;
   private readonly holdersStmt: Statement;
+  private readonly byRowidStmt: Statement;
+  private readonly releaseKeyStmt: Statement;
 
   constructor(private readonly db: Database) {
     this.upsertStmt = db.prepare(`INSERT INTO identity_map
-      (connection, resource, source_key, student, edfi_id, natural_key, body, body_hash, last_method, last_status, last_outcome, last_sent_at)
-      VALUES (@connection, @resource, @sourceKey, @student, @edfiId, @naturalKey, @body, @bodyHash, @lastMethod, @lastStatus, @lastOutcome, @lastSentAt)
+      (connection, resource, source_key, student, instance, edfi_id, natural_key, nk_hash, body, body_hash, last_method, last_status, last_outcome, last_sent_at)
+      VALUES (@connection, @resource, @sourceKey, @student, @instance, @edfiId, @naturalKey, @nkHash, @body, @bodyHash, @lastMethod, @lastStatus, @lastOutcome, @lastSentAt)
       ON CONFLICT (connection, resource, source_key) DO UPDATE SET
-        student = excluded.student, edfi_id = excluded.edfi_id, natural_key = excluded.natural_key, body = excluded.body,
-        body_hash = excluded.body_hash, last_method = excluded.last_method, last_status = excluded.last_status,
-        last_outcome = excluded.last_outcome, last_sent_at = excluded.last_sent_at`);
+        student = excluded.student, instance = excluded.instance, edfi_id = excluded.edfi_id, natural_key = excluded.natural_key,
+        nk_hash = excluded.nk_hash, body = excluded.body, body_hash = excluded.body_hash, last_method = excluded.last_method,
+        last_status = excluded.last_status, last_outcome = excluded.last_outcome, last_sent_at = excluded.last_sent_at`);
     this.deleteStmt = db.prepare('DELETE FROM identity_map WHERE connection = ? AND resource = ? AND source_key = ?');
     this.getStmt = db.prepare('SELECT * FROM identity_map WHERE connection = ? AND resource = ? AND source_key = ?');
+    this.briefStmt = db.prepare(`SELECT instance, edfi_id AS edfiId, nk_hash AS nkHash, body_hash AS bodyHash, last_outcome AS lastOutcome
+      FROM identity_map WHERE connection = ? AND resource = ? AND source_key = ?`);
+    this.byIdStmt = db.prepare('SELECT * FROM identity_map WHERE instance = ? AND resource = ? AND edfi_id = ?');
+    this.byKeyStmt = db.prepare('SELECT * FROM identity_map WHERE instance = ? AND resource = ? AND nk_hash = ? AND edfi_id IS NOT NULL');
+    this.releaseStmt = db.prepare(`UPDATE identity_map SET edfi_id = NULL, last_outcome = 'released'
+      WHERE instance = ? AND resource = ? AND edfi_id = ? AND NOT (connection = ? AND source_key = ?)`);
     this.holdersStmt = db.prepare('SELECT * FROM identity_map WHERE resource = ? AND edfi_id = ?');
+    this.byRowidStmt = db.prepare('SELECT * FROM identity_map WHERE rowid = ?');
+    this.releaseKeyStmt = db.prepare(`UPDATE identity_map SET edfi_id = NULL, last_outcome = 'released'
+      WHERE instance = ? AND resource = ? AND nk_hash = ? AND edfi_id IS NOT NULL AND NOT (connection = ? AND source_key = ?)`);
+  }
+
+  byRowid(rowid: number): IdentityRow | undefined {
+    const r = this.byRowidStmt.get(rowid) as RawRow | undefined;
+    return r ? fromRaw(r) : undefined;
   }
 
   get(connection: string, resource: string, sourceKey: string): IdentityRow | undefined {
@@ -89,17 +160,39 @@ export class IdentityMap {
     return r ? fromRaw(r) : undefined;
   }
 
-  /** Every record (of any connection) mapped to this Ed-Fi id. */
+  /** The row of one record without its body (the planner's per-record look-up). */
+  brief(connection: string, resource: string, sourceKey: string): IdentityBrief | undefined {
+    return this.briefStmt.get(connection, resource, sourceKey) as IdentityBrief | undefined;
+  }
+
+  /** The owner of an Ed-Fi id in an instance. */
+  ownerOfId(instance: string, resource: string, edfiId: string): IdentityRow | undefined {
+    const r = this.byIdStmt.get(instance, resource, edfiId) as RawRow | undefined;
+    return r ? fromRaw(r) : undefined;
+  }
+
+  /** The record of an instance that holds an ODS record with this natural key. */
+  ownerOfKey(instance: string, resource: string, nkHash: string): IdentityRow | undefined {
+    const r = this.byKeyStmt.get(instance, resource, nkHash) as RawRow | undefined;
+    return r ? fromRaw(r) : undefined;
+  }
+
+  /** Every record (of any connection and instance) mapped to this Ed-Fi id. */
   holders(resource: string, edfiId: string): IdentityRow[] {
     return (this.holdersStmt.all(resource, edfiId) as RawRow[]).map(fromRaw);
   }
 
-  summaries(connection: string, resource: string): Map<string, IdentitySummary> {
-    const rows = this.db
-      .prepare(`SELECT source_key AS sourceKey, edfi_id AS edfiId, body_hash AS bodyHash, last_outcome AS lastOutcome
-                FROM identity_map WHERE connection = ? AND resource = ? ORDER BY source_key`)
-      .all(connection, resource) as IdentitySummary[];
-    return new Map(rows.map((r) => [r.sourceKey, r]));
+  /**
+   * Another record's claim on an ODS record ends (the record was taken over, or deleted): its row keeps its body
+   * and natural key but no id, so it is sent again if it is still wanted. The given record's own row is kept.
+   */
+  releaseId(instance: string, resource: string, edfiId: string, keep: { connection: string; sourceKey: string }): number {
+    return this.releaseStmt.run(instance, resource, edfiId, keep.connection, keep.sourceKey).changes;
+  }
+
+  /** The same for whatever row claims an ODS record with this natural key (the ODS holds one record per natural key). */
+  releaseKey(instance: string, resource: string, nkHash: string, keep: { connection: string; sourceKey: string }): number {
+    return this.releaseKeyStmt.run(instance, resource, nkHash, keep.connection, keep.sourceKey).changes;
   }
 
   forConnection(connection: string, resource: string): Map<string, IdentityRow> {
@@ -107,6 +200,12 @@ export class IdentityMap {
       .prepare('SELECT * FROM identity_map WHERE connection = ? AND resource = ? ORDER BY source_key')
       .all(connection, resource) as RawRow[];
     return new Map(rows.map((r) => [r.source_key, fromRaw(r)]));
+  }
+
+  /** Records of a connection that hold an ODS record (what the mass-delete guard calls "mapped"). */
+  countMapped(connection: string, resource: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM identity_map WHERE connection = ? AND resource = ? AND edfi_id IS NOT NULL')
+      .get(connection, resource) as { n: number }).n;
   }
 
   find(filter: IdentityFilter): IdentityRow[] {
@@ -121,6 +220,12 @@ export class IdentityMap {
     return (this.db.prepare(sql).all(params) as RawRow[]).map(fromRaw);
   }
 
+  /** Source keys whose last send failed or that never got an Ed-Fi id: what `retry` sends again. */
+  unsettled(resource: string): string[] {
+    return (this.db.prepare("SELECT source_key FROM identity_map WHERE resource = ? AND (last_outcome = 'error' OR edfi_id IS NULL)")
+      .all(resource) as Array<{ source_key: string }>).map((r) => r.source_key);
+  }
+
   connections(resource: string): string[] {
     return (this.db.prepare('SELECT DISTINCT connection FROM identity_map WHERE resource = ?').all(resource) as Array<{ connection: string }>).map((r) => r.connection);
   }
@@ -129,11 +234,128 @@ export class IdentityMap {
     this.upsertStmt.run({
       ...row,
       naturalKey: JSON.stringify(row.naturalKey),
+      nkHash: naturalKeyHash(row.naturalKey),
       body: JSON.stringify(row.body),
     });
   }
 
   remove(connection: string, resource: string, sourceKey: string): void {
     this.deleteStmt.run(connection, resource, sourceKey);
+  }
+
+  /**
+   * Rows written before identity rows carried their instance are adopted into their connection's instance. Where
+   * two rows claim one Ed-Fi id or one natural key in that instance (files written before one owner per instance
+   * was kept), the claim of the row sent last stays (the ODS holds what was written last), ties by the winner
+   * rule (later school year, then lower district); the other rows are released: they keep their body but no id,
+   * so they are sent again if still wanted and the ODS upserts them by natural key. Nothing is deleted here.
+   * Returns the number of claims released.
+   */
+  adoptIntoInstance(resource: string, instance: string, connections: string[]): number {
+    if (connections.length === 0) return 0;
+    const conns = JSON.stringify(connections);
+    const duplicates = (column: 'edfi_id' | 'nk_hash'): string => `
+      UPDATE identity_map SET edfi_id = NULL, last_outcome = 'released'
+      WHERE rowid IN (
+        SELECT id FROM (
+          SELECT rowid AS id, ROW_NUMBER() OVER (
+            PARTITION BY ${column}
+            ORDER BY instance IS NULL, COALESCE(last_sent_at, '') DESC, ${YEAR_SQL} DESC, ${DISTRICT_SQL}, source_key) AS rn
+          FROM identity_map
+          WHERE resource = @resource AND edfi_id IS NOT NULL
+            AND (instance = @instance OR (instance IS NULL AND connection IN (SELECT value FROM json_each(@conns))))
+        ) WHERE rn > 1)`;
+    return this.db.transaction(() => {
+      const legacy = this.db.prepare(`SELECT COUNT(*) AS n FROM identity_map
+        WHERE resource = ? AND instance IS NULL AND connection IN (SELECT value FROM json_each(?))`).get(resource, conns) as { n: number };
+      if (legacy.n === 0) return 0;
+      const params = { resource, instance, conns };
+      const released = this.db.prepare(duplicates('edfi_id')).run(params).changes + this.db.prepare(duplicates('nk_hash')).run(params).changes;
+      this.db.prepare(`UPDATE identity_map SET instance = @instance
+        WHERE resource = @resource AND instance IS NULL AND connection IN (SELECT value FROM json_each(@conns))`).run(params);
+      return released;
+    })();
+  }
+}
+
+/** An ODS record no Campus record owns any more (its record moved to a new natural key): deleted when its turn comes. */
+export interface OwedDelete {
+  instance: string;
+  resource: string;
+  edfiId: string;
+  nkHash: string;
+  naturalKey: JsonObject;
+  connection: string;
+  sourceKey: string;
+  student: string | null;
+  reason: string;
+  since: string;
+}
+
+interface RawOwed {
+  instance: string;
+  resource: string;
+  edfi_id: string;
+  nk_hash: string;
+  natural_key: string;
+  connection: string;
+  source_key: string;
+  student: string | null;
+  reason: string;
+  since: string;
+}
+
+function owedFromRaw(r: RawOwed): OwedDelete {
+  return {
+    instance: r.instance, resource: r.resource, edfiId: r.edfi_id, nkHash: r.nk_hash, naturalKey: JSON.parse(r.natural_key) as JsonObject,
+    connection: r.connection, sourceKey: r.source_key, student: r.student, reason: r.reason, since: r.since,
+  };
+}
+
+/**
+ * The DELETEs a key change still owes. A key change POSTs the new record first; the old record is written here in
+ * the same transaction as the POST's outcome, so a run killed before the DELETE leaves the debt for the next run.
+ */
+export class OwedDeletes {
+  private readonly addStmt: Statement;
+  private readonly removeStmt: Statement;
+  private readonly byKeyStmt: Statement;
+  private readonly byIdStmt: Statement;
+
+  constructor(private readonly db: Database) {
+    this.addStmt = db.prepare(`INSERT OR REPLACE INTO owed_deletes
+      (instance, resource, edfi_id, nk_hash, natural_key, connection, source_key, student, reason, since)
+      VALUES (@instance, @resource, @edfiId, @nkHash, @naturalKey, @connection, @sourceKey, @student, @reason, @since)`);
+    this.removeStmt = db.prepare('DELETE FROM owed_deletes WHERE instance = ? AND resource = ? AND edfi_id = ?');
+    this.byKeyStmt = db.prepare('SELECT * FROM owed_deletes WHERE instance = ? AND resource = ? AND nk_hash = ?');
+    this.byIdStmt = db.prepare('SELECT * FROM owed_deletes WHERE instance = ? AND resource = ? AND edfi_id = ?');
+  }
+
+  add(d: OwedDelete): void {
+    this.addStmt.run({ ...d, naturalKey: JSON.stringify(d.naturalKey) });
+  }
+
+  remove(instance: string, resource: string, edfiId: string): number {
+    return this.removeStmt.run(instance, resource, edfiId).changes;
+  }
+
+  removeByKey(instance: string, resource: string, nkHash: string): number {
+    return this.db.prepare('DELETE FROM owed_deletes WHERE instance = ? AND resource = ? AND nk_hash = ?').run(instance, resource, nkHash).changes;
+  }
+
+  byKey(instance: string, resource: string, nkHash: string): OwedDelete | undefined {
+    const r = this.byKeyStmt.get(instance, resource, nkHash) as RawOwed | undefined;
+    return r ? owedFromRaw(r) : undefined;
+  }
+
+  byId(instance: string, resource: string, edfiId: string): OwedDelete | undefined {
+    const r = this.byIdStmt.get(instance, resource, edfiId) as RawOwed | undefined;
+    return r ? owedFromRaw(r) : undefined;
+  }
+
+  /** Every owed DELETE of an instance whose record belonged to one of these connections. */
+  list(instance: string, resource: string, connections: string[]): OwedDelete[] {
+    return (this.db.prepare(`SELECT * FROM owed_deletes WHERE instance = ? AND resource = ? AND connection IN (SELECT value FROM json_each(?))
+      ORDER BY connection, source_key, edfi_id`).all(instance, resource, JSON.stringify(connections)) as RawOwed[]).map(owedFromRaw);
   }
 }

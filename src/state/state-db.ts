@@ -1,10 +1,27 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import { COMPACT_EVAL_CACHE } from './eval-cache.js';
+import { OWNERSHIP_PER_INSTANCE } from './identity-map.js';
+import { EXCLUDED_COUNTS } from './excluded-records.js';
 
 // The engine's own state, in a SQLite file of its own: the Campus snapshot is replaced nightly and never written.
 // Every table is keyed by connection (district:year) and resource so one state file can serve many.
-const MIGRATIONS: string[] = [
-  `CREATE TABLE identity_map (
+
+/**
+ * One change to the state file's tables. Applied once, in list order, and recorded by name in `migrations`, so
+ * modules can add their own (each in its own file) without clashing version numbers: append yours at the end.
+ */
+export interface Migration {
+  name: string;
+  sql?: string;
+  /** For changes SQL alone cannot make (e.g. hashing existing rows); runs inside the migration's transaction. */
+  run?: (db: Db) => void;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    name: 'initial',
+    sql: `CREATE TABLE identity_map (
      connection     TEXT NOT NULL,
      resource       TEXT NOT NULL,
      source_key     TEXT NOT NULL,
@@ -82,28 +99,67 @@ const MIGRATIONS: string[] = [
      host           TEXT,
      started_at     TEXT NOT NULL
    );`,
-  // The body's hash and natural key beside it, so an unchanged record is judged without parsing its body.
-  `ALTER TABLE eval_cache ADD COLUMN body_hash TEXT;
+  },
+  {
+    // The body's hash and natural key beside it, so an unchanged record is judged without parsing its body.
+    name: 'eval-cache-hashes',
+    sql: `ALTER TABLE eval_cache ADD COLUMN body_hash TEXT;
    ALTER TABLE eval_cache ADD COLUMN natural_key TEXT;`,
+  },
+  OWNERSHIP_PER_INSTANCE,
+  COMPACT_EVAL_CACHE,
+  EXCLUDED_COUNTS,
 ];
+
+/**
+ * Files written before migrations were recorded by name kept a count in `user_version`: the first that many of
+ * the list are taken as applied.
+ */
+function appliedMigrations(db: Db): Set<string> {
+  db.exec('CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const names = new Set((db.prepare('SELECT name FROM migrations').all() as Array<{ name: string }>).map((r) => r.name));
+  const legacy = db.pragma('user_version', { simple: true }) as number;
+  if (names.size === 0 && legacy > 0) {
+    const at = new Date().toISOString();
+    const record = db.prepare('INSERT INTO migrations (name, applied_at) VALUES (?, ?)');
+    for (const m of MIGRATIONS.slice(0, legacy)) {
+      record.run(m.name, at);
+      names.add(m.name);
+    }
+  }
+  return names;
+}
+
+function migrate(db: Db): void {
+  const applied = appliedMigrations(db);
+  const record = db.prepare('INSERT INTO migrations (name, applied_at) VALUES (?, ?)');
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.name)) continue;
+    db.transaction(() => {
+      if (m.sql) db.exec(m.sql);
+      m.run?.(db);
+      record.run(m.name, new Date().toISOString());
+    })();
+  }
+}
 
 /** Opens (creating when needed) a state file and brings its schema up to date. */
 export function openState(file: string): Db {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  if (file !== '' && file !== ':memory:') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  // A plan's working tables (desired records, operations, ...) live in the TEMP schema: on disk, not in memory,
+  // so a million students cost disk space for the length of a run rather than RAM.
+  db.pragma('temp_store = FILE');
+  migrate(db);
   return db;
 }
 
-/** A state in memory, for `plan` without --state: as if nothing had been sent yet. */
+/**
+ * A state for `plan` without --state: as if nothing had been sent yet. A private temporary file (SQLite removes
+ * it when the connection closes), not memory: a large first plan would otherwise hold its cache in RAM.
+ */
 export function emptyState(): Db {
-  return openState(':memory:');
+  return openState('');
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { buildPlan } from '../../plan/planner.js';
+import { instanceFromDataPath } from '../../plan/plan-options.js';
+import { planRun } from '../../plan/planner.js';
 import { openContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { WORKERS_HELP } from '../options.js';
 import { planningProgress } from '../progress.js';
 import { planSummaryText, writeOperations } from '../output.js';
 
@@ -15,13 +15,18 @@ export function registerPlan(program: Command): void {
     .option('--state <file>', 'state file (identity mapping of what was sent); without it the plan is a first-time send')
     .option('--out <file>', 'write the operations here instead of stdout')
     .option('--quiet', 'no summary on stderr')
-    .option('--workers <n>', WORKERS_HELP, (v) => parseInt(v, 10), 0)
-    .action(async (o: { profile: string; snapshot: string; state?: string; out?: string; quiet?: boolean; workers?: number }) => {
+    .option('--data-path <path>', "data API path the records go to; '/data/v3/{endYear}' when each school year has its own ODS", '/data/v3')
+    .action(async (o: { profile: string; snapshot: string; state?: string; out?: string; quiet?: boolean; dataPath: string }) => {
       const ctx = openContext(o);
       try {
-        const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onProgress: o.quiet ? undefined : planningProgress() });
-        await writeOperations(plan.operations, o.out);
-        if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
+        // Operations are written as JSON Lines straight from disk, in emit order: a plan of any size fits.
+        const plan = await planRun({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, instanceOf: instanceFromDataPath(o.dataPath), onProgress: o.quiet ? undefined : planningProgress() });
+        try {
+          await writeOperations(plan.operations(), o.out);
+          if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
+        } finally {
+          plan.close();
+        }
         process.exitCode = EXIT.ok;
       } finally {
         ctx.close();

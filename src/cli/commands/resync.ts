@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { emitPlan } from '../../emit/emitter.js';
 import { massDeleteLimits, massDeleteMessage, violationsOf } from '../../plan/mass-delete.js';
+import { instanceFromDataPath } from '../../plan/plan-options.js';
 import { emptyPlan } from '../../plan/plan-types.js';
 import { reconcile, type Reconciliation } from '../../resync/reconcile.js';
 import { IdentityMap } from '../../state/identity-map.js';
@@ -10,7 +11,7 @@ import { clientFactory } from '../api-factory.js';
 import { openContext } from '../context.js';
 import { readCredentials } from '../credentials.js';
 import { EXIT } from '../exit-codes.js';
-import { runSync, type SyncOptions } from './sync.js';
+import { emitSummaryText, runSync, type SyncOptions } from './sync.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 
 export function reconciliationText(r: Reconciliation, limit = 50): string {
@@ -32,11 +33,19 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
   const creds = readCredentials(o.credentialsFile);
   const api = clientFactory(o.apiBase, o.dataPath, creds);
   const ctx = openContext(o);
+  let limits: ReturnType<typeof massDeleteLimits>;
+  try {
+    limits = massDeleteLimits(o, ctx.profile);
+  } catch (err) {
+    ctx.close();
+    throw err;
+  }
+  const instanceOf = instanceFromDataPath(o.dataPath);
   const release = acquireLock(ctx.state);
   const runId = startRun(ctx.state, o.dryRun ? 'resync --dry-run' : 'resync', ctx.profile.def.name, o.snapshot);
   let status = 'failed';
   try {
-    const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false });
+    const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false, instanceOf });
     process.stdout.write((o.format === 'json' ? JSON.stringify(preview, null, 2) : reconciliationText(preview)) + '\n');
     if (o.dryRun) {
       status = 'dry-run';
@@ -45,20 +54,20 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
     const identity = new IdentityMap(ctx.state);
     const counts = new Map<string, { deletes: number; mapped: number }>();
     for (const d of preview.deletes) {
-      const c = counts.get(d.connection) ?? { deletes: 0, mapped: identity.summaries(d.connection, ctx.profile.def.resource.name).size };
+      const c = counts.get(d.connection) ?? { deletes: 0, mapped: identity.countMapped(d.connection, ctx.profile.def.resource.name) };
       c.deletes++;
       counts.set(d.connection, c);
     }
-    const violations = violationsOf(counts, massDeleteLimits(o, ctx.profile));
+    const violations = violationsOf(counts, limits);
     if (violations.length > 0 && !o.allowMassDelete) {
       process.stderr.write(massDeleteMessage(violations) + '\n');
       status = 'refused';
       return EXIT.refused;
     }
-    const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true });
+    const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true, instanceOf });
     const plan = emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name, applied.deletes);
     const result = await emitPlan({ api, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
-    process.stderr.write(`resync: deleted ${result.deleted} ODS record(s) nobody wants${result.failed ? `, ${result.failed} failed` : ''}\n`);
+    process.stderr.write(emitSummaryText(result, plan, 'Resync summary (ODS records nobody wants):') + '\n');
     status = 'ok';
   } finally {
     finishRun(ctx.state, runId, status, null);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { emitPlan } from '../../emit/emitter.js';
-import { buildPlan } from '../../plan/planner.js';
+import { instanceFromDataPath } from '../../plan/plan-options.js';
+import { planRun } from '../../plan/planner.js';
 import { ErrorLog } from '../../state/error-log.js';
 import { IdentityMap } from '../../state/identity-map.js';
 import { acquireLock } from '../../state/lock.js';
@@ -23,20 +24,24 @@ export async function runRetry(o: SyncOptions): Promise<number> {
   try {
     const resource = ctx.profile.def.resource.name;
     const keys = new Set(new ErrorLog(ctx.state).unresolvedKeys(resource).map((k) => k.sourceKey));
-    for (const row of new IdentityMap(ctx.state).find({ resource })) {
-      if (row.lastOutcome === 'error' || !row.edfiId) keys.add(row.sourceKey);
-    }
+    for (const key of new IdentityMap(ctx.state).unsettled(resource)) keys.add(key);
     if (keys.size === 0) {
       process.stderr.write('Nothing to retry: no record has an unresolved error.\n');
       status = 'ok';
       return EXIT.ok;
     }
-    const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlySourceKeys: keys });
-    process.stderr.write(`Retrying ${keys.size} record(s) with errors: ${plan.operations.length} operation(s)\n`);
-    const result = await emitPlan({ api: clientFactory(o.apiBase, o.dataPath, creds), profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
-    process.stderr.write(emitSummaryText(result, plan) + '\n');
-    status = result.failed > 0 ? 'partial' : 'ok';
-    return result.aborted ? EXIT.unreachable : result.failed > 0 ? EXIT.apiFailed : EXIT.ok;
+    const plan = await planRun({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlySourceKeys: keys, instanceOf: instanceFromDataPath(o.dataPath) });
+    try {
+      process.stderr.write(`Retrying ${keys.size} record(s) with errors: ${plan.operationCount()} operation(s)\n`);
+      const result = await emitPlan({ api: clientFactory(o.apiBase, o.dataPath, creds), profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
+      process.stderr.write(emitSummaryText(result, plan, 'Retry summary:') + '\n');
+      // The same rule as sync: a record failed at the API or held back is not in the ODS.
+      const notSent = result.failed + result.heldBack;
+      status = notSent > 0 ? 'partial' : 'ok';
+      return result.aborted ? EXIT.unreachable : notSent > 0 ? EXIT.apiFailed : EXIT.ok;
+    } finally {
+      plan.close();
+    }
   } finally {
     finishRun(ctx.state, runId, status, null);
     release();

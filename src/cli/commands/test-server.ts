@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { instanceFromDataPath } from '../../plan/plan-options.js';
 import { buildPlan } from '../../plan/planner.js';
 import { profileDescriptors } from '../../profile/descriptor-lists.js';
 import { loadProfile } from '../../profile/load-profile.js';
@@ -26,7 +27,7 @@ export async function preloadFromSnapshot(
       const descriptors = profileDescriptors(profile);
       const state = emptyState();
       try {
-        const plan = await buildPlan({ profile, snapshot, state });
+        const plan = await buildPlan({ profile, snapshot, state, instanceOf: instanceFromDataPath(dataPath) });
         // Each connection's records go to its own ODS instance when the data path names the school year.
         const byPrefix = new Map<string, object[]>();
         for (const op of plan.operations) {

@@ -1,0 +1,192 @@
+import type { Database } from 'better-sqlite3';
+import type { LoadedProfile } from '../profile/load-profile.js';
+import type { EvalCache } from '../state/eval-cache.js';
+import type { IdentityBrief, IdentityMap } from '../state/identity-map.js';
+import type { Connection, Json } from '../types.js';
+import { canonicalJson } from '../util/hash.js';
+import { holdMessage } from './body-checks.js';
+import type { DecideStage, DecidedRow } from './decide.js';
+import { applyDerive, deriveColumns, type DeriveInput } from './derive.js';
+import { duplicateMessage, NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
+import type { MapStage, MappedRecord } from './map.js';
+import type { PlanOptions } from './plan-options.js';
+import type { ConnectionSummary, PlanSummary } from './plan-types.js';
+import type { SourceReader } from './read.js';
+import { OWN, SEEN, type Own, type WorkTables } from './work-tables.js';
+
+/** Rows written to the state between commits: batched writes are what make SQLite fast. */
+const COMMIT_EVERY = 5_000;
+
+export interface ConnectionPass {
+  profile: LoadedProfile;
+  state: Database;
+  conn: Connection;
+  key: string;
+  instance: string;
+  reader: SourceReader;
+  decide: DecideStage;
+  map: MapStage;
+  cache: EvalCache;
+  scope: number;
+  identity: IdentityMap;
+  tables: WorkTables;
+  options: PlanOptions;
+  summary: ConnectionSummary;
+  planSummary: PlanSummary;
+}
+
+/** How a kept record stands against its own identity row. */
+function ownOf(brief: IdentityBrief | undefined, instance: string, m: MappedRecord): Own {
+  if (!brief || (brief.instance !== null && brief.instance !== instance)) return OWN.none;
+  if (!brief.edfiId) return OWN.noId;
+  if (brief.nkHash !== m.nkHash) return OWN.otherKey;
+  return brief.bodyHash === m.bodyHash && brief.lastOutcome === 'ok' ? OWN.inStep : OWN.sameKey;
+}
+
+/**
+ * Reads one connection group by group: decide, derive over the kept records, map, check, derive again over the
+ * records not held back ("exactly one record per student is primary" among the records really sent), then hands
+ * each kept record to the claim stage (a row of plan_desired). Nothing of the group is held after it.
+ */
+export async function passConnection(p: ConnectionPass): Promise<void> {
+  const { profile, state, conn, key, tables, summary } = p;
+  const deriveDefs = profile.def.derive ?? [];
+  const deriveCols = deriveColumns(deriveDefs);
+  const deriveIndexes = deriveCols.map((c) => p.reader.columnIndex(c));
+  const [year, district] = [conn.endYear, conn.districtID];
+  let uncommitted = 0;
+  state.prepare('BEGIN').run();
+  try {
+    for (const group of p.reader.groups(conn)) {
+      summary.candidates += group.length;
+      if (summary.candidates % 10_000 < group.length) p.options.onProgress?.(summary.candidates, key);
+      const decided = await p.decide.decide(group);
+      const kept: DecidedRow[] = [];
+      for (const d of decided) {
+        p.options.onDecision?.(key, d.sourceKey, d.decision);
+        if (d.evaluated) summary.evaluated++;
+        if (d.decision.kind === 'kept') kept.push(d);
+      }
+      summary.kept += kept.length;
+      const mapped = await mapKept(p, kept, deriveDefs.length > 0, deriveIndexes, deriveCols);
+
+      for (const d of decided) {
+        const m = mapped.records.get(d.sourceKey);
+        if (d.decision.kind !== 'kept' || !m) {
+          tables.seen(key, d.sourceKey, d.student, SEEN.excluded, d.decisionId);
+          p.planSummary.excluded++;
+          for (const r of d.decision.reasons) p.planSummary.excludedByReason[r] = (p.planSummary.excludedByReason[r] ?? 0) + 1;
+          if (d.evaluated) p.cache.put(p.scope, d.sourceKey, { rulesKey: d.rulesKey, decisionId: d.decisionId, mapKey: null, bodyHash: null, nkHash: null, problems: null });
+          continue;
+        }
+        p.options.onDerived?.(key, d.sourceKey, m.derived);
+        if (m.fresh) {
+          summary.mapped++;
+          p.cache.put(p.scope, d.sourceKey, { rulesKey: d.rulesKey, decisionId: d.decisionId, mapKey: m.mapKey, bodyHash: m.bodyHash, nkHash: m.nkHash, problems: m.holds.length > 0 ? m.holds : null });
+        }
+        const brief = p.identity.brief(key, profile.def.resource.name, d.sourceKey);
+        const hold = mapped.held.get(d.sourceKey);
+        if (hold) {
+          summary.heldBack++;
+          tables.seen(key, d.sourceKey, d.student, SEEN.heldBack, d.decisionId);
+          const withBody = await p.map.withBody(m);
+          const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, withBody.naturalKey) : hold.message;
+          tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
+            method: hold.status === 400 && brief?.edfiId ? 'PUT' : 'POST', status: hold.status, message, kind: hold.kind, body: withBody.body,
+          }));
+          continue;
+        }
+        tables.seen(key, d.sourceKey, d.student, SEEN.kept, d.decisionId);
+        for (const w of m.warnings) {
+          tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
+            method: brief?.edfiId ? 'PUT' : 'POST', status: 0, message: w.message, kind: w.id, body: m.body, level: 'warning',
+          }));
+        }
+        const full = ownOf(brief, p.instance, m) !== OWN.inStep || p.options.onDesired ? await p.map.withBody(m) : m;
+        tables.desired({
+          instance: p.instance, nkHash: full.nkHash, year, district, seq: d.seq, connection: key, sourceKey: d.sourceKey, student: d.student,
+          decisionId: d.decisionId, bodyHash: full.bodyHash, own: ownOf(brief, p.instance, full), ownEdfiId: brief?.edfiId ?? null,
+          ownNkHash: brief?.edfiId ? brief.nkHash : null, body: full.body ?? null, naturalKey: full.naturalKey ?? null,
+        });
+      }
+      uncommitted += group.length;
+      if (uncommitted >= COMMIT_EVERY) {
+        state.prepare('COMMIT').run();
+        state.prepare('BEGIN').run();
+        uncommitted = 0;
+      }
+    }
+    // Every record read has an entry now; more entries than records read means some are of records no longer read
+    // (deleted in Campus): they are dropped, unless this run saw only some records.
+    if (!p.options.onlySourceKeys && p.cache.count(p.scope) > summary.candidates) p.cache.pruneUnseen(p.scope, tables.seenKeysSql(), [key]);
+    state.prepare('COMMIT').run();
+  } catch (err) {
+    if (state.inTransaction) state.prepare('ROLLBACK').run();
+    throw err;
+  }
+  p.options.onProgress?.(summary.candidates, key);
+}
+
+interface Hold {
+  status: number;
+  message: string;
+  kind: string;
+  /** A Campus duplicate: the record of the group that keeps the natural key. */
+  duplicateOf?: string;
+}
+
+/**
+ * Bodies of a group's kept records. A record is held back when its body fails a check or repeats the natural key
+ * of an earlier record of the group; the cross-record facts are then taken again over the records not held back,
+ * and the records whose facts moved are mapped again.
+ */
+async function mapKept(
+  p: ConnectionPass, kept: DecidedRow[], derives: boolean, deriveIndexes: number[], deriveCols: string[],
+): Promise<{ records: Map<string, MappedRecord>; held: Map<string, Hold> }> {
+  const records = new Map<string, MappedRecord>();
+  if (kept.length === 0) return { records, held: new Map() };
+  const defs = p.profile.def.derive ?? [];
+  const inputs: DeriveInput[] = kept.map((d) => {
+    const values: Record<string, Json> = {};
+    deriveCols.forEach((col, i) => (values[col] = (d.values[deriveIndexes[i]!] as Json) ?? null));
+    return { sourceKey: d.sourceKey, values };
+  });
+  const first = derives ? applyDerive(defs, inputs) : new Map();
+  for (const d of kept) records.set(d.sourceKey, await p.map.map(d, first.get(d.sourceKey) ?? {}));
+  let held = heldBack(kept, records);
+  if (derives && held.size > 0) {
+    const final = applyDerive(defs, inputs.filter((i) => !held.has(i.sourceKey)));
+    let moved = false;
+    for (const d of kept) {
+      const m = records.get(d.sourceKey)!;
+      const want = final.get(d.sourceKey) ?? m.derived;
+      if (!held.has(d.sourceKey) && canonicalJson(want) !== canonicalJson(m.derived)) {
+        records.set(d.sourceKey, await p.map.map(d, want));
+        moved = true;
+      }
+    }
+    if (moved) held = heldBack(kept, records);
+  }
+  return { records, held };
+}
+
+function heldBack(kept: DecidedRow[], records: Map<string, MappedRecord>): Map<string, Hold> {
+  const held = new Map<string, Hold>();
+  const byKey = new Map<string, string>();
+  for (const d of kept) {
+    const m = records.get(d.sourceKey)!;
+    if (m.holds.length > 0) {
+      // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
+      const first = m.holds[0]!;
+      held.set(d.sourceKey, { status: 400, message: holdMessage(m.holds), kind: first.id });
+      continue;
+    }
+    const other = byKey.get(m.nkHash);
+    if (other) {
+      held.set(d.sourceKey, { status: 409, message: duplicateMessage(other, m.naturalKey ?? null), kind: NATURAL_KEY_CONFLICT, duplicateOf: other });
+      continue;
+    }
+    byKey.set(m.nkHash, d.sourceKey);
+  }
+  return held;
+}

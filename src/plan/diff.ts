@@ -1,0 +1,172 @@
+import type { LoadedProfile } from '../profile/load-profile.js';
+import type { EvalCache } from '../state/eval-cache.js';
+import type { IdentityMap, IdentityRow } from '../state/identity-map.js';
+import type { JsonObject, Operation } from '../types.js';
+import { canonicalJson } from '../util/hash.js';
+import { isOwnRow, type KeyClaim } from './claim.js';
+import { duplicateMessage, NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
+import { changedPaths, naturalKeyOf } from './paths.js';
+import { phaseOf, type PlanIssue } from './plan-types.js';
+import { OWN, SEEN, type DesiredRow, type WorkTables } from './work-tables.js';
+
+export interface DiffContext {
+  profile: LoadedProfile;
+  identity: IdentityMap;
+  cache: EvalCache;
+  tables: WorkTables;
+  instance: string;
+  /** A retry touches only its records: others are neither sent nor deleted. */
+  inScope: (sourceKey: string) => boolean;
+  onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject) => void;
+  count: { unchanged: number; shared: Map<string, number>; heldBack: Map<string, number> };
+}
+
+type Wanted = DesiredRow & { body: JsonObject; naturalKey: JsonObject };
+
+function bump(m: Map<string, number>, key: string): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+/**
+ * The diff stage: what the ODS must be told so that the record of each natural key holds the winner's body.
+ * - The winner holds the key itself: nothing (in step), a PUT, or for a key-change field a DELETE then POST.
+ * - Another record (or a key change's leftover) holds it: the winner takes that ODS record over with a PUT and
+ *   the other claim ends; no DELETE, no duplicate, and a swap of keys between two records converges in one run.
+ * - Nobody holds it: a POST. If the winner held another key before (a natural-key change), its old record is
+ *   deleted only after the POST succeeded, unless another record now wants that old key (then it takes it over).
+ */
+export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
+  const { tables, profile } = ctx;
+  for (const d of c.duplicates) {
+    tables.loser(d.connection, d.sourceKey, true);
+    bump(ctx.count.heldBack, d.connection);
+    if (!ctx.inScope(d.sourceKey)) continue;
+    tables.issue(planIssue(profile, d, {
+      method: d.ownEdfiId ? 'PUT' : 'POST', status: 409, kind: NATURAL_KEY_CONFLICT, body: d.body ?? undefined,
+      message: duplicateMessage(c.winner!.sourceKey, d.naturalKey),
+    }));
+  }
+  for (const s of c.shared) {
+    tables.loser(s.connection, s.sourceKey, false);
+    bump(ctx.count.shared, s.connection);
+  }
+  const w = c.winner;
+  if (!w) return;
+  if (w.body && w.naturalKey) ctx.onDesired?.(w.connection, w.sourceKey, w.naturalKey, w.body);
+  if (!ctx.inScope(w.sourceKey)) return;
+  if (isOwnRow(c.holder, w) && w.own === OWN.inStep) {
+    ctx.count.unchanged++;
+    return;
+  }
+  const want = w as Wanted;
+  const old = w.own === OWN.sameKey || w.own === OWN.otherKey ? ctx.identity.get(w.connection, profile.def.resource.name, w.sourceKey) : undefined;
+  const rules = [...ctx.cache.decision(w.decisionId).ruleIds, profile.mapping.id];
+  const base = {
+    resource: profile.def.resource.name, connection: w.connection, sourceKey: w.sourceKey, student: w.student,
+    naturalKey: want.naturalKey, bodyHash: w.bodyHash, instance: ctx.instance,
+  };
+  if (old && immutableChanged(ctx, want, old)) return;
+  if (isOwnRow(c.holder, w) && old?.edfiId) {
+    update(ctx, want, old, base, rules);
+    return;
+  }
+
+  // Someone else holds the key, or nobody does.
+  const holder = c.holder;
+  const keyChange = w.own === OWN.otherKey && old?.edfiId ? old : undefined;
+  const unit = `${w.connection}/${w.sourceKey}`;
+  const reasons: string[] = [];
+  let keyRules: string[] = [];
+  if (keyChange) {
+    const k = keyChangeReason(profile, keyChange.body, want.body);
+    reasons.push(k.reason);
+    keyRules = k.rules;
+  }
+  const owedOld = keyChange ? !tables.isWanted(ctx.instance, w.ownNkHash!) : false;
+  const replaces = keyChange ? { id: keyChange.edfiId!, naturalKey: keyChange.naturalKey, owed: owedOld } : undefined;
+  let first: Operation;
+  if (holder) {
+    const id = holder.kind === 'record' ? holder.row.edfiId! : holder.owed.edfiId;
+    reasons.push(holder.kind === 'record'
+      ? `takes over the ODS record of ${holder.row.connection}/${holder.row.sourceKey}, which has the same natural key`
+      : 'takes over an ODS record a key change left behind (same natural key)');
+    first = {
+      ...base, method: 'PUT', id, rules: [...rules, ...keyRules], reason: reasons.join('; '),
+      takesOver: holder.kind === 'record'
+        ? { connection: holder.row.connection, sourceKey: holder.row.sourceKey, stillWanted: stillWanted(tables, holder.row.connection, holder.row.sourceKey) }
+        : { owedDelete: true },
+      ...(replaces ? { replaces } : {}),
+    };
+  } else {
+    if (!keyChange) reasons.push(w.own === OWN.noId ? 'not yet in the ODS (an earlier send failed)' : 'new record');
+    first = { ...base, method: 'POST', rules: [...rules, ...keyRules], reason: reasons.join('; '), ...(replaces ? { replaces } : {}) };
+  }
+  if (keyChange && owedOld) {
+    // POST (or take over) the new record first; the old one is deleted only once that succeeded.
+    const del: Operation = {
+      method: 'DELETE', resource: base.resource, connection: w.connection, sourceKey: w.sourceKey, student: keyChange.student ?? w.student,
+      naturalKey: keyChange.naturalKey, id: keyChange.edfiId!, rules: [...rules, ...keyRules], reason: reasons[0]!, unit, instance: ctx.instance,
+    };
+    tables.operation(1, { ...first, unit }, false, true, w.id);
+    tables.operation(1, del, false, false, null);
+    return;
+  }
+  tables.operation(phaseOf(first), first, false, Boolean(keyChange), w.id);
+}
+
+/** The winner holds its key: a PUT, or a DELETE then POST when a profile key-change field changed. */
+function update(ctx: DiffContext, w: Wanted, old: IdentityRow, base: Omit<Operation, 'method' | 'rules' | 'reason'>, rules: string[]): void {
+  const { profile, tables } = ctx;
+  const keyFields = (profile.def.keyChangeFields ?? []).map((f) => f.path);
+  if (keyFields.length > 0 && changedPaths(old.body, w.body, keyFields).length > 0) {
+    // The Ed-Fi natural key is unchanged, so a POST first would upsert onto this very record and the DELETE would
+    // then remove it: DELETE first, then POST; if that POST is refused, the old body is POSTed again.
+    const k = keyChangeReason(profile, old.body, w.body);
+    const unit = `${w.connection}/${w.sourceKey}`;
+    tables.operation(1, {
+      method: 'DELETE', resource: base.resource, connection: w.connection, sourceKey: w.sourceKey, student: old.student ?? w.student,
+      naturalKey: old.naturalKey, id: old.edfiId!, rules: [...rules, ...k.rules], reason: k.reason, unit, restore: old.body, instance: ctx.instance,
+    }, false, false, null);
+    tables.operation(1, { ...base, method: 'POST', rules: [...rules, ...k.rules], reason: k.reason, unit, restore: old.body }, false, true, w.id);
+    return;
+  }
+  const fields = Object.keys({ ...old.body, ...w.body }).filter((k) => canonicalJson(old.body[k]) !== canonicalJson(w.body[k]));
+  const op: Operation = {
+    ...base, method: 'PUT', id: old.edfiId!, rules,
+    reason: fields.length > 0 ? `changed: ${fields.join(', ')}` : 'resend (last send did not succeed)',
+  };
+  tables.operation(phaseOf(op), op, false, false, w.id);
+}
+
+/**
+ * Whether this run still wants a record of its own (kept, or held back): its row then stays, without the id it
+ * gives up. A record excluded, gone from Campus or sent as another connection's record loses its row.
+ */
+function stillWanted(tables: WorkTables, connection: string, sourceKey: string): boolean {
+  const seen = tables.seenState(connection, sourceKey);
+  return seen !== undefined && seen.state !== SEEN.excluded && !(seen.loser && !seen.loser.held);
+}
+
+/** A profile's immutable field (a state's "District Numbers cannot change after data has been sent"): logged, nothing sent. */
+function immutableChanged(ctx: DiffContext, w: Wanted, old: IdentityRow): boolean {
+  for (const f of ctx.profile.def.immutableFields ?? []) {
+    if (changedPaths(old.body, w.body, [f.path]).length === 0) continue;
+    const issue: PlanIssue = planIssue(ctx.profile, w, {
+      method: 'PUT', status: 0, kind: f.error ?? 'other', body: w.body,
+      message: `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`,
+    });
+    ctx.tables.issue(issue);
+    ctx.tables.loser(w.connection, w.sourceKey, true);
+    bump(ctx.count.heldBack, w.connection);
+    return true;
+  }
+  return false;
+}
+
+function keyChangeReason(profile: LoadedProfile, before: JsonObject, after: JsonObject): { reason: string; rules: string[] } {
+  const keyPaths = [...profile.def.naturalKey, ...(profile.def.keyChangeFields ?? []).map((f) => f.path)];
+  const changed = changedPaths(before, after, keyPaths);
+  const fields = (profile.def.keyChangeFields ?? []).filter((f) => changed.includes(f.path));
+  const why = fields.filter((f) => f.reason).map((f) => f.reason);
+  return { reason: `key change: ${changed.join(', ')}${why.length ? ` (${why.join('; ')})` : ''}`, rules: fields.map((f) => f.id) };
+}

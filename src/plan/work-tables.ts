@@ -1,0 +1,347 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { JsonObject, Operation } from '../types.js';
+import type { PlanIssue } from './plan-types.js';
+
+/** How a kept record stands against its own identity row. */
+export const OWN = {
+  /** No row (or a row of another ODS instance). */
+  none: 0,
+  /** Same natural key, same body, last send succeeded: nothing to do. */
+  inStep: 1,
+  /** Same natural key, but the body differs or the last send failed. */
+  sameKey: 2,
+  /** The row holds an ODS record with another natural key: a key change. */
+  otherKey: 3,
+  /** A row without an Ed-Fi id (an earlier POST failed). */
+  noId: 4,
+} as const;
+export type Own = (typeof OWN)[keyof typeof OWN];
+
+/** State of a record read in this run (plan_seen.state). */
+export const SEEN = { kept: 0, heldBack: 1, excluded: 2 } as const;
+
+/** A kept record that passed its checks, as the claim stage reads it back. */
+export interface DesiredRow {
+  id: number;
+  instance: string;
+  nkHash: string;
+  year: number;
+  district: number;
+  seq: number;
+  connection: string;
+  sourceKey: string;
+  student: string | null;
+  decisionId: number;
+  bodyHash: string;
+  own: Own;
+  ownEdfiId: string | null;
+  ownNkHash: string | null;
+  /** Present unless the record is in step with its identity row (nothing to send). */
+  body: JsonObject | null;
+  naturalKey: JsonObject | null;
+}
+
+interface RawDesired {
+  id: number;
+  instance: string;
+  nk_hash: string;
+  year: number;
+  district: number;
+  seq: number;
+  connection: string;
+  source_key: string;
+  student: string | null;
+  decision_id: number;
+  body_hash: string;
+  own: Own;
+  own_edfi_id: string | null;
+  own_nk_hash: string | null;
+  body: string | null;
+  natural_key: string | null;
+}
+
+function desiredFromRaw(r: RawDesired): DesiredRow {
+  return {
+    id: r.id, instance: r.instance, nkHash: r.nk_hash, year: r.year, district: r.district, seq: r.seq, connection: r.connection,
+    sourceKey: r.source_key, student: r.student, decisionId: r.decision_id, bodyHash: r.body_hash, own: r.own,
+    ownEdfiId: r.own_edfi_id, ownNkHash: r.own_nk_hash,
+    body: r.body ? (JSON.parse(r.body) as JsonObject) : null, naturalKey: r.natural_key ? (JSON.parse(r.natural_key) as JsonObject) : null,
+  };
+}
+
+const PAGE = 1000;
+
+/**
+ * A plan's working tables, in the state connection's TEMP schema (on disk, dropped when the plan closes): every
+ * record read, every record wanted, the operations and issues in emit order. They keep a run's memory flat in
+ * the number of students. Readers page through them, so the state file can be written while a plan is read.
+ */
+export class WorkTables {
+  private readonly seenStmt: Statement;
+  private readonly desiredStmt: Statement;
+  private readonly opStmt: Statement;
+  private readonly issueStmt: Statement;
+  private readonly forgetStmt: Statement;
+  private readonly loserStmt: Statement;
+  private indexed = false;
+
+  constructor(private readonly db: Database) {
+    db.exec(`
+      DROP TABLE IF EXISTS temp.plan_seen; DROP TABLE IF EXISTS temp.plan_desired; DROP TABLE IF EXISTS temp.plan_ops;
+      DROP TABLE IF EXISTS temp.plan_issues; DROP TABLE IF EXISTS temp.plan_forget; DROP TABLE IF EXISTS temp.plan_losers;
+      DROP TABLE IF EXISTS temp.plan_attention; DROP TABLE IF EXISTS temp.plan_unclaimed;
+      CREATE TEMP TABLE plan_seen (connection TEXT NOT NULL, source_key TEXT NOT NULL, student TEXT, state INTEGER NOT NULL, decision_id INTEGER NOT NULL);
+      CREATE TEMP TABLE plan_desired (
+        id INTEGER PRIMARY KEY, instance TEXT NOT NULL, nk_hash TEXT NOT NULL, year INTEGER NOT NULL, district INTEGER NOT NULL,
+        seq INTEGER NOT NULL, connection TEXT NOT NULL, source_key TEXT NOT NULL, student TEXT, decision_id INTEGER NOT NULL,
+        body_hash TEXT NOT NULL, own INTEGER NOT NULL, own_edfi_id TEXT, own_nk_hash TEXT, body TEXT, natural_key TEXT);
+      CREATE TEMP TABLE plan_ops (id INTEGER PRIMARY KEY, phase INTEGER NOT NULL, connection TEXT NOT NULL, method TEXT NOT NULL,
+        counted INTEGER NOT NULL, key_change INTEGER NOT NULL, op TEXT NOT NULL, body_of INTEGER);
+      CREATE TEMP TABLE plan_issues (id INTEGER PRIMARY KEY, catalogue_id TEXT NOT NULL, level TEXT, issue TEXT NOT NULL);
+      CREATE TEMP TABLE plan_forget (connection TEXT NOT NULL, source_key TEXT NOT NULL);
+      CREATE TEMP TABLE plan_losers (connection TEXT NOT NULL, source_key TEXT NOT NULL, held INTEGER NOT NULL, PRIMARY KEY (connection, source_key));
+      CREATE TEMP TABLE plan_attention (id INTEGER PRIMARY KEY, desired_id INTEGER NOT NULL);
+      CREATE TEMP TABLE plan_unclaimed (id INTEGER PRIMARY KEY, identity_rowid INTEGER NOT NULL);`);
+    this.seenStmt = db.prepare('INSERT INTO plan_seen (connection, source_key, student, state, decision_id) VALUES (?, ?, ?, ?, ?)');
+    this.desiredStmt = db.prepare(`INSERT INTO plan_desired (instance, nk_hash, year, district, seq, connection, source_key, student, decision_id,
+      body_hash, own, own_edfi_id, own_nk_hash, body, natural_key) VALUES (@instance, @nkHash, @year, @district, @seq, @connection, @sourceKey,
+      @student, @decisionId, @bodyHash, @own, @ownEdfiId, @ownNkHash, @body, @naturalKey)`);
+    this.opStmt = db.prepare('INSERT INTO plan_ops (phase, connection, method, counted, key_change, op, body_of) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.issueStmt = db.prepare('INSERT INTO plan_issues (catalogue_id, level, issue) VALUES (?, ?, ?)');
+    this.forgetStmt = db.prepare('INSERT INTO plan_forget (connection, source_key) VALUES (?, ?)');
+    this.loserStmt = db.prepare('INSERT OR REPLACE INTO plan_losers (connection, source_key, held) VALUES (?, ?, ?)');
+  }
+
+  seen(connection: string, sourceKey: string, student: string | null, state: number, decisionId: number): void {
+    this.seenStmt.run(connection, sourceKey, student, state, decisionId);
+  }
+
+  desired(row: Omit<DesiredRow, 'id'>): void {
+    this.desiredStmt.run({ ...row, body: row.body ? JSON.stringify(row.body) : null, naturalKey: row.naturalKey ? JSON.stringify(row.naturalKey) : null });
+  }
+
+  /**
+   * An operation, spooled in emit order. Its body is not copied: `bodyOf` names the wanted record it comes from
+   * (a PUT gets the Ed-Fi id added when read back).
+   */
+  operation(phase: number, op: Operation, counted: boolean, keyChange: boolean, bodyOf: number | null): void {
+    const { body: _body, ...withoutBody } = op;
+    this.opStmt.run(phase, op.connection, op.method, counted ? 1 : 0, keyChange ? 1 : 0, JSON.stringify(bodyOf !== null ? withoutBody : op), bodyOf);
+  }
+
+  issue(i: PlanIssue): void {
+    this.issueStmt.run(i.catalogueId, i.level ?? null, JSON.stringify(i));
+  }
+
+  forget(connection: string, sourceKey: string): void {
+    this.forgetStmt.run(connection, sourceKey);
+  }
+
+  /** A kept record that does not hold its natural key: another record of its connection (held) or of another connection (shared) won it. */
+  loser(connection: string, sourceKey: string, held: boolean): void {
+    this.loserStmt.run(connection, sourceKey, held ? 1 : 0);
+  }
+
+  /** Indexes for the claim and delete stages, built once every connection has been read. */
+  index(): void {
+    if (this.indexed) return;
+    this.db.exec(`CREATE INDEX temp.plan_desired_key ON plan_desired(instance, nk_hash, year DESC, district, seq);
+                  CREATE INDEX temp.plan_seen_key ON plan_seen(connection, source_key);`);
+    this.indexed = true;
+  }
+
+  /**
+   * A source key the query returned more than once in a connection: the first row read is used, the others are
+   * dropped from the plan. Returns the repeated keys.
+   */
+  dropRepeatedKeys(): Array<{ connection: string; sourceKey: string; student: string | null }> {
+    const repeated = this.db.prepare(`SELECT connection, source_key AS sourceKey, MIN(rowid) AS first, student FROM plan_seen
+      GROUP BY connection, source_key HAVING COUNT(*) > 1`).all() as Array<{ connection: string; sourceKey: string; first: number; student: string | null }>;
+    for (const r of repeated) {
+      this.db.prepare('DELETE FROM plan_seen WHERE connection = ? AND source_key = ? AND rowid <> ?').run(r.connection, r.sourceKey, r.first);
+      this.db.prepare(`DELETE FROM plan_desired WHERE connection = ? AND source_key = ?
+        AND id <> (SELECT MIN(id) FROM plan_desired WHERE connection = ? AND source_key = ?)`).run(r.connection, r.sourceKey, r.connection, r.sourceKey);
+    }
+    return repeated.map(({ connection, sourceKey, student }) => ({ connection, sourceKey, student }));
+  }
+
+  /** Wanted records of an instance that need a decision: not in step with their own row, or sharing a natural key. */
+  *attention(instance: string, everyRecord: boolean): Generator<DesiredRow[]> {
+    this.db.prepare('DELETE FROM plan_attention').run();
+    this.db.prepare(`INSERT INTO plan_attention (desired_id)
+      SELECT d.id FROM plan_desired d
+      WHERE d.instance = @instance AND (@every OR d.own <> ${OWN.inStep}
+        OR EXISTS (SELECT 1 FROM plan_desired e WHERE e.instance = d.instance AND e.nk_hash = d.nk_hash AND e.id <> d.id))
+      ORDER BY d.nk_hash, d.year DESC, d.district, d.seq`).run({ instance, every: everyRecord ? 1 : 0 });
+    const page = this.db.prepare(`SELECT a.id AS attention_id, d.* FROM plan_attention a JOIN plan_desired d ON d.id = a.desired_id
+      WHERE a.id > ? ORDER BY a.id LIMIT ${PAGE}`);
+    // Yields whole natural-key groups: a group cut by the page boundary waits for the next page.
+    let after = 0;
+    let group: DesiredRow[] = [];
+    for (;;) {
+      const rows = page.all(after) as Array<RawDesired & { attention_id: number }>;
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.attention_id;
+      for (const r of rows) {
+        const d = desiredFromRaw(r);
+        if (group.length > 0 && group[0]!.nkHash !== d.nkHash) {
+          yield group;
+          group = [];
+        }
+        group.push(d);
+      }
+    }
+    if (group.length > 0) yield group;
+  }
+
+  /** Whether a record of this instance wants the natural key (an ODS record with it is then not "nobody's"). */
+  isWanted(instance: string, nkHash: string): boolean {
+    return this.db.prepare('SELECT 1 FROM plan_desired WHERE instance = ? AND nk_hash = ? LIMIT 1').get(instance, nkHash) !== undefined;
+  }
+
+  /** What this run saw of a record: kept, held back or excluded (with the decision), or nothing (not in Campus). */
+  seenState(connection: string, sourceKey: string): { state: number; decisionId: number; loser?: { held: boolean } } | undefined {
+    const s = this.db.prepare('SELECT state, decision_id AS decisionId FROM plan_seen WHERE connection = ? AND source_key = ? LIMIT 1').get(connection, sourceKey) as
+      { state: number; decisionId: number } | undefined;
+    if (!s) return undefined;
+    const l = this.db.prepare('SELECT held FROM plan_losers WHERE connection = ? AND source_key = ?').get(connection, sourceKey) as { held: number } | undefined;
+    return l ? { ...s, loser: { held: l.held === 1 } } : s;
+  }
+
+  /**
+   * Identity rows of these connections in an instance that hold an ODS record no wanted record claims by natural
+   * key: candidates for a DELETE. Listed first, then read in pages, so operations can be written meanwhile.
+   */
+  *unclaimed(instance: string, resource: string, connections: string[]): Generator<number[]> {
+    this.db.prepare('DELETE FROM plan_unclaimed').run();
+    this.db.prepare(`INSERT INTO plan_unclaimed (identity_rowid)
+      SELECT i.rowid FROM identity_map i
+      WHERE i.instance = @instance AND i.resource = @resource AND i.edfi_id IS NOT NULL
+        AND i.connection IN (SELECT value FROM json_each(@connections))
+        AND NOT EXISTS (SELECT 1 FROM plan_desired d WHERE d.instance = i.instance AND d.nk_hash = i.nk_hash)
+      ORDER BY i.connection, i.source_key`).run({ instance, resource, connections: JSON.stringify(connections) });
+    const page = this.db.prepare(`SELECT id, identity_rowid AS r FROM plan_unclaimed WHERE id > ? ORDER BY id LIMIT ${PAGE}`);
+    let after = 0;
+    for (;;) {
+      const rows = page.all(after) as Array<{ id: number; r: number }>;
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.id;
+      yield rows.map((x) => x.r);
+    }
+  }
+
+  /** Identity rows without an Ed-Fi id of these connections whose record is neither kept nor held back: forgotten. */
+  unsentNotWanted(resource: string, connections: string[]): Array<{ connection: string; sourceKey: string }> {
+    return this.db.prepare(`SELECT i.connection, i.source_key AS sourceKey FROM identity_map i
+      WHERE i.resource = ? AND i.edfi_id IS NULL AND i.connection IN (SELECT value FROM json_each(?))
+        AND NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.connection = i.connection AND s.source_key = i.source_key AND s.state <> ${SEEN.excluded}
+          AND NOT EXISTS (SELECT 1 FROM plan_losers l WHERE l.connection = s.connection AND l.source_key = s.source_key AND l.held = 0))
+      ORDER BY i.connection, i.source_key`).all(resource, JSON.stringify(connections)) as Array<{ connection: string; sourceKey: string }>;
+  }
+
+  /** Counted deletes per connection (the mass-delete guard). */
+  deletesByConnection(): Map<string, number> {
+    const rows = this.db.prepare('SELECT connection, SUM(counted) AS n FROM plan_ops GROUP BY connection').all() as Array<{ connection: string; n: number }>;
+    return new Map(rows.map((r) => [r.connection, r.n]));
+  }
+
+  /** Drops every operation of these connections (refused by the guard). */
+  dropOperations(connections: string[]): void {
+    this.db.prepare('DELETE FROM plan_ops WHERE connection IN (SELECT value FROM json_each(?))').run(JSON.stringify(connections));
+  }
+
+  operationCounts(): { byMethod: Record<string, number>; keyChanges: number; byConnection: Map<string, number>; total: number } {
+    const byMethod: Record<string, number> = { POST: 0, PUT: 0, DELETE: 0 };
+    let total = 0;
+    for (const r of this.db.prepare('SELECT method, COUNT(*) AS n FROM plan_ops GROUP BY method').all() as Array<{ method: string; n: number }>) {
+      byMethod[r.method] = r.n;
+      total += r.n;
+    }
+    const keyChanges = (this.db.prepare('SELECT COUNT(*) AS n FROM plan_ops WHERE key_change = 1').get() as { n: number }).n;
+    const rows = this.db.prepare('SELECT connection, SUM(counted) AS n FROM plan_ops GROUP BY connection').all() as Array<{ connection: string; n: number }>;
+    return { byMethod, keyChanges, byConnection: new Map(rows.map((r) => [r.connection, r.n])), total };
+  }
+
+  /** Operations in emit order (phase, then the order they were planned), read a page at a time. */
+  *operations(): Generator<Operation> {
+    const page = this.db.prepare(`SELECT o.id, o.phase, o.op, d.body FROM plan_ops o LEFT JOIN plan_desired d ON d.id = o.body_of
+      WHERE (o.phase, o.id) > (?, ?) ORDER BY o.phase, o.id LIMIT ${PAGE}`);
+    let after: [number, number] = [-1, 0];
+    for (;;) {
+      const rows = page.all(after[0], after[1]) as Array<{ id: number; phase: number; op: string; body: string | null }>;
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!;
+      after = [last.phase, last.id];
+      for (const r of rows) {
+        const op = JSON.parse(r.op) as Operation;
+        if (r.body !== null) op.body = op.method === 'PUT' && op.id ? { ...(JSON.parse(r.body) as JsonObject), id: op.id } : (JSON.parse(r.body) as JsonObject);
+        yield op;
+      }
+    }
+  }
+
+  operationCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM plan_ops').get() as { n: number }).n;
+  }
+
+  *issues(): Generator<PlanIssue> {
+    yield* this.paged<PlanIssue>('SELECT id, issue AS v FROM plan_issues', (v) => JSON.parse(v) as PlanIssue);
+  }
+
+  issueCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.db.prepare("SELECT catalogue_id AS id, COUNT(*) AS n FROM plan_issues WHERE level IS NULL GROUP BY catalogue_id").all() as Array<{ id: string; n: number }>) out[r.id] = r.n;
+    return out;
+  }
+
+  *forgotten(): Generator<{ connection: string; sourceKey: string }> {
+    yield* this.paged('SELECT rowid AS id, connection || char(0) || source_key AS v FROM plan_forget', (v) => {
+      const [connection, sourceKey] = v.split('\0') as [string, string];
+      return { connection, sourceKey };
+    });
+  }
+
+  /** Records the rules kept out, with their decision id. */
+  *excluded(limit = Infinity): Generator<{ connection: string; sourceKey: string; student: string | null; decisionId: number }> {
+    const page = this.db.prepare(`SELECT rowid AS id, connection, source_key AS sourceKey, student, decision_id AS decisionId FROM plan_seen
+      WHERE state = ${SEEN.excluded} AND rowid > ? ORDER BY rowid LIMIT ${PAGE}`);
+    let after = 0;
+    let n = 0;
+    for (;;) {
+      const rows = page.all(after) as Array<{ id: number; connection: string; sourceKey: string; student: string | null; decisionId: number }>;
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.id;
+      for (const { id: _id, ...r } of rows) {
+        if (n++ >= limit) return;
+        yield r;
+      }
+    }
+  }
+
+  excludedByDecision(): Array<{ decisionId: number; n: number }> {
+    return this.db.prepare(`SELECT decision_id AS decisionId, COUNT(*) AS n FROM plan_seen WHERE state = ${SEEN.excluded} GROUP BY decision_id`).all() as
+      Array<{ decisionId: number; n: number }>;
+  }
+
+  /** Source keys of a connection read this run (the evaluation cache keeps entries of these only). */
+  seenKeysSql(): string {
+    return 'SELECT source_key FROM plan_seen WHERE connection = ?';
+  }
+
+  private *paged<T>(select: string, parse: (v: string) => T): Generator<T> {
+    const page = this.db.prepare(`${select} WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE}`);
+    let after = 0;
+    for (;;) {
+      const rows = page.all(after) as Array<{ id: number; v: string }>;
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.id;
+      for (const r of rows) yield parse(r.v);
+    }
+  }
+
+  close(): void {
+    this.db.exec(`DROP TABLE IF EXISTS temp.plan_seen; DROP TABLE IF EXISTS temp.plan_desired; DROP TABLE IF EXISTS temp.plan_ops;
+      DROP TABLE IF EXISTS temp.plan_issues; DROP TABLE IF EXISTS temp.plan_forget; DROP TABLE IF EXISTS temp.plan_losers;
+      DROP TABLE IF EXISTS temp.plan_attention; DROP TABLE IF EXISTS temp.plan_unclaimed;`);
+  }
+}
