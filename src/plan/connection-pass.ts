@@ -88,7 +88,7 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
         const hold = mapped.held.get(d.sourceKey);
         if (hold) {
           summary.heldBack++;
-          tables.seen(key, d.sourceKey, d.student, SEEN.heldBack, d.decisionId);
+          tables.seen(key, d.sourceKey, d.student, hold.duplicateOf ? SEEN.duplicate : SEEN.heldBack, d.decisionId);
           const withBody = await p.map.withBody(m);
           const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, withBody.naturalKey) : hold.message;
           tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {

@@ -1,7 +1,6 @@
 import type { LoadedProfile } from '../profile/load-profile.js';
 import type { EvalCache } from '../state/eval-cache.js';
 import type { IdentityMap, OwedDeletes } from '../state/identity-map.js';
-import type { Operation } from '../types.js';
 import { SEEN, type WorkTables } from './work-tables.js';
 
 export interface DeleteContext {
@@ -19,8 +18,10 @@ export interface DeleteContext {
 /**
  * The delete stage: ODS records of this instance that no wanted record claims by natural key.
  * - The record's Campus row is excluded by a rule, or gone from Campus: DELETE (counted by the mass-delete guard).
- * - The record is held back (invalid body, Campus duplicate, immutable field): kept; what was sent stays.
- * - The record changed its natural key: its own unit deletes it after the new record is in (not counted).
+ * - The record is held back by a body check or an immutable field: kept; what was sent stays until Campus is fixed.
+ * - The record changed its natural key: its own unit deletes it after the new record is in; a record whose new key
+ *   another record already has (a Campus duplicate, another connection of the instance) loses its old record, as
+ *   in any key change (not counted: the record is still in the ODS, as the other's).
  * - A key change's leftover (owed DELETE): deleted (not counted).
  * Rows that never got an Ed-Fi id and are no longer wanted are forgotten.
  */
@@ -44,10 +45,12 @@ export function planDeletes(ctx: DeleteContext): void {
         tables.operation(0, { ...base, rules: d.ruleIds, reason: d.reasons.join('; ') }, true, false, null);
         continue;
       }
-      // Kept: a winner's key change deletes its old record in its own unit; a held-back duplicate keeps it.
-      if (!seen.loser || seen.loser.held) continue;
-      const op: Operation = { ...base, rules: [], reason: 'key change: the record is now sent as another connection\'s record of the same ODS instance (same natural key)' };
-      tables.operation(0, op, false, false, null);
+      // Kept and winning its key: its key change deletes its old record in its own unit. An immutable field: kept.
+      const why = seen.state === SEEN.duplicate || seen.loser === 'duplicate'
+        ? 'key change: the record now repeats the natural key of another Campus record (a duplicate), which the ODS has'
+        : seen.loser === 'shared' ? 'key change: the record is now sent as another connection\'s record of the same ODS instance (same natural key)' : undefined;
+      if (!why) continue;
+      tables.operation(0, { ...base, rules: [], reason: why }, false, false, null);
     }
   }
   for (const o of ctx.owed.list(ctx.instance, resource, ctx.connections)) {

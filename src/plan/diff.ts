@@ -38,7 +38,7 @@ function bump(m: Map<string, number>, key: string): void {
 export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
   const { tables, profile } = ctx;
   for (const d of c.duplicates) {
-    tables.loser(d.connection, d.sourceKey, true);
+    tables.loser(d.connection, d.sourceKey, 'duplicate');
     bump(ctx.count.heldBack, d.connection);
     if (!ctx.inScope(d.sourceKey)) continue;
     tables.issue(planIssue(profile, d, {
@@ -47,7 +47,7 @@ export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
     }));
   }
   for (const s of c.shared) {
-    tables.loser(s.connection, s.sourceKey, false);
+    tables.loser(s.connection, s.sourceKey, 'shared');
     bump(ctx.count.shared, s.connection);
   }
   const w = c.winner;
@@ -139,12 +139,15 @@ function update(ctx: DiffContext, w: Wanted, old: IdentityRow, base: Omit<Operat
 }
 
 /**
- * Whether this run still wants a record of its own (kept, or held back): its row then stays, without the id it
- * gives up. A record excluded, gone from Campus or sent as another connection's record loses its row.
+ * Whether this run still wants a record of its own (kept and winning its key, held back by a check or an immutable
+ * field): its row then stays, without the id it gives up. A record excluded, gone from Campus, a Campus duplicate
+ * or sent as another connection's record loses its row.
  */
 function stillWanted(tables: WorkTables, connection: string, sourceKey: string): boolean {
   const seen = tables.seenState(connection, sourceKey);
-  return seen !== undefined && seen.state !== SEEN.excluded && !(seen.loser && !seen.loser.held);
+  if (!seen) return false;
+  if (seen.state === SEEN.heldBack) return true;
+  return seen.state === SEEN.kept && (seen.loser === undefined || seen.loser === 'immutable');
 }
 
 /** A profile's immutable field (a state's "District Numbers cannot change after data has been sent"): logged, nothing sent. */
@@ -156,7 +159,7 @@ function immutableChanged(ctx: DiffContext, w: Wanted, old: IdentityRow): boolea
       message: `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`,
     });
     ctx.tables.issue(issue);
-    ctx.tables.loser(w.connection, w.sourceKey, true);
+    ctx.tables.loser(w.connection, w.sourceKey, 'immutable');
     bump(ctx.count.heldBack, w.connection);
     return true;
   }

@@ -18,7 +18,21 @@ export const OWN = {
 export type Own = (typeof OWN)[keyof typeof OWN];
 
 /** State of a record read in this run (plan_seen.state). */
-export const SEEN = { kept: 0, heldBack: 1, excluded: 2 } as const;
+export const SEEN = {
+  kept: 0,
+  /** Its body fails a check: not sent, and what was sent before stays in the ODS until Campus is fixed. */
+  heldBack: 1,
+  excluded: 2,
+  /** Repeats the natural key of another record of its group (a Campus duplicate): held back, its own old record goes. */
+  duplicate: 3,
+} as const;
+
+/**
+ * A kept record that does not get its natural key: `duplicate` (an earlier record of its connection has it),
+ * `shared` (another connection of the instance sends it), `immutable` (a field that may not change did: nothing
+ * is sent, the old record stays).
+ */
+export type LoserKind = 'duplicate' | 'shared' | 'immutable';
 
 /** A kept record that passed its checks, as the claim stage reads it back. */
 export interface DesiredRow {
@@ -99,7 +113,7 @@ export class WorkTables {
         counted INTEGER NOT NULL, key_change INTEGER NOT NULL, op TEXT NOT NULL, body_of INTEGER);
       CREATE TEMP TABLE plan_issues (id INTEGER PRIMARY KEY, catalogue_id TEXT NOT NULL, level TEXT, issue TEXT NOT NULL);
       CREATE TEMP TABLE plan_forget (connection TEXT NOT NULL, source_key TEXT NOT NULL);
-      CREATE TEMP TABLE plan_losers (connection TEXT NOT NULL, source_key TEXT NOT NULL, held INTEGER NOT NULL, PRIMARY KEY (connection, source_key));
+      CREATE TEMP TABLE plan_losers (connection TEXT NOT NULL, source_key TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (connection, source_key));
       CREATE TEMP TABLE plan_attention (id INTEGER PRIMARY KEY, desired_id INTEGER NOT NULL);
       CREATE TEMP TABLE plan_unclaimed (id INTEGER PRIMARY KEY, identity_rowid INTEGER NOT NULL);`);
     this.seenStmt = db.prepare('INSERT INTO plan_seen (connection, source_key, student, state, decision_id) VALUES (?, ?, ?, ?, ?)');
@@ -109,7 +123,7 @@ export class WorkTables {
     this.opStmt = db.prepare('INSERT INTO plan_ops (phase, connection, method, counted, key_change, op, body_of) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.issueStmt = db.prepare('INSERT INTO plan_issues (catalogue_id, level, issue) VALUES (?, ?, ?)');
     this.forgetStmt = db.prepare('INSERT INTO plan_forget (connection, source_key) VALUES (?, ?)');
-    this.loserStmt = db.prepare('INSERT OR REPLACE INTO plan_losers (connection, source_key, held) VALUES (?, ?, ?)');
+    this.loserStmt = db.prepare('INSERT OR REPLACE INTO plan_losers (connection, source_key, kind) VALUES (?, ?, ?)');
   }
 
   seen(connection: string, sourceKey: string, student: string | null, state: number, decisionId: number): void {
@@ -137,9 +151,8 @@ export class WorkTables {
     this.forgetStmt.run(connection, sourceKey);
   }
 
-  /** A kept record that does not hold its natural key: another record of its connection (held) or of another connection (shared) won it. */
-  loser(connection: string, sourceKey: string, held: boolean): void {
-    this.loserStmt.run(connection, sourceKey, held ? 1 : 0);
+  loser(connection: string, sourceKey: string, kind: LoserKind): void {
+    this.loserStmt.run(connection, sourceKey, kind);
   }
 
   /** Indexes for the claim and delete stages, built once every connection has been read. */
@@ -200,12 +213,12 @@ export class WorkTables {
   }
 
   /** What this run saw of a record: kept, held back or excluded (with the decision), or nothing (not in Campus). */
-  seenState(connection: string, sourceKey: string): { state: number; decisionId: number; loser?: { held: boolean } } | undefined {
+  seenState(connection: string, sourceKey: string): { state: number; decisionId: number; loser?: LoserKind } | undefined {
     const s = this.db.prepare('SELECT state, decision_id AS decisionId FROM plan_seen WHERE connection = ? AND source_key = ? LIMIT 1').get(connection, sourceKey) as
       { state: number; decisionId: number } | undefined;
     if (!s) return undefined;
-    const l = this.db.prepare('SELECT held FROM plan_losers WHERE connection = ? AND source_key = ?').get(connection, sourceKey) as { held: number } | undefined;
-    return l ? { ...s, loser: { held: l.held === 1 } } : s;
+    const l = this.db.prepare('SELECT kind FROM plan_losers WHERE connection = ? AND source_key = ?').get(connection, sourceKey) as { kind: LoserKind } | undefined;
+    return l ? { ...s, loser: l.kind } : s;
   }
 
   /**
@@ -230,12 +243,16 @@ export class WorkTables {
     }
   }
 
-  /** Identity rows without an Ed-Fi id of these connections whose record is neither kept nor held back: forgotten. */
+  /**
+   * Identity rows without an Ed-Fi id of these connections whose record this run does not want as its own (kept and
+   * winning its key, or held back by a check or an immutable field): forgotten.
+   */
   unsentNotWanted(resource: string, connections: string[]): Array<{ connection: string; sourceKey: string }> {
     return this.db.prepare(`SELECT i.connection, i.source_key AS sourceKey FROM identity_map i
       WHERE i.resource = ? AND i.edfi_id IS NULL AND i.connection IN (SELECT value FROM json_each(?))
-        AND NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.connection = i.connection AND s.source_key = i.source_key AND s.state <> ${SEEN.excluded}
-          AND NOT EXISTS (SELECT 1 FROM plan_losers l WHERE l.connection = s.connection AND l.source_key = s.source_key AND l.held = 0))
+        AND NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.connection = i.connection AND s.source_key = i.source_key
+          AND (s.state = ${SEEN.heldBack} OR (s.state = ${SEEN.kept}
+            AND NOT EXISTS (SELECT 1 FROM plan_losers l WHERE l.connection = s.connection AND l.source_key = s.source_key AND l.kind <> 'immutable'))))
       ORDER BY i.connection, i.source_key`).all(resource, JSON.stringify(connections)) as Array<{ connection: string; sourceKey: string }>;
   }
 
