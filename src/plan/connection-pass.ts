@@ -33,6 +33,15 @@ export interface ConnectionPass {
   options: PlanOptions;
   summary: ConnectionSummary;
   planSummary: PlanSummary;
+  /** Records the rules kept out, counted by decision, the first few kept for the report. */
+  excluded: ExcludedTally;
+}
+
+/** Excluded records are counted, and kept only as far as a report needs them: memory stays bounded. */
+export interface ExcludedTally {
+  byDecision: Map<number, number>;
+  sample: Array<{ connection: string; sourceKey: string; student: string | null; decisionId: number }>;
+  sampleSize: number;
 }
 
 /** How a kept record stands against its own identity row. */
@@ -54,6 +63,12 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
   const deriveCols = deriveColumns(deriveDefs);
   const deriveIndexes = deriveCols.map((c) => p.reader.columnIndex(c));
   const [year, district] = [conn.endYear, conn.districtID];
+  // Records without an identity row that are not kept need not be written down, unless every record read is wanted:
+  // for the caller (every excluded record), or for the cache prune (entries of records no longer read). The cache
+  // is pruned when it holds 5% more entries than the last run read.
+  const last = p.cache.rowsRead(p.scope);
+  const prune = !p.options.onlySourceKeys && last !== null && p.cache.count(p.scope) > last * 1.05 + 50;
+  const keepAll = prune || Boolean(p.options.keepExcluded);
   let uncommitted = 0;
   state.prepare('BEGIN').run();
   try {
@@ -73,7 +88,9 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
       for (const d of decided) {
         const m = mapped.records.get(d.sourceKey);
         if (d.decision.kind !== 'kept' || !m) {
-          tables.seen(key, d.sourceKey, d.student, SEEN.excluded, d.decisionId);
+          if (d.own || keepAll) tables.seen(key, d.sourceKey, d.student, SEEN.excluded, d.decisionId);
+          p.excluded.byDecision.set(d.decisionId, (p.excluded.byDecision.get(d.decisionId) ?? 0) + 1);
+          if (p.excluded.sample.length < p.excluded.sampleSize) p.excluded.sample.push({ connection: key, sourceKey: d.sourceKey, student: d.student, decisionId: d.decisionId });
           p.planSummary.excluded++;
           for (const r of d.decision.reasons) p.planSummary.excludedByReason[r] = (p.planSummary.excludedByReason[r] ?? 0) + 1;
           if (d.evaluated) p.cache.put(p.scope, d.sourceKey, { rulesKey: d.rulesKey, decisionId: d.decisionId, mapKey: null, bodyHash: null, nkHash: null, problems: null });
@@ -84,11 +101,11 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
           summary.mapped++;
           p.cache.put(p.scope, d.sourceKey, { rulesKey: d.rulesKey, decisionId: d.decisionId, mapKey: m.mapKey, bodyHash: m.bodyHash, nkHash: m.nkHash, problems: m.holds.length > 0 ? m.holds : null });
         }
-        const brief = p.identity.brief(key, profile.def.resource.name, d.sourceKey);
+        const brief = d.own;
         const hold = mapped.held.get(d.sourceKey);
         if (hold) {
           summary.heldBack++;
-          tables.seen(key, d.sourceKey, d.student, hold.duplicateOf ? SEEN.duplicate : SEEN.heldBack, d.decisionId);
+          if (d.own || keepAll) tables.seen(key, d.sourceKey, d.student, hold.duplicateOf ? SEEN.duplicate : SEEN.heldBack, d.decisionId);
           const withBody = await p.map.withBody(m);
           const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, withBody.naturalKey) : hold.message;
           tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
@@ -96,13 +113,16 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
           }));
           continue;
         }
-        tables.seen(key, d.sourceKey, d.student, SEEN.kept, d.decisionId);
         for (const w of m.warnings) {
           tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
             method: brief?.edfiId ? 'PUT' : 'POST', status: 0, message: w.message, kind: w.id, body: m.body, level: 'warning',
           }));
         }
-        const full = ownOf(brief, p.instance, m) !== OWN.inStep || p.options.onDesired ? await p.map.withBody(m) : m;
+        // A body is needed when something may be sent: not when the record is in step, nor when a record read
+        // earlier (a later school year, a lower district, or earlier in this connection) already wants its key:
+        // it cannot win that key (connections are read in the order of the winner rule).
+        const needsBody = p.options.onDesired || (ownOf(brief, p.instance, m) !== OWN.inStep && (m.body !== undefined || !tables.isWanted(p.instance, m.nkHash)));
+        const full = needsBody ? await p.map.withBody(m) : m;
         tables.desired({
           instance: p.instance, nkHash: full.nkHash, year, district, seq: d.seq, connection: key, sourceKey: d.sourceKey, student: d.student,
           decisionId: d.decisionId, bodyHash: full.bodyHash, own: ownOf(brief, p.instance, full), ownEdfiId: brief?.edfiId ?? null,
@@ -116,9 +136,8 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
         uncommitted = 0;
       }
     }
-    // Every record read has an entry now; more entries than records read means some are of records no longer read
-    // (deleted in Campus): they are dropped, unless this run saw only some records.
-    if (!p.options.onlySourceKeys && p.cache.count(p.scope) > summary.candidates) p.cache.pruneUnseen(p.scope, tables.seenKeysSql(), [key]);
+    if (prune) p.cache.pruneUnseen(p.scope, tables.seenKeysSql(), [key, key]);
+    p.cache.setRowsRead(p.scope, summary.candidates);
     state.prepare('COMMIT').run();
   } catch (err) {
     if (state.inTransaction) state.prepare('ROLLBACK').run();

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import type { CacheEntry, EvalCache } from '../state/eval-cache.js';
+import type { IdentityBrief } from '../state/identity-map.js';
 import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
-import { canonicalJson } from '../util/hash.js';
+import { canonicalJson, sha1Bytes } from '../util/hash.js';
 import type { ProfileHooks, RuleDecider } from './plan-options.js';
 import type { SourceReader, SourceRow } from './read.js';
 import { ruleFacts } from './record-evaluator.js';
+import type { RecordStateLookup } from './record-state.js';
 
 /** A source row with the rules' decision on it. */
 export interface DecidedRow extends SourceRow {
@@ -20,6 +21,8 @@ export interface DecidedRow extends SourceRow {
   evaluated: boolean;
   /** The row's facts, built when the rules or the mapping needed them. */
   candidate?: Candidate;
+  /** Its identity row, if it was sent before. */
+  own?: IdentityBrief;
 }
 
 /**
@@ -44,9 +47,9 @@ export class DecideStage {
     profile: LoadedProfile,
     private readonly decider: RuleDecider,
     private readonly cache: EvalCache,
+    private readonly lookup: RecordStateLookup,
     private readonly reader: SourceReader,
     private readonly conn: Connection,
-    private readonly scope: number,
   ) {
     this.prefix = profile.version + '\0' + canonicalJson({ ...conn.facts, yearStart: conn.yearStart, yearEnd: conn.yearEnd, configID: conn.configID }) + '\0';
   }
@@ -54,16 +57,16 @@ export class DecideStage {
   async decide(rows: SourceRow[]): Promise<DecidedRow[]> {
     const out: DecidedRow[] = [];
     for (const row of rows) {
-      const rulesKey = createHash('sha1').update(this.prefix).update(JSON.stringify(row.values)).digest();
-      const hit = this.cache.get(this.scope, row.sourceKey);
+      const rulesKey = sha1Bytes(this.prefix + JSON.stringify(row.values));
+      const { cached: hit, own } = this.lookup.get(row.sourceKey);
       if (hit && hit.rulesKey.equals(rulesKey)) {
-        out.push({ ...row, rulesKey, decision: this.cache.decision(hit.decisionId), decisionId: hit.decisionId, cached: hit, evaluated: false });
+        out.push({ ...row, rulesKey, decision: this.cache.decision(hit.decisionId), decisionId: hit.decisionId, cached: hit, evaluated: false, own });
         continue;
       }
       const candidate = this.reader.candidate(row, this.conn);
       const result = this.decider.decide(ruleFacts(candidate));
       const decision = result instanceof Promise ? await result : result;
-      out.push({ ...row, rulesKey, decision, decisionId: this.cache.decisionId(decision), evaluated: true, candidate });
+      out.push({ ...row, rulesKey, decision, decisionId: this.cache.decisionId(decision), evaluated: true, candidate, own });
     }
     return out;
   }

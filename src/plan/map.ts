@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { MappingContext } from '../mapping/functions.js';
 import { Mapper } from '../mapping/mapper.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import { naturalKeyHash } from '../state/identity-map.js';
 import type { Connection, Json, JsonObject } from '../types.js';
-import { canonicalJson, hashJson } from '../util/hash.js';
+import { canonicalJson, hashJson, sha1, sha1Bytes } from '../util/hash.js';
 import { REQUIRED_FIELD, runChecks } from './body-checks.js';
 import type { DecidedRow } from './decide.js';
 import type { BodyCheck, BodyProblem } from './plan-options.js';
@@ -38,6 +37,7 @@ export interface MappedRecord {
  */
 export class MapStage {
   private readonly mapper: Mapper;
+  /** Hash of the connection's Resource Preferences: a change re-maps every record. */
   private readonly prefs: string;
 
   constructor(
@@ -48,11 +48,11 @@ export class MapStage {
     private readonly ctx: MappingContext,
   ) {
     this.mapper = new Mapper(profile.mapping);
-    this.prefs = canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json);
+    this.prefs = sha1(canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json));
   }
 
   mapKey(row: DecidedRow, derived: JsonObject): Buffer {
-    return createHash('sha1').update(row.rulesKey).update(this.prefs).update(canonicalJson(derived)).digest();
+    return sha1Bytes(row.rulesKey.toString('hex') + this.prefs + canonicalJson(derived));
   }
 
   /** Judged from the cache when nothing the body depends on moved, mapped otherwise (or always, with `force`). */

@@ -51,6 +51,8 @@ export interface PlanOptions {
   onlySourceKeys?: Set<string>;
   /** The mass-delete guard: connections whose deletes exceed the limits are refused (nothing of theirs is sent). */
   deleteGuard?: { limits: MassDeleteLimits; allow: boolean };
+  /** Keep every excluded record for StreamedPlan.excluded() (collectPlan; small callers): otherwise a sample. */
+  keepExcluded?: boolean;
   onProgress?: (done: number, connection: string) => void;
   /** Every decision as it is made (fixture coverage, explain). */
   onDecision?: (connection: string, sourceKey: string, decision: Decision) => void;

@@ -1,10 +1,11 @@
 import { connectionKey, readConnections } from '../snapshot/connections.js';
 import { EvalCache } from '../state/eval-cache.js';
+import { EXCLUDED_SAMPLE } from '../state/excluded-records.js';
 import { IdentityMap, OwedDeletes } from '../state/identity-map.js';
 import type { Connection } from '../types.js';
 import { bodyChecksOf } from './body-checks.js';
 import { ClaimStage } from './claim.js';
-import { passConnection } from './connection-pass.js';
+import { passConnection, type ExcludedTally } from './connection-pass.js';
 import { DecideStage, deciderOf } from './decide.js';
 import { planDeletes, planForget } from './deletes.js';
 import { diffClaim, type DiffContext } from './diff.js';
@@ -15,6 +16,7 @@ import { DEFAULT_INSTANCE, type PlanOptions } from './plan-options.js';
 import { emptySummary, type ConnectionSummary, type ExcludedRecord, type Plan, type PlanSource, type PlanSummary, type PlanWarning } from './plan-types.js';
 import { SourceReader } from './read.js';
 import { RecordEvaluator } from './record-evaluator.js';
+import { RecordStateLookup } from './record-state.js';
 import { WorkTables } from './work-tables.js';
 
 export type { PlanOptions } from './plan-options.js';
@@ -28,6 +30,7 @@ export interface StreamedPlan extends PlanSource {
   summary: PlanSummary;
   /** Connections the mass-delete guard refused: none of their operations is in the plan. */
   refused: MassDeleteViolation[];
+  /** Records the rules kept out: every one with PlanOptions.keepExcluded, otherwise the first EXCLUDED_SAMPLE. */
   excluded(limit?: number): Generator<ExcludedRecord>;
   /** Records kept out by the rules, per combination of reasons (the report's table). */
   excludedCounts(): Array<{ reasons: string; n: number }>;
@@ -101,29 +104,37 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
     const decider = deciderOf(profile);
     const checks = bodyChecksOf(profile);
     const evaluator = new RecordEvaluator(profile);
+    const excluded: ExcludedTally = { byDecision: new Map(), sample: [], sampleSize: EXCLUDED_SAMPLE };
+    const summaryOf = new Map<string, ConnectionSummary>();
     for (const conn of connections) {
       const key = connectionKey(conn);
-      const instance = instanceOf(conn);
       const s: ConnectionSummary = {
-        connection: key, configID: conn.configID, endYear: conn.endYear, instance, resourceEnabled: conn.resourceEnabled,
+        connection: key, configID: conn.configID, endYear: conn.endYear, instance: instanceOf(conn), resourceEnabled: conn.resourceEnabled,
         candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.countMapped(key, resource), deletes: 0, shared: 0, heldBack: 0,
       };
       summaries.push(s);
+      summaryOf.set(key, s);
       if (!conn.resourceEnabled) {
         // whenResourceDisabled: keep. "When a resource is toggled to off after data has sent, all sent data remains in the ODS but no new data sends."
         s.note = `resource ${resource} is toggled off: nothing is sent, ${s.identityRows} record(s) already sent stay in the ODS`;
-        continue;
-      }
-      if (opts.onlyConnections && !opts.onlyConnections.has(key)) {
+      } else if (opts.onlyConnections && !opts.onlyConnections.has(key)) {
         s.note = 'not in this run (--connection)';
-        continue;
+      } else {
+        participants.add(key);
       }
-      participants.add(key);
+    }
+    // Connections are read in the order of the winner rule (later school year, then lower district), so a record
+    // whose key a connection read earlier already wants is known to lose it and needs no body.
+    const byRank = connections.filter((c) => participants.has(connectionKey(c))).sort((a, b) => b.endYear - a.endYear || a.districtID - b.districtID);
+    for (const conn of byRank) {
+      const key = connectionKey(conn);
+      const s = summaryOf.get(key)!;
       const scope = cache.scope(key, resource);
       await passConnection({
-        profile, state, conn, key, instance, reader, cache, scope, identity, tables, options: opts, summary: s, planSummary: summary,
-        decide: new DecideStage(profile, decider, cache, reader, conn, scope),
+        profile, state, conn, key, instance: s.instance, reader, cache, identity, tables, options: opts, summary: s, planSummary: summary, excluded,
+        decide: new DecideStage(profile, decider, cache, new RecordStateLookup(state, scope, key, resource), reader, conn),
         map: new MapStage(profile, checks, reader, conn, evaluator.mappingContext(snapshot, conn)),
+        scope,
       });
       summary.candidates += s.candidates;
       summary.evaluated += s.evaluated;
@@ -146,6 +157,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
         if (mine.length === 0) continue;
         const ctx: DiffContext = { profile, identity, cache, tables, instance, inScope, onDesired: opts.onDesired, count };
         for (const claim of claimStage.claims(instance, Boolean(opts.onDesired))) diffClaim(claim, ctx);
+        count.unchanged += tables.quietlyInStep(instance);
         planDeletes({ profile, identity, owed, cache, tables, instance, connections: mine, inScope });
       }
       planForget(tables, resource, [...participants], inScope);
@@ -185,11 +197,12 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
       issues: () => tables.issues(),
       forget: () => tables.forgotten(),
       *excluded(limit?: number) {
-        for (const x of tables.excluded(limit)) yield { connection: x.connection, sourceKey: x.sourceKey, student: x.student, decision: cache.decision(x.decisionId) };
+        const all = opts.keepExcluded ? tables.excluded(limit) : excluded.sample.slice(0, limit ?? Infinity);
+        for (const x of all) yield { connection: x.connection, sourceKey: x.sourceKey, student: x.student, decision: cache.decision(x.decisionId) };
       },
       excludedCounts: () => {
         const byReasons = new Map<string, number>();
-        for (const { decisionId, n } of tables.excludedByDecision()) {
+        for (const [decisionId, n] of excluded.byDecision) {
           const reasons = cache.decision(decisionId).reasons.join('; ');
           byReasons.set(reasons, (byReasons.get(reasons) ?? 0) + n);
         }
@@ -205,7 +218,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
 
 /** A whole plan in memory, for small callers (fixtures, explain, tests): the streamed plan read to the end. */
 export async function collectPlan(opts: PlanOptions): Promise<Plan> {
-  const s = await planRun(opts);
+  const s = await planRun({ ...opts, keepExcluded: true });
   try {
     return {
       profile: s.profile,

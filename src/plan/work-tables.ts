@@ -98,6 +98,9 @@ export class WorkTables {
   private readonly forgetStmt: Statement;
   private readonly loserStmt: Statement;
   private indexed = false;
+  private seenStmt2!: Statement;
+  private keptStmt!: Statement;
+  private loserOfStmt!: Statement;
 
   constructor(private readonly db: Database) {
     db.exec(`
@@ -109,6 +112,7 @@ export class WorkTables {
         id INTEGER PRIMARY KEY, instance TEXT NOT NULL, nk_hash TEXT NOT NULL, year INTEGER NOT NULL, district INTEGER NOT NULL,
         seq INTEGER NOT NULL, connection TEXT NOT NULL, source_key TEXT NOT NULL, student TEXT, decision_id INTEGER NOT NULL,
         body_hash TEXT NOT NULL, own INTEGER NOT NULL, own_edfi_id TEXT, own_nk_hash TEXT, body TEXT, natural_key TEXT);
+      CREATE INDEX temp.plan_desired_key ON plan_desired(instance, nk_hash, year DESC, district, seq);
       CREATE TEMP TABLE plan_ops (id INTEGER PRIMARY KEY, phase INTEGER NOT NULL, connection TEXT NOT NULL, method TEXT NOT NULL,
         counted INTEGER NOT NULL, key_change INTEGER NOT NULL, op TEXT NOT NULL, body_of INTEGER);
       CREATE TEMP TABLE plan_issues (id INTEGER PRIMARY KEY, catalogue_id TEXT NOT NULL, level TEXT, issue TEXT NOT NULL);
@@ -155,12 +159,15 @@ export class WorkTables {
     this.loserStmt.run(connection, sourceKey, kind);
   }
 
-  /** Indexes for the claim and delete stages, built once every connection has been read. */
+  /** Indexes by record, built once every connection has been read (the claim stage's key index is kept as rows come). */
   index(): void {
     if (this.indexed) return;
-    this.db.exec(`CREATE INDEX temp.plan_desired_key ON plan_desired(instance, nk_hash, year DESC, district, seq);
-                  CREATE INDEX temp.plan_seen_key ON plan_seen(connection, source_key);`);
+    this.db.exec(`CREATE INDEX temp.plan_seen_key ON plan_seen(connection, source_key);
+                  CREATE INDEX temp.plan_desired_record ON plan_desired(connection, source_key);`);
     this.indexed = true;
+    this.seenStmt2 = this.db.prepare('SELECT state, decision_id AS decisionId FROM plan_seen WHERE connection = ? AND source_key = ? LIMIT 1');
+    this.keptStmt = this.db.prepare(`SELECT ${SEEN.kept} AS state, decision_id AS decisionId FROM plan_desired WHERE connection = ? AND source_key = ? LIMIT 1`);
+    this.loserOfStmt = this.db.prepare('SELECT kind FROM plan_losers WHERE connection = ? AND source_key = ?');
   }
 
   /**
@@ -168,13 +175,9 @@ export class WorkTables {
    * dropped from the plan. Returns the repeated keys.
    */
   dropRepeatedKeys(): Array<{ connection: string; sourceKey: string; student: string | null }> {
-    const repeated = this.db.prepare(`SELECT connection, source_key AS sourceKey, MIN(rowid) AS first, student FROM plan_seen
+    const repeated = this.db.prepare(`SELECT connection, source_key AS sourceKey, MIN(id) AS first, student FROM plan_desired
       GROUP BY connection, source_key HAVING COUNT(*) > 1`).all() as Array<{ connection: string; sourceKey: string; first: number; student: string | null }>;
-    for (const r of repeated) {
-      this.db.prepare('DELETE FROM plan_seen WHERE connection = ? AND source_key = ? AND rowid <> ?').run(r.connection, r.sourceKey, r.first);
-      this.db.prepare(`DELETE FROM plan_desired WHERE connection = ? AND source_key = ?
-        AND id <> (SELECT MIN(id) FROM plan_desired WHERE connection = ? AND source_key = ?)`).run(r.connection, r.sourceKey, r.connection, r.sourceKey);
-    }
+    for (const r of repeated) this.db.prepare('DELETE FROM plan_desired WHERE connection = ? AND source_key = ? AND id <> ?').run(r.connection, r.sourceKey, r.first);
     return repeated.map(({ connection, sourceKey, student }) => ({ connection, sourceKey, student }));
   }
 
@@ -207,17 +210,28 @@ export class WorkTables {
     if (group.length > 0) yield group;
   }
 
+  /** Records of an instance in step with their own row that needed no decision (not in the last attention list). */
+  quietlyInStep(instance: string): number {
+    const all = this.db.prepare(`SELECT COUNT(*) AS n FROM plan_desired WHERE instance = ? AND own = ${OWN.inStep}`).get(instance) as { n: number };
+    const seen = this.db.prepare(`SELECT COUNT(*) AS n FROM plan_attention a JOIN plan_desired d ON d.id = a.desired_id WHERE d.own = ${OWN.inStep}`).get() as { n: number };
+    return all.n - seen.n;
+  }
+
   /** Whether a record of this instance wants the natural key (an ODS record with it is then not "nobody's"). */
   isWanted(instance: string, nkHash: string): boolean {
     return this.db.prepare('SELECT 1 FROM plan_desired WHERE instance = ? AND nk_hash = ? LIMIT 1').get(instance, nkHash) !== undefined;
   }
 
-  /** What this run saw of a record: kept, held back or excluded (with the decision), or nothing (not in Campus). */
+  /**
+   * What this run saw of a record: kept (a row of plan_desired), held back, a duplicate, excluded (with the
+   * decision), or nothing (not in Campus). Only records with an identity row are looked up here, and those are
+   * always written down when read.
+   */
   seenState(connection: string, sourceKey: string): { state: number; decisionId: number; loser?: LoserKind } | undefined {
-    const s = this.db.prepare('SELECT state, decision_id AS decisionId FROM plan_seen WHERE connection = ? AND source_key = ? LIMIT 1').get(connection, sourceKey) as
-      { state: number; decisionId: number } | undefined;
+    let s = this.seenStmt2.get(connection, sourceKey) as { state: number; decisionId: number } | undefined;
+    s ??= this.keptStmt.get(connection, sourceKey) as { state: number; decisionId: number } | undefined;
     if (!s) return undefined;
-    const l = this.db.prepare('SELECT kind FROM plan_losers WHERE connection = ? AND source_key = ?').get(connection, sourceKey) as { kind: LoserKind } | undefined;
+    const l = this.loserOfStmt.get(connection, sourceKey) as { kind: LoserKind } | undefined;
     return l ? { ...s, loser: l.kind } : s;
   }
 
@@ -250,9 +264,9 @@ export class WorkTables {
   unsentNotWanted(resource: string, connections: string[]): Array<{ connection: string; sourceKey: string }> {
     return this.db.prepare(`SELECT i.connection, i.source_key AS sourceKey FROM identity_map i
       WHERE i.resource = ? AND i.edfi_id IS NULL AND i.connection IN (SELECT value FROM json_each(?))
-        AND NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.connection = i.connection AND s.source_key = i.source_key
-          AND (s.state = ${SEEN.heldBack} OR (s.state = ${SEEN.kept}
-            AND NOT EXISTS (SELECT 1 FROM plan_losers l WHERE l.connection = s.connection AND l.source_key = s.source_key AND l.kind <> 'immutable'))))
+        AND NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.connection = i.connection AND s.source_key = i.source_key AND s.state = ${SEEN.heldBack})
+        AND NOT EXISTS (SELECT 1 FROM plan_desired d WHERE d.connection = i.connection AND d.source_key = i.source_key
+          AND NOT EXISTS (SELECT 1 FROM plan_losers l WHERE l.connection = d.connection AND l.source_key = d.source_key AND l.kind <> 'immutable'))
       ORDER BY i.connection, i.source_key`).all(resource, JSON.stringify(connections)) as Array<{ connection: string; sourceKey: string }>;
   }
 
@@ -318,7 +332,7 @@ export class WorkTables {
     });
   }
 
-  /** Records the rules kept out, with their decision id. */
+  /** Records the rules kept out, with their decision id (every one only when the plan was asked to keep them). */
   *excluded(limit = Infinity): Generator<{ connection: string; sourceKey: string; student: string | null; decisionId: number }> {
     const page = this.db.prepare(`SELECT rowid AS id, connection, source_key AS sourceKey, student, decision_id AS decisionId FROM plan_seen
       WHERE state = ${SEEN.excluded} AND rowid > ? ORDER BY rowid LIMIT ${PAGE}`);
@@ -335,14 +349,9 @@ export class WorkTables {
     }
   }
 
-  excludedByDecision(): Array<{ decisionId: number; n: number }> {
-    return this.db.prepare(`SELECT decision_id AS decisionId, COUNT(*) AS n FROM plan_seen WHERE state = ${SEEN.excluded} GROUP BY decision_id`).all() as
-      Array<{ decisionId: number; n: number }>;
-  }
-
-  /** Source keys of a connection read this run (the evaluation cache keeps entries of these only). */
+  /** Source keys of a connection read this run, when every record read was written down (the cache prune). */
   seenKeysSql(): string {
-    return 'SELECT source_key FROM plan_seen WHERE connection = ?';
+    return 'SELECT source_key FROM plan_seen WHERE connection = ? UNION ALL SELECT source_key FROM plan_desired WHERE connection = ?';
   }
 
   private *paged<T>(select: string, parse: (v: string) => T): Generator<T> {

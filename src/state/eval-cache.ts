@@ -33,6 +33,7 @@ export const COMPACT_EVAL_CACHE: Migration = {
           scope_id    INTEGER PRIMARY KEY,
           connection  TEXT NOT NULL,
           resource    TEXT NOT NULL,
+          rows_read   INTEGER,
           UNIQUE (connection, resource)
         );
         CREATE TABLE decisions (
@@ -53,7 +54,7 @@ export const COMPACT_EVAL_CACHE: Migration = {
         ) WITHOUT ROWID;`,
 };
 
-interface RawEntry {
+export interface RawEntry {
   rules_key: Buffer;
   decision_id: number;
   map_key: Buffer | null;
@@ -63,6 +64,14 @@ interface RawEntry {
 }
 
 const hex = (b: Buffer | null): string | null => (b ? b.toString('hex') : null);
+
+/** A cache row as SQLite returns it, decoded. */
+export function decodeEntry(r: RawEntry): CacheEntry {
+  return {
+    rulesKey: r.rules_key, decisionId: r.decision_id, mapKey: r.map_key, bodyHash: hex(r.body_hash), nkHash: hex(r.nk_hash),
+    problems: r.problems ? (JSON.parse(r.problems) as Array<{ id: string; message: string }>) : null,
+  };
+}
 const bin = (h: string | null): Buffer | null => (h ? Buffer.from(h, 'hex') : null);
 
 export class EvalCache {
@@ -70,6 +79,7 @@ export class EvalCache {
   private readonly putStmt: Statement;
   private readonly decisionsById = new Map<number, Decision>();
   private readonly decisionIds = new Map<string, number>();
+  private readonly byPlainText = new Map<string, number>();
 
   constructor(private readonly db: Database) {
     this.getStmt = db.prepare('SELECT rules_key, decision_id, map_key, body_hash, nk_hash, problems FROM eval_cache WHERE scope_id = ? AND source_key = ?');
@@ -86,11 +96,7 @@ export class EvalCache {
 
   get(scope: number, sourceKey: string): CacheEntry | undefined {
     const r = this.getStmt.get(scope, sourceKey) as RawEntry | undefined;
-    if (!r) return undefined;
-    return {
-      rulesKey: r.rules_key, decisionId: r.decision_id, mapKey: r.map_key, bodyHash: hex(r.body_hash), nkHash: hex(r.nk_hash),
-      problems: r.problems ? (JSON.parse(r.problems) as Array<{ id: string; message: string }>) : null,
-    };
+    return r ? decodeEntry(r) : undefined;
   }
 
   /** Callers batch these in a transaction (batched writes are what make SQLite fast). */
@@ -100,6 +106,10 @@ export class EvalCache {
 
   /** The id of a decision, stored once however many records share it. */
   decisionId(decision: Decision): number {
+    // The evaluator builds equal decisions with equal key order: their plain JSON finds them without hashing.
+    const plain = JSON.stringify(decision);
+    const known = this.byPlainText.get(plain);
+    if (known !== undefined) return known;
     const text = canonicalJson(decision as never);
     const hash = sha1(text);
     let id = this.decisionIds.get(hash);
@@ -108,6 +118,7 @@ export class EvalCache {
     id = found ? found.decision_id : Number(this.db.prepare('INSERT INTO decisions (hash, decision) VALUES (?, ?)').run(hash, text).lastInsertRowid);
     this.decisionIds.set(hash, id);
     this.decisionsById.set(id, decision);
+    if (this.byPlainText.size < 10_000) this.byPlainText.set(plain, id);
     return id;
   }
 
@@ -120,6 +131,15 @@ export class EvalCache {
       this.decisionsById.set(id, d);
     }
     return d;
+  }
+
+  /** How many records the last run of this connection read (the cache is pruned when it holds many more). */
+  rowsRead(scope: number): number | null {
+    return (this.db.prepare('SELECT rows_read FROM eval_scopes WHERE scope_id = ?').get(scope) as { rows_read: number | null } | undefined)?.rows_read ?? null;
+  }
+
+  setRowsRead(scope: number, n: number): void {
+    this.db.prepare('UPDATE eval_scopes SET rows_read = ? WHERE scope_id = ?').run(n, scope);
   }
 
   count(scope: number): number {

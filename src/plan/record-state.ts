@@ -1,0 +1,45 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { decodeEntry, type CacheEntry, type RawEntry } from '../state/eval-cache.js';
+import type { IdentityBrief } from '../state/identity-map.js';
+
+/** What the state file knows of one record before it is planned: its last evaluation and its identity row. */
+export interface RecordState {
+  cached?: CacheEntry;
+  own?: IdentityBrief;
+}
+
+type Raw = Partial<RawEntry> & {
+  i_instance: string | null;
+  i_edfi_id: string | null;
+  i_nk_hash: string | null;
+  i_body_hash: string | null;
+  i_last_outcome: string | null;
+  i_present: number | null;
+};
+
+/**
+ * One query per record for both (a point look-up each, joined), rather than loading a whole connection: memory
+ * stays flat however many records a connection has.
+ */
+export class RecordStateLookup {
+  private readonly stmt: Statement;
+
+  constructor(db: Database, private readonly scope: number, private readonly connection: string, private readonly resource: string) {
+    this.stmt = db.prepare(`SELECT c.rules_key, c.decision_id, c.map_key, c.body_hash, c.nk_hash, c.problems,
+        i.instance AS i_instance, i.edfi_id AS i_edfi_id, i.nk_hash AS i_nk_hash, i.body_hash AS i_body_hash,
+        i.last_outcome AS i_last_outcome, i.rowid AS i_present
+      FROM (SELECT ? AS k) q
+      LEFT JOIN eval_cache c ON c.scope_id = ? AND c.source_key = q.k
+      LEFT JOIN identity_map i ON i.connection = ? AND i.resource = ? AND i.source_key = q.k`);
+  }
+
+  get(sourceKey: string): RecordState {
+    const r = this.stmt.get(sourceKey, this.scope, this.connection, this.resource) as Raw;
+    const out: RecordState = {};
+    if (r.rules_key) out.cached = decodeEntry(r as RawEntry);
+    if (r.i_present !== null && r.i_present !== undefined) {
+      out.own = { instance: r.i_instance, edfiId: r.i_edfi_id, nkHash: r.i_nk_hash ?? '', bodyHash: r.i_body_hash ?? '', lastOutcome: r.i_last_outcome };
+    }
+    return out;
+  }
+}
