@@ -72,7 +72,7 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
   let uncommitted = 0;
   state.prepare('BEGIN').run();
   try {
-    for (const group of p.reader.groups(conn)) {
+    for (const group of withPrefetch(p.reader.groups(conn), (rows) => p.decide.prefetch(rows))) {
       summary.candidates += group.length;
       if (summary.candidates % 10_000 < group.length) p.options.onProgress?.(summary.candidates, key);
       const decided = await p.decide.decide(group);
@@ -144,6 +144,27 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
     throw err;
   }
   p.options.onProgress?.(summary.candidates, key);
+}
+
+/** Rows looked up together before their groups are decided: one query per this many rows. */
+const PREFETCH_ROWS = 256;
+
+/** Yields the groups of a stream, reading ahead by chunks of about PREFETCH_ROWS rows and announcing each chunk. */
+function* withPrefetch<T extends { sourceKey: string }>(groups: Iterable<T[]>, prefetch: (rows: T[]) => void): Generator<T[]> {
+  let chunk: T[][] = [];
+  let rows = 0;
+  const flush = function* (): Generator<T[]> {
+    prefetch(chunk.flat());
+    yield* chunk;
+    chunk = [];
+    rows = 0;
+  };
+  for (const g of groups) {
+    chunk.push(g);
+    rows += g.length;
+    if (rows >= PREFETCH_ROWS) yield* flush();
+  }
+  if (chunk.length > 0) yield* flush();
 }
 
 interface Hold {

@@ -23,6 +23,7 @@ type Raw = Partial<RawEntry> & {
  */
 export class RecordStateLookup {
   private readonly stmt: Statement;
+  private readonly many: Statement;
 
   constructor(db: Database, private readonly scope: number, private readonly connection: string, private readonly resource: string) {
     this.stmt = db.prepare(`SELECT c.rules_key, c.decision_id, c.map_key, c.body_hash, c.nk_hash, c.problems,
@@ -31,15 +32,31 @@ export class RecordStateLookup {
       FROM (SELECT ? AS k) q
       LEFT JOIN eval_cache c ON c.scope_id = ? AND c.source_key = q.k
       LEFT JOIN identity_map i ON i.connection = ? AND i.resource = ? AND i.source_key = q.k`);
+    this.many = db.prepare(`SELECT q.value AS k, c.rules_key, c.decision_id, c.map_key, c.body_hash, c.nk_hash, c.problems,
+        i.instance AS i_instance, i.edfi_id AS i_edfi_id, i.nk_hash AS i_nk_hash, i.body_hash AS i_body_hash,
+        i.last_outcome AS i_last_outcome, i.rowid AS i_present
+      FROM json_each(?) q
+      LEFT JOIN eval_cache c ON c.scope_id = ? AND c.source_key = q.value
+      LEFT JOIN identity_map i ON i.connection = ? AND i.resource = ? AND i.source_key = q.value`);
+  }
+
+  /** Many records in one query (a chunk of the stream): the per-call cost of a look-up is paid once. */
+  getMany(sourceKeys: string[]): Map<string, RecordState> {
+    const out = new Map<string, RecordState>();
+    for (const r of this.many.all(JSON.stringify(sourceKeys), this.scope, this.connection, this.resource) as Array<Raw & { k: string }>) out.set(r.k, decode(r));
+    return out;
   }
 
   get(sourceKey: string): RecordState {
-    const r = this.stmt.get(sourceKey, this.scope, this.connection, this.resource) as Raw;
-    const out: RecordState = {};
-    if (r.rules_key) out.cached = decodeEntry(r as RawEntry);
-    if (r.i_present !== null && r.i_present !== undefined) {
-      out.own = { instance: r.i_instance, edfiId: r.i_edfi_id, nkHash: r.i_nk_hash ?? '', bodyHash: r.i_body_hash ?? '', lastOutcome: r.i_last_outcome };
-    }
-    return out;
+    return decode(this.stmt.get(sourceKey, this.scope, this.connection, this.resource) as Raw);
   }
+}
+
+function decode(r: Raw): RecordState {
+  const out: RecordState = {};
+  if (r.rules_key) out.cached = decodeEntry(r as RawEntry);
+  if (r.i_present !== null && r.i_present !== undefined) {
+    out.own = { instance: r.i_instance, edfiId: r.i_edfi_id, nkHash: r.i_nk_hash ?? '', bodyHash: r.i_body_hash ?? '', lastOutcome: r.i_last_outcome };
+  }
+  return out;
 }
