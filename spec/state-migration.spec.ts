@@ -38,11 +38,13 @@ function legacyHolders(file: string, edfiId: string): string[] {
 function downgrade(file: string, change?: (db: Database.Database) => void): void {
   const old = `${file}.legacy`;
   rmSync(old, { force: true });
+  const current = new Database(file, { readonly: true });
+  const rows = new IdentityMap(current).find({});
+  current.close();
   const db = legacyState(old);
-  db.prepare('ATTACH ? AS cur').run(file);
-  db.exec(`INSERT INTO identity_map (connection, resource, source_key, student, edfi_id, natural_key, body, body_hash, last_method, last_status, last_outcome, last_sent_at)
-           SELECT connection, resource, source_key, student, edfi_id, natural_key, body, body_hash, last_method, last_status, last_outcome, last_sent_at FROM cur.identity_map`);
-  db.exec('DETACH cur');
+  const insert = db.prepare(`INSERT INTO identity_map (connection, resource, source_key, student, edfi_id, natural_key, body, body_hash, last_method, last_status, last_outcome, last_sent_at)
+    VALUES (@connection, @resource, @sourceKey, @student, @edfiId, @naturalKey, @body, @bodyHash, @lastMethod, @lastStatus, @lastOutcome, @lastSentAt)`);
+  for (const r of rows) insert.run({ ...r, instance: undefined, naturalKey: JSON.stringify(r.naturalKey), body: JSON.stringify(r.body) });
   change?.(db);
   db.close();
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });

@@ -80,6 +80,7 @@ export class OutcomeRecorder {
       delete body.id;
       const edfiId = id ?? op.id ?? null;
       const me = { connection: op.connection, sourceKey: op.sourceKey };
+      const nkHash = naturalKeyHash(op.naturalKey);
       const from = op.takesOver && 'connection' in op.takesOver ? op.takesOver : undefined;
       if (from && !from.stillWanted) {
         // The record that held this ODS record is no longer wanted at all: its row goes with its claim.
@@ -87,11 +88,14 @@ export class OutcomeRecorder {
         if (prev && prev.edfiId === edfiId) this.identity.remove(from.connection, op.resource, from.sourceKey);
       }
       if (instance !== null && edfiId) {
-        // One owner per ODS record and natural key in the instance: whoever claimed either before lets go.
-        this.identity.releaseId(instance, op.resource, edfiId, me);
-        this.identity.releaseKey(instance, op.resource, naturalKeyHash(op.naturalKey), me);
-        this.owed.remove(instance, op.resource, edfiId);
-        this.owed.removeByKey(instance, op.resource, naturalKeyHash(op.naturalKey));
+        // One owner per ODS record and natural key in the instance: whoever claimed either before lets go. A POST
+        // answered 201 made a new record: only a stale claim on its natural key can be in the way.
+        this.identity.releaseKey(instance, op.resource, nkHash, me);
+        if (status !== 201 || op.method === 'PUT' || op.takesOver) {
+          this.identity.releaseId(instance, op.resource, edfiId, me);
+          this.owed.remove(instance, op.resource, edfiId);
+          this.owed.removeByKey(instance, op.resource, nkHash);
+        }
         const old = op.replaces;
         if (old?.owed && old.id !== edfiId) {
           const before = this.existing(op);
@@ -102,10 +106,10 @@ export class OutcomeRecorder {
         }
       }
       this.identity.upsert({
-        connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: this.student(op), instance, edfiId,
+        connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: op.student ?? this.existing(op)?.student ?? null, instance, edfiId,
         naturalKey: op.naturalKey, body, bodyHash: op.bodyHash ?? hashJson(body), lastMethod: op.method, lastStatus: status,
         lastOutcome: 'ok', lastSentAt: at,
-      });
+      }, nkHash);
       this.errors.resolve(op.connection, op.resource, op.sourceKey);
     });
   }

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { JsonObject } from '../types.js';
-import { hashJson } from '../util/hash.js';
+import { naturalKeyOf } from '../plan/paths.js';
+import { canonicalJson, hashJson } from '../util/hash.js';
 import type { Migration } from './state-db.js';
 
 /** One record the engine has sent: the spec's "Ed-Fi Identity Mapping Report" row. */
@@ -35,24 +36,6 @@ interface RawRow {
   last_status: number | null;
   last_outcome: string | null;
   last_sent_at: string | null;
-}
-
-function fromRaw(r: RawRow): IdentityRow {
-  return {
-    connection: r.connection,
-    resource: r.resource,
-    sourceKey: r.source_key,
-    student: r.student,
-    instance: r.instance,
-    edfiId: r.edfi_id,
-    naturalKey: JSON.parse(r.natural_key) as JsonObject,
-    body: JSON.parse(r.body) as JsonObject,
-    bodyHash: r.body_hash,
-    lastMethod: r.last_method,
-    lastStatus: r.last_status,
-    lastOutcome: r.last_outcome,
-    lastSentAt: r.last_sent_at,
-  };
 }
 
 /** The hash that identifies a natural key in the state file (canonical JSON, so key order does not matter). */
@@ -108,7 +91,8 @@ export const OWNERSHIP_PER_INSTANCE: Migration = {
         since        TEXT NOT NULL,
         PRIMARY KEY (instance, resource, edfi_id)
       );
-      CREATE INDEX owed_deletes_key ON owed_deletes(instance, resource, nk_hash);`);
+      CREATE INDEX owed_deletes_key ON owed_deletes(instance, resource, nk_hash);
+      CREATE TABLE natural_key_paths (resource TEXT PRIMARY KEY, paths TEXT NOT NULL);`);
   },
 };
 
@@ -127,6 +111,8 @@ export class IdentityMap {
   private readonly holdersStmt: Statement;
   private readonly byRowidStmt: Statement;
   private readonly releaseKeyStmt: Statement;
+  /** Natural-key paths per resource, read once. */
+  private readonly paths = new Map<string, string[] | undefined>();
 
   constructor(private readonly db: Database) {
     this.upsertStmt = db.prepare(`INSERT INTO identity_map
@@ -152,12 +138,12 @@ export class IdentityMap {
 
   byRowid(rowid: number): IdentityRow | undefined {
     const r = this.byRowidStmt.get(rowid) as RawRow | undefined;
-    return r ? fromRaw(r) : undefined;
+    return r ? this.fromRaw(r) : undefined;
   }
 
   get(connection: string, resource: string, sourceKey: string): IdentityRow | undefined {
     const r = this.getStmt.get(connection, resource, sourceKey) as RawRow | undefined;
-    return r ? fromRaw(r) : undefined;
+    return r ? this.fromRaw(r) : undefined;
   }
 
   /** The row of one record without its body (the planner's per-record look-up). */
@@ -168,18 +154,18 @@ export class IdentityMap {
   /** The owner of an Ed-Fi id in an instance. */
   ownerOfId(instance: string, resource: string, edfiId: string): IdentityRow | undefined {
     const r = this.byIdStmt.get(instance, resource, edfiId) as RawRow | undefined;
-    return r ? fromRaw(r) : undefined;
+    return r ? this.fromRaw(r) : undefined;
   }
 
   /** The record of an instance that holds an ODS record with this natural key. */
   ownerOfKey(instance: string, resource: string, nkHash: string): IdentityRow | undefined {
     const r = this.byKeyStmt.get(instance, resource, nkHash) as RawRow | undefined;
-    return r ? fromRaw(r) : undefined;
+    return r ? this.fromRaw(r) : undefined;
   }
 
   /** Every record (of any connection and instance) mapped to this Ed-Fi id. */
   holders(resource: string, edfiId: string): IdentityRow[] {
-    return (this.holdersStmt.all(resource, edfiId) as RawRow[]).map(fromRaw);
+    return (this.holdersStmt.all(resource, edfiId) as RawRow[]).map((r) => this.fromRaw(r));
   }
 
   /**
@@ -199,7 +185,7 @@ export class IdentityMap {
     const rows = this.db
       .prepare('SELECT * FROM identity_map WHERE connection = ? AND resource = ? ORDER BY source_key')
       .all(connection, resource) as RawRow[];
-    return new Map(rows.map((r) => [r.source_key, fromRaw(r)]));
+    return new Map(rows.map((r) => [r.source_key, this.fromRaw(r)]));
   }
 
   /** Records of a connection that hold an ODS record (what the mass-delete guard calls "mapped"). */
@@ -217,7 +203,7 @@ export class IdentityMap {
     if (filter.sourceKey) (where.push('source_key = @sourceKey'), (params.sourceKey = filter.sourceKey));
     if (filter.edfiId) (where.push('edfi_id = @edfiId'), (params.edfiId = filter.edfiId));
     const sql = `SELECT * FROM identity_map${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY connection, resource, source_key`;
-    return (this.db.prepare(sql).all(params) as RawRow[]).map(fromRaw);
+    return (this.db.prepare(sql).all(params) as RawRow[]).map((r) => this.fromRaw(r));
   }
 
   /** Source keys whose last send failed or that never got an Ed-Fi id: what `retry` sends again. */
@@ -230,13 +216,47 @@ export class IdentityMap {
     return (this.db.prepare('SELECT DISTINCT connection FROM identity_map WHERE resource = ?').all(resource) as Array<{ connection: string }>).map((r) => r.connection);
   }
 
-  upsert(row: IdentityRow): void {
+  /** Writes a record's row; `nkHash` when the caller has it already (naturalKeyHash of its natural key). */
+  upsert(row: IdentityRow, nkHash = naturalKeyHash(row.naturalKey)): void {
     this.upsertStmt.run({
       ...row,
-      naturalKey: JSON.stringify(row.naturalKey),
-      nkHash: naturalKeyHash(row.naturalKey),
+      naturalKey: this.storedKey(row.resource, row.naturalKey, row.body),
+      nkHash,
       body: JSON.stringify(row.body),
     });
+  }
+
+  /**
+   * The natural key is written once per resource as its list of paths (natural_key_paths) and read back from the
+   * body: a row keeps '' instead of ~350 bytes of JSON. A key the body does not give back is kept as JSON.
+   */
+  private storedKey(resource: string, naturalKey: JsonObject, body: JsonObject): string {
+    const paths = Object.keys(naturalKey);
+    if (!this.keyPaths(resource)) {
+      this.db.prepare('INSERT OR IGNORE INTO natural_key_paths (resource, paths) VALUES (?, ?)').run(resource, JSON.stringify(paths));
+      this.paths.delete(resource);
+    }
+    const known = this.keyPaths(resource);
+    const same = known !== undefined && known.length === paths.length && known.every((p, i) => p === paths[i])
+      && canonicalJson(naturalKeyOf(body, known)) === canonicalJson(naturalKey);
+    return same ? '' : JSON.stringify(naturalKey);
+  }
+
+  private keyPaths(resource: string): string[] | undefined {
+    if (!this.paths.has(resource)) {
+      const r = this.db.prepare('SELECT paths FROM natural_key_paths WHERE resource = ?').get(resource) as { paths: string } | undefined;
+      this.paths.set(resource, r ? (JSON.parse(r.paths) as string[]) : undefined);
+    }
+    return this.paths.get(resource);
+  }
+
+  private fromRaw(r: RawRow): IdentityRow {
+    const body = JSON.parse(r.body) as JsonObject;
+    const naturalKey = r.natural_key === '' ? naturalKeyOf(body, this.keyPaths(r.resource) ?? []) : (JSON.parse(r.natural_key) as JsonObject);
+    return {
+      connection: r.connection, resource: r.resource, sourceKey: r.source_key, student: r.student, instance: r.instance, edfiId: r.edfi_id,
+      naturalKey, body, bodyHash: r.body_hash, lastMethod: r.last_method, lastStatus: r.last_status, lastOutcome: r.last_outcome, lastSentAt: r.last_sent_at,
+    };
   }
 
   remove(connection: string, resource: string, sourceKey: string): void {
