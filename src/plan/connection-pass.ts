@@ -106,10 +106,11 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
         if (hold) {
           summary.heldBack++;
           if (d.own || keepAll) tables.seen(key, d.sourceKey, d.student, hold.duplicateOf ? SEEN.duplicate : SEEN.heldBack, d.decisionId);
-          const withBody = await p.map.withBody(m);
-          const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, withBody.naturalKey) : hold.message;
+          // The body goes with the entry when it was mapped in this run (the problem is new); a record held back
+          // for the same reason as last night is reported again without mapping it again.
+          const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, m.naturalKey ?? null) : hold.message;
           tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
-            method: hold.status === 400 && brief?.edfiId ? 'PUT' : 'POST', status: hold.status, message, kind: hold.kind, body: withBody.body,
+            method: hold.status === 400 && brief?.edfiId ? 'PUT' : 'POST', status: hold.status, message, kind: hold.kind, body: m.body,
           }));
           continue;
         }

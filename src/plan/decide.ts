@@ -3,7 +3,7 @@ import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import type { CacheEntry, EvalCache } from '../state/eval-cache.js';
 import type { IdentityBrief } from '../state/identity-map.js';
 import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
-import { canonicalJson, sha1Bytes } from '../util/hash.js';
+import { canonicalJson, sha1 } from '../util/hash.js';
 import type { ProfileHooks, RuleDecider } from './plan-options.js';
 import type { SourceReader, SourceRow } from './read.js';
 import { ruleFacts } from './record-evaluator.js';
@@ -12,7 +12,7 @@ import type { RecordState, RecordStateLookup } from './record-state.js';
 /** A source row with the rules' decision on it. */
 export interface DecidedRow extends SourceRow {
   /** Fingerprint of the row's values, the connection and the profile's files. */
-  rulesKey: Buffer;
+  rulesKey: string;
   decision: Decision;
   decisionId: number;
   /** The cache entry of this row when it was made from the same values: its body hashes may still hold. */
@@ -67,12 +67,12 @@ export class DecideStage {
   async decide(rows: SourceRow[]): Promise<DecidedRow[]> {
     const out: DecidedRow[] = [];
     for (const row of rows) {
-      const rulesKey = sha1Bytes(this.prefix + fingerprintText(row.values));
+      const rulesKey = sha1(this.prefix + fingerprintText(row.values));
       const { cached: hit, own } = this.known.get(row.sourceKey) ?? this.lookup.get(row.sourceKey);
       const d = row as DecidedRow;
       d.rulesKey = rulesKey;
       d.own = own;
-      if (hit && hit.rulesKey.equals(rulesKey)) {
+      if (hit && hit.rulesKey === rulesKey) {
         d.decisionId = hit.decisionId;
         d.decision = this.cache.decision(hit.decisionId);
         d.cached = hit;

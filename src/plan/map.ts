@@ -3,7 +3,7 @@ import { Mapper } from '../mapping/mapper.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import { naturalKeyHash } from '../state/identity-map.js';
 import type { Connection, Json, JsonObject } from '../types.js';
-import { canonicalJson, hashJson, sha1, sha1Bytes } from '../util/hash.js';
+import { canonicalJson, hashJson, sha1 } from '../util/hash.js';
 import { REQUIRED_FIELD, runChecks } from './body-checks.js';
 import type { DecidedRow } from './decide.js';
 import type { BodyCheck, BodyProblem } from './plan-options.js';
@@ -17,7 +17,7 @@ export interface MappedRecord {
   /** Cross-record facts the body was made with (e.g. isPrimary). */
   derived: JsonObject;
   /** Fingerprint of everything the body depends on: the row, the derived facts, the Resource Preferences. */
-  mapKey: Buffer;
+  mapKey: string;
   bodyHash: string;
   nkHash: string;
   /** Problems that keep the body from being sent (empty: it may be sent). */
@@ -51,15 +51,15 @@ export class MapStage {
     this.prefs = sha1(canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json));
   }
 
-  mapKey(row: DecidedRow, derived: JsonObject): Buffer {
-    return sha1Bytes(row.rulesKey.toString('hex') + this.prefs + canonicalJson(derived));
+  mapKey(row: DecidedRow, derived: JsonObject): string {
+    return sha1(row.rulesKey + this.prefs + canonicalJson(derived));
   }
 
   /** Judged from the cache when nothing the body depends on moved, mapped otherwise (or always, with `force`). */
   async map(row: DecidedRow, derived: JsonObject, force = false): Promise<MappedRecord> {
     const mapKey = this.mapKey(row, derived);
     const c = row.cached;
-    if (!force && c && c.mapKey && c.mapKey.equals(mapKey) && c.bodyHash && c.nkHash) {
+    if (!force && c && c.mapKey === mapKey && c.bodyHash && c.nkHash) {
       return { row, derived, mapKey, bodyHash: c.bodyHash, nkHash: c.nkHash, holds: c.problems ?? [], warnings: [], fresh: false };
     }
     row.candidate ??= this.reader.candidate(row, this.conn);
@@ -77,7 +77,7 @@ export class MapStage {
     return {
       row, derived, mapKey, bodyHash: hashJson(body), nkHash: naturalKeyHash(naturalKey),
       holds: holds.map((h) => ({ id: h.id, message: h.message })), warnings, body, naturalKey,
-      fresh: !(c && c.mapKey && c.mapKey.equals(mapKey)),
+      fresh: !(c && c.mapKey === mapKey),
     };
   }
 

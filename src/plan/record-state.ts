@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { decodeEntry, type CacheEntry, type RawEntry } from '../state/eval-cache.js';
+import { decodeEntry, ENTRY_COLUMNS, type CacheEntry, type RawEntry } from '../state/eval-cache.js';
 import type { IdentityBrief } from '../state/identity-map.js';
 
 /** What the state file knows of one record before it is planned: its last evaluation and its identity row. */
@@ -26,13 +26,13 @@ export class RecordStateLookup {
   private readonly many: Statement;
 
   constructor(db: Database, private readonly scope: number, private readonly connection: string, private readonly resource: string) {
-    this.stmt = db.prepare(`SELECT c.rules_key, c.decision_id, c.map_key, c.body_hash, c.nk_hash, c.problems,
+    this.stmt = db.prepare(`SELECT ${ENTRY_COLUMNS},
         i.instance AS i_instance, i.edfi_id AS i_edfi_id, i.nk_hash AS i_nk_hash, i.body_hash AS i_body_hash,
         i.last_outcome AS i_last_outcome, i.rowid AS i_present
       FROM (SELECT ? AS k) q
       LEFT JOIN eval_cache c ON c.scope_id = ? AND c.source_key = q.k
       LEFT JOIN identity_map i ON i.connection = ? AND i.resource = ? AND i.source_key = q.k`);
-    this.many = db.prepare(`SELECT q.value AS k, c.rules_key, c.decision_id, c.map_key, c.body_hash, c.nk_hash, c.problems,
+    this.many = db.prepare(`SELECT q.value AS k, ${ENTRY_COLUMNS},
         i.instance AS i_instance, i.edfi_id AS i_edfi_id, i.nk_hash AS i_nk_hash, i.body_hash AS i_body_hash,
         i.last_outcome AS i_last_outcome, i.rowid AS i_present
       FROM json_each(?) q

@@ -122,8 +122,7 @@ export class WorkTables {
       CREATE TEMP TABLE plan_unclaimed (id INTEGER PRIMARY KEY, identity_rowid INTEGER NOT NULL);`);
     this.seenStmt = db.prepare('INSERT INTO plan_seen (connection, source_key, student, state, decision_id) VALUES (?, ?, ?, ?, ?)');
     this.desiredStmt = db.prepare(`INSERT INTO plan_desired (instance, nk_hash, year, district, seq, connection, source_key, student, decision_id,
-      body_hash, own, own_edfi_id, own_nk_hash, body, natural_key) VALUES (@instance, @nkHash, @year, @district, @seq, @connection, @sourceKey,
-      @student, @decisionId, @bodyHash, @own, @ownEdfiId, @ownNkHash, @body, @naturalKey)`);
+      body_hash, own, own_edfi_id, own_nk_hash, body, natural_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.opStmt = db.prepare('INSERT INTO plan_ops (phase, connection, method, counted, key_change, op, body_of) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.issueStmt = db.prepare('INSERT INTO plan_issues (catalogue_id, level, issue) VALUES (?, ?, ?)');
     this.forgetStmt = db.prepare('INSERT INTO plan_forget (connection, source_key) VALUES (?, ?)');
@@ -134,8 +133,9 @@ export class WorkTables {
     this.seenStmt.run(connection, sourceKey, student, state, decisionId);
   }
 
-  desired(row: Omit<DesiredRow, 'id'>): void {
-    this.desiredStmt.run({ ...row, body: row.body ? JSON.stringify(row.body) : null, naturalKey: row.naturalKey ? JSON.stringify(row.naturalKey) : null });
+  desired(r: Omit<DesiredRow, 'id'>): void {
+    this.desiredStmt.run(r.instance, r.nkHash, r.year, r.district, r.seq, r.connection, r.sourceKey, r.student, r.decisionId, r.bodyHash, r.own,
+      r.ownEdfiId, r.ownNkHash, r.body ? JSON.stringify(r.body) : null, r.naturalKey ? JSON.stringify(r.naturalKey) : null);
   }
 
   /**

@@ -9,12 +9,12 @@ import type { Migration } from './state-db.js';
  * when a record must be sent, it is mapped again from the source row at hand.
  */
 export interface CacheEntry {
-  /** Fingerprint of the record's source row, the connection and the profile's files. */
-  rulesKey: Buffer;
+  /** Fingerprint of the record's source row, the connection and the profile's files (hex; 20 bytes stored). */
+  rulesKey: string;
   /** Row of `decisions`: a night has a handful of distinct decisions ("kept", "No Show", ...). */
   decisionId: number;
   /** Fingerprint of what the body depends on beyond the row: derived facts and Resource Preferences. */
-  mapKey: Buffer | null;
+  mapKey: string | null;
   /** Hex hashes of the body and of its natural key, as the identity mapping keeps them. */
   bodyHash: string | null;
   nkHash: string | null;
@@ -54,21 +54,25 @@ export const COMPACT_EVAL_CACHE: Migration = {
         ) WITHOUT ROWID;`,
 };
 
+/** A cache row as read: the hashes as lower-case hex, which SQLite makes cheaper than Buffers. */
 export interface RawEntry {
-  rules_key: Buffer;
+  rules_key: string;
   decision_id: number;
-  map_key: Buffer | null;
-  body_hash: Buffer | null;
-  nk_hash: Buffer | null;
+  map_key: string | null;
+  body_hash: string | null;
+  nk_hash: string | null;
   problems: string | null;
 }
 
-const hex = (b: Buffer | null): string | null => (b ? b.toString('hex') : null);
+/** The columns of a cache row as RawEntry reads them (`c` is the table's alias). */
+export const ENTRY_COLUMNS = `lower(hex(c.rules_key)) AS rules_key, c.decision_id, lower(hex(c.map_key)) AS map_key,
+  lower(hex(c.body_hash)) AS body_hash, lower(hex(c.nk_hash)) AS nk_hash, c.problems`;
+
 
 /** A cache row as SQLite returns it, decoded. */
 export function decodeEntry(r: RawEntry): CacheEntry {
   return {
-    rulesKey: r.rules_key, decisionId: r.decision_id, mapKey: r.map_key, bodyHash: hex(r.body_hash), nkHash: hex(r.nk_hash),
+    rulesKey: r.rules_key, decisionId: r.decision_id, mapKey: r.map_key || null, bodyHash: r.body_hash || null, nkHash: r.nk_hash || null,
     problems: r.problems ? (JSON.parse(r.problems) as Array<{ id: string; message: string }>) : null,
   };
 }
@@ -82,7 +86,7 @@ export class EvalCache {
   private readonly byPlainText = new Map<string, number>();
 
   constructor(private readonly db: Database) {
-    this.getStmt = db.prepare('SELECT rules_key, decision_id, map_key, body_hash, nk_hash, problems FROM eval_cache WHERE scope_id = ? AND source_key = ?');
+    this.getStmt = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM eval_cache c WHERE c.scope_id = ? AND c.source_key = ?`);
     this.putStmt = db.prepare(`INSERT OR REPLACE INTO eval_cache (scope_id, source_key, rules_key, decision_id, map_key, body_hash, nk_hash, problems)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   }
@@ -101,7 +105,7 @@ export class EvalCache {
 
   /** Callers batch these in a transaction (batched writes are what make SQLite fast). */
   put(scope: number, sourceKey: string, e: CacheEntry): void {
-    this.putStmt.run(scope, sourceKey, e.rulesKey, e.decisionId, e.mapKey, bin(e.bodyHash), bin(e.nkHash), e.problems && e.problems.length > 0 ? JSON.stringify(e.problems) : null);
+    this.putStmt.run(scope, sourceKey, bin(e.rulesKey), e.decisionId, bin(e.mapKey), bin(e.bodyHash), bin(e.nkHash), e.problems && e.problems.length > 0 ? JSON.stringify(e.problems) : null);
   }
 
   /** The id of a decision, stored once however many records share it. */

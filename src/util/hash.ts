@@ -15,11 +15,6 @@ export function sha1(text: string): string {
   return hash('sha1', text, 'hex');
 }
 
-/** The same digest as 20 bytes, for the evaluation cache's fixed-size keys. */
-export function sha1Bytes(text: string): Buffer {
-  return hash('sha1', text, 'buffer');
-}
-
 export function hashJson(value: Json | undefined): string {
   return sha1(canonicalJson(value));
 }
