@@ -1,3 +1,4 @@
+import { JSONATA_FUNCTIONS } from '../language/catalogue.js';
 import {
   append, boolize, BUILT_INS, callBuiltIn, createSequence, isArrayOfNumbers, isDeepEqual, isNumeric, isSequence, JsonataError,
   lookup, toBoolean, toJsonataString, type Sequence,
@@ -372,14 +373,7 @@ class Compiler {
 
 // Every jsonata built-in (compiled or not): a name of these used as a value is a function.
 const BUILT_IN_NAMES: Record<string, true> = Object.create(null) as Record<string, true>;
-for (const n of [
-  'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase', 'uppercase', 'length',
-  'trim', 'pad', 'match', 'contains', 'replace', 'split', 'join', 'formatNumber', 'formatBase', 'formatInteger', 'parseInteger', 'number',
-  'floor', 'ceil', 'round', 'abs', 'sqrt', 'power', 'random', 'boolean', 'not', 'map', 'zip', 'filter', 'single', 'reduce', 'sift', 'keys',
-  'lookup', 'append', 'exists', 'spread', 'merge', 'reverse', 'each', 'error', 'assert', 'type', 'sort', 'shuffle', 'distinct',
-  'base64encode', 'base64decode', 'encodeUrlComponent', 'encodeUrl', 'decodeUrlComponent', 'decodeUrl', 'eval', 'toMillis', 'fromMillis',
-  'clone', 'now', 'millis',
-]) BUILT_IN_NAMES[n] = true;
+for (const n of JSONATA_FUNCTIONS) BUILT_IN_NAMES[n] = true;
 
 function describeType(n: AstNode): string {
   const names: Record<string, string> = {

@@ -32,32 +32,42 @@ function plain(value: unknown): Json | undefined {
  * functions, no NaN/Infinity, -0 as 0, no sequence markers), without nulls.
  */
 export function cleanValue(value: unknown): Json | undefined {
+  return toJson(value, false);
+}
+
+/** `plain(value)`: a JSON round trip without the text (nulls kept; an undefined list item becomes null as in JSON). */
+export function plainValue(value: unknown): Json | undefined {
+  return toJson(value, true);
+}
+
+function toJson(value: unknown, keepNulls: boolean): Json | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      return Number.isFinite(value) ? (value === 0 ? 0 : value) : undefined;
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : keepNulls ? null : undefined;
     case 'object': {
-      if (value === null) return undefined;
+      if (value === null) return keepNulls ? null : undefined;
       if (Array.isArray(value)) {
         const out: Json[] = [];
         for (const item of value) {
-          const c = cleanValue(item);
+          const c = toJson(item, keepNulls);
           if (c !== undefined) out.push(c);
+          else if (keepNulls) out.push(null);
         }
         return out;
       }
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return stripNulls(plain(value));
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return keepNulls ? plain(value) : stripNulls(plain(value));
       const out: JsonObject = {};
       for (const key of Object.keys(value)) {
-        const c = cleanValue((value as Record<string, unknown>)[key]);
+        const c = toJson((value as Record<string, unknown>)[key], keepNulls);
         if (c !== undefined) out[key] = c;
       }
       return out;
     }
     case 'bigint':
-      return stripNulls(plain(value));
+      return keepNulls ? plain(value) : stripNulls(plain(value));
     default:
       return undefined;
   }
