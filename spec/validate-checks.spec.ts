@@ -270,3 +270,27 @@ for (const name of listProfiles(repoRoot())) {
     });
   });
 }
+
+describe('a body that fails the Ed-Fi schema names the mapping field behind each problem', function () {
+  this.timeout(60_000);
+  for (const name of listProfiles(repoRoot())) {
+    it(`profile ${name}: "X is required" says which mapping field (file, line, id) gave nothing`, async function () {
+      const { RecordEvaluator } = await import('../src/plan/record-evaluator.js');
+      const profile = loadProfile(name, repoRoot());
+      const evaluator = new RecordEvaluator(profile);
+      const columns = queryColumnInfo(profile.sourceSql).map((c) => c.name);
+      const facts = Object.fromEntries(columns.map((c) => [c, null]));
+      const connection = { configID: 1, districtID: 1, endYear: 2026, profile: name, yearStart: '2025-07-01', yearEnd: '2026-06-30', resourceEnabled: true, facts: {} };
+      const ctx = { preferences: new Map(), descriptorNamespaces: profile.def.descriptorNamespaces ?? {}, yearStart: '2025-07-01', yearEnd: '2026-06-30' };
+      const { problems } = await evaluator.body({ connection, sourceKey: 'probe=1', facts }, {}, ctx);
+      const required = problems.filter((p) => / is required/.test(p));
+      expect(required.length, problems.join('\n')).to.be.greaterThan(0);
+      for (const p of required) {
+        const field = p.split(' ')[0]!.split(/[.[]/)[0]!;
+        const mapping = profile.mapping.fields.find((f) => f.field === field);
+        if (mapping) expect(p).to.contain(`(mapped by ${mapping.id} at ${profile.def.mapping}:${mapping.line}`);
+        else expect(p).to.match(/\((no field of|listed as not reported in) /);
+      }
+    });
+  }
+});

@@ -1,6 +1,6 @@
 import { JSONATA_FUNCTIONS } from '../language/catalogue.js';
 import {
-  append, boolize, BUILT_INS, callBuiltIn, createSequence, isArrayOfNumbers, isDeepEqual, isNumeric, isSequence, JsonataError,
+  append, boolize, BUILT_INS, builtInCaller, emptySequence, sequenceOf, isArrayOfNumbers, isDeepEqual, isNumeric, isSequence, JsonataError,
   lookup, toBoolean, toJsonataString, type Sequence,
 } from './jsonata-runtime.js';
 
@@ -35,9 +35,28 @@ export interface AstNode {
   [key: string]: unknown;
 }
 
-/** Variables of one evaluation: a chain of prototype-less objects, one per block (jsonata's frames). */
-export type Frame = Record<string, unknown>;
-type Fn = (input: unknown, frame: Frame) => unknown;
+/** The functions an expression may call, made once per connection (`bindingFrame`). */
+export type Frame = Readonly<Record<string, unknown>>;
+
+/**
+ * Variables of one evaluation, one scope per block as jsonata's frames; the bindings and the root input are carried
+ * along, so a function call or `$$` needs no walk up the scopes.
+ */
+interface Scope {
+  vars: Map<string, unknown> | undefined;
+  parent: Scope | undefined;
+  bindings: Frame;
+  root: unknown;
+}
+type Fn = (input: unknown, scope: Scope) => unknown;
+
+function lookupVariable(scope: Scope, name: string): unknown {
+  for (let s: Scope | undefined = scope; s; s = s.parent) {
+    if (s.vars && s.vars.has(name)) return s.vars.get(name);
+  }
+  if (name === '$') return scope.root;
+  return Object.prototype.hasOwnProperty.call(scope.bindings, name) ? scope.bindings[name] : undefined;
+}
 
 /** Thrown inside compile when a construct has no compiled form; the message says which. */
 export class NotCompilable extends Error {}
@@ -49,9 +68,7 @@ export interface CompiledExpression {
 
 /** The frame holding the functions an expression may call ($pref, $descriptor, ...): make it once per connection. */
 export function bindingFrame(bindings: Record<string, unknown>): Frame {
-  const frame = Object.create(null) as Frame;
-  Object.assign(frame, bindings);
-  return frame;
+  return { ...bindings };
 }
 
 export interface CompileOptions {
@@ -60,6 +77,7 @@ export interface CompileOptions {
 }
 
 const COMMON_KEYS = ['type', 'value', 'position', 'predicate'];
+const NO_SEQUENCE = new Set(['string', 'number', 'value', 'binary']);
 const KEYS: Record<string, string[]> = {
   path: ['steps'],
   name: ['stages'],
@@ -93,12 +111,11 @@ export function compileAst(ast: AstNode, opts: CompileOptions): { compiled?: Com
     return {
       compiled: {
         evaluate(input: unknown, bindings: Frame): unknown {
-          const frame = Object.create(bindings) as Frame;
-          frame['$'] = input;
+          const frame: Scope = { vars: undefined, parent: undefined, bindings, root: input };
           // jsonata wraps a top-level JSON array so that it counts as one input.
           let context = input;
           if (Array.isArray(input) && !isSequence(input)) {
-            const wrapped = createSequence(input);
+            const wrapped = sequenceOf(input);
             wrapped.outerWrapper = true;
             context = wrapped;
           }
@@ -141,6 +158,8 @@ class Compiler {
         return r;
       };
     }
+    // Literals, operators and constructors never give a sequence: nothing to unwrap.
+    if (!n.predicate && (NO_SEQUENCE.has(n.type) || (n.type === 'unary' && n.value !== undefined))) return fn;
     const done = fn;
     return (input, frame) => unwrap(done(input, frame));
   }
@@ -174,7 +193,7 @@ class Compiler {
       case 'block': {
         const exprs = (n.expressions ?? []).map((e) => this.node(e));
         return (input, frame) => {
-          const local = Object.create(frame) as Frame;
+          const local: Scope = { vars: undefined, parent: frame, bindings: frame.bindings, root: frame.root };
           let result: unknown;
           for (const e of exprs) result = e(input, local);
           return result;
@@ -185,7 +204,7 @@ class Compiler {
         const rhs = this.node(n.rhs!);
         return (input, frame) => {
           const value = rhs(input, frame);
-          frame[name] = value;
+          (frame.vars ??= new Map()).set(name, value);
           return value;
         };
       }
@@ -203,7 +222,7 @@ class Compiler {
       throw new NotCompilable(`the function $${name} used as a value is not compiled`);
     }
     if (n.stages) throw new NotCompilable(`stages on a variable are not compiled`);
-    return (_input, frame) => frame[name];
+    return (_input, frame) => lookupVariable(frame, name);
   }
 
   private path(n: AstNode): Fn {
@@ -218,8 +237,11 @@ class Compiler {
       return { fn: this.node(stepNode), stages };
     });
     const last = compiled.length - 1;
-    return (input, frame) => {
-      let inputSequence: unknown[] = Array.isArray(input) && !firstIsVariable ? input : createSequence(input);
+    // `a.b.c` over objects (most mapping paths): a plain property walk. Any list on the way takes the general path,
+    // which maps over it and flattens as jsonata does.
+    const names = steps.every((st) => st.type === 'name' && !st.stages && !st.predicate && !st['consarray']) ? steps.map((st) => String(st.value)) : undefined;
+    const general = (input: unknown, frame: Scope): unknown => {
+      let inputSequence: unknown[] = Array.isArray(input) && !firstIsVariable ? input : sequenceOf(input);
       let result: unknown[] | undefined;
       for (let i = 0; i < compiled.length; i++) {
         result = i === 0 && consFirst ? (compiled[0]!.fn(inputSequence, frame) as unknown[]) : step(compiled[i]!, inputSequence, frame, i === last);
@@ -228,29 +250,41 @@ class Compiler {
       }
       return result;
     };
+    if (!names) return general;
+    const hasOwn = Object.prototype.hasOwnProperty;
+    return (input, frame) => {
+      let v = input;
+      for (let i = 0; i < names.length; i++) {
+        if (Array.isArray(v)) return general(input, frame);
+        if (v === null || typeof v !== 'object' || !hasOwn.call(v, names[i]!)) return undefined;
+        v = (v as Record<string, unknown>)[names[i]!];
+        if (v === undefined) return undefined;
+      }
+      return v;
+    };
   }
 
   /** A `[...]` stage: an index, or a filter kept where it holds. */
-  private filterStage(stage: AstNode): (input: unknown, frame: Frame) => unknown {
+  private filterStage(stage: AstNode): (input: unknown, frame: Scope) => unknown {
     if (stage.type !== 'filter') throw new NotCompilable(`a '${stage.type}' stage is not compiled`);
     const expr = stage.expr!;
     if (expr.type === 'number' && !expr.predicate) {
       const index = Math.floor(expr.value as number);
       return (input) => {
-        const list = Array.isArray(input) ? input : createSequence(input);
+        const list = Array.isArray(input) ? input : sequenceOf(input);
         const at = index < 0 ? list.length + index : index;
         const item = list[at];
-        if (item === undefined) return createSequence();
+        if (item === undefined) return emptySequence();
         if (Array.isArray(item)) return item;
-        const results = createSequence();
+        const results = emptySequence();
         results.push(item);
         return results;
       };
     }
     const predicate = this.node(expr);
     return (input, frame) => {
-      const results = createSequence();
-      const list = Array.isArray(input) ? input : createSequence(input);
+      const results = emptySequence();
+      const list = Array.isArray(input) ? input : sequenceOf(input);
       for (let index = 0; index < list.length; index++) {
         const item = list[index];
         let res = predicate(item, frame);
@@ -341,7 +375,26 @@ class Compiler {
         };
       }
       case '{': {
-        const pairs = (n.lhs as AstNode[][]).map(([k, v]) => ({ key: this.node(k!), value: this.node(v!) }));
+        const lhs = n.lhs as AstNode[][];
+        const pairs = lhs.map(([k, v]) => ({ key: this.node(k!), value: this.node(v!) }));
+        const literalKeys = lhs.map(([k]) => (k!.type === 'string' && !k!.predicate ? String(k!.value) : undefined));
+        const distinct = new Set(literalKeys);
+        if (literalKeys.every((k) => k !== undefined && k !== '_jsonata_lambda' && k !== '_jsonata_function') && distinct.size === literalKeys.length) {
+          // Literal keys over one input object: each value once, in the order jsonata's grouping object gives
+          // (integer-like keys first, as Object.keys orders them).
+          const order = Object.keys(Object.fromEntries(literalKeys.map((k, i) => [k!, i]))).map((k) => ({ key: k, value: pairs[literalKeys.indexOf(k)]!.value }));
+          return (input, frame) => {
+            if (Array.isArray(input)) return group(pairs, input, frame);
+            const result: Record<string, unknown> = {};
+            for (const o of order) {
+              const value = o.value(input, frame);
+              if (value === undefined) continue;
+              if (o.key === '__proto__') Object.defineProperty(result, o.key, { value, enumerable: true, writable: true, configurable: true });
+              else result[o.key] = value;
+            }
+            return result;
+          };
+        }
         return (input, frame) => group(pairs, input, frame);
       }
       default:
@@ -357,14 +410,20 @@ class Compiler {
     const args = (n.arguments ?? []).map((a) => this.node(a));
     if (this.bindings.has(name)) {
       return (input, frame) => {
-        const fn = frame[name];
+        const fn = frame.bindings[name];
         if (typeof fn !== 'function') throw new JsonataError('T1006', `Attempted to invoke a non-function ($${name})`);
-        const values = args.map((a) => a(input, frame));
+        const values = new Array<unknown>(args.length);
+        for (let i = 0; i < args.length; i++) values[i] = args[i]!(input, frame);
         return (fn as (...a: unknown[]) => unknown).apply(input, values);
       };
     }
     if (BUILT_INS[name]) {
-      return (input, frame) => callBuiltIn(name, args.map((a) => a(input, frame)), input);
+      const call = builtInCaller(name);
+      return (input, frame) => {
+        const values = new Array<unknown>(args.length);
+        for (let i = 0; i < args.length; i++) values[i] = args[i]!(input, frame);
+        return call(values, input);
+      };
     }
     if (name in BUILT_IN_NAMES) throw new NotCompilable(`$${name} is not compiled`);
     throw new NotCompilable(`$${name} is not a known function`);
@@ -385,15 +444,15 @@ function describeType(n: AstNode): string {
 }
 
 /** evaluateStep: every item of the input through the step (and its stages), results flattened. */
-function step(s: { fn: Fn; stages: Array<(input: unknown, frame: Frame) => unknown> }, input: unknown[], frame: Frame, lastStep: boolean): unknown[] {
-  const result = createSequence();
+function step(s: { fn: Fn; stages: Array<(input: unknown, frame: Scope) => unknown> }, input: unknown[], frame: Scope, lastStep: boolean): unknown[] {
+  const result = emptySequence();
   for (let i = 0; i < input.length; i++) {
     let res = s.fn(input[i], frame);
     for (const st of s.stages) res = st(res, frame);
     if (res !== undefined) result.push(res);
   }
   if (lastStep && result.length === 1 && Array.isArray(result[0]) && !isSequence(result[0])) return result[0] as unknown[];
-  const out = createSequence();
+  const out = emptySequence();
   for (const res of result) {
     if (!Array.isArray(res) || (res as Sequence).cons) out.push(res);
     else for (const v of res) out.push(v);
@@ -433,8 +492,8 @@ function compare(lhs: unknown, rhs: unknown, op: string): boolean | undefined {
 }
 
 /** evaluateGroupExpression: an object constructor over the input (one item, unless the input is a list). */
-function group(pairs: Array<{ key: Fn; value: Fn }>, input: unknown, frame: Frame): Record<string, unknown> {
-  let items: unknown[] = Array.isArray(input) ? input : createSequence(input);
+function group(pairs: Array<{ key: Fn; value: Fn }>, input: unknown, frame: Scope): Record<string, unknown> {
+  let items: unknown[] = Array.isArray(input) ? input : sequenceOf(input);
   if (items.length === 0) items = [undefined];
   const groups = Object.create(null) as Record<string, { data: unknown; exprIndex: number }>;
   for (const item of items) {

@@ -14,11 +14,22 @@ export class JsonataError extends Error {
   }
 }
 
-export function createSequence(...items: unknown[]): Sequence {
+export function emptySequence(): Sequence {
   const seq: Sequence = [];
   seq.sequence = true;
-  if (items.length === 1) seq.push(items[0]);
   return seq;
+}
+
+/** A sequence of one item (even `undefined`, as jsonata's createSequence with one argument). */
+export function sequenceOf(item: unknown): Sequence {
+  const seq: Sequence = [item];
+  seq.sequence = true;
+  return seq;
+}
+
+/** jsonata's createSequence: empty, or holding its argument when exactly one is passed. */
+export function createSequence(...items: unknown[]): Sequence {
+  return items.length === 1 ? sequenceOf(items[0]) : emptySequence();
 }
 
 export function isSequence(value: unknown): value is Sequence {
@@ -102,7 +113,7 @@ export function toJsonataString(arg: unknown, prettify = false): string | undefi
 /** Field lookup (a name step): own properties only; arrays map over their items and flatten one level. */
 export function lookup(input: unknown, key: string): unknown {
   if (Array.isArray(input)) {
-    const result = createSequence();
+    const result = emptySequence();
     for (const item of input) {
       const res = lookup(item, key);
       if (res !== undefined) {
@@ -122,7 +133,7 @@ export function lookup(input: unknown, key: string): unknown {
 export function append(arg1: unknown, arg2: unknown): unknown {
   if (arg1 === undefined) return arg2;
   if (arg2 === undefined) return arg1;
-  const a = Array.isArray(arg1) ? arg1 : createSequence(arg1);
+  const a = Array.isArray(arg1) ? arg1 : sequenceOf(arg1);
   const b = Array.isArray(arg2) ? arg2 : [arg2];
   return a.concat(b);
 }
@@ -257,12 +268,14 @@ export function parseSignature(signature: string): Signature {
 
   return {
     validate(args: unknown[], context: unknown): unknown[] {
-      const suppliedSig = args.map(symbolOf).join('');
+      let suppliedSig = '';
+      for (let i = 0; i < args.length; i++) suppliedSig += symbolOf(args[i]);
       const isValid = regex.exec(suppliedSig);
       if (!isValid) return throwValidationError(args, suppliedSig);
       const validated: unknown[] = [];
       let argIndex = 0;
-      params.forEach((p, index) => {
+      for (let index = 0; index < params.length; index++) {
+        const p = params[index]!;
         let arg = args[argIndex];
         const match = isValid[index + 1]!;
         if (match === '') {
@@ -273,9 +286,10 @@ export function parseSignature(signature: string): Signature {
             validated.push(arg);
             argIndex++;
           }
-          return;
+          continue;
         }
-        for (const single of match.split('')) {
+        for (let c = 0; c < match.length; c++) {
+          const single = match[c]!;
           arg = args[argIndex];
           if (p.type === 'a') {
             if (single === 'm') {
@@ -301,7 +315,7 @@ export function parseSignature(signature: string): Signature {
           validated.push(arg);
           argIndex++;
         }
-      });
+      }
       return validated;
     },
   };
@@ -476,9 +490,13 @@ define('contains', (str: string | undefined, token: unknown) => {
   return str.indexOf(token) !== -1;
 }, '<s-(sf):b>');
 
-/** Calls a built-in as jsonata's applyInner does: validate the arguments against the signature, then apply. */
-export function callBuiltIn(name: string, args: unknown[], context: unknown): unknown {
+/** A built-in as jsonata's applyInner calls it: validate the arguments against the signature, then apply. */
+export function builtInCaller(name: string): (args: unknown[], context: unknown) => unknown {
   const b = BUILT_INS[name]!;
-  const validated = b.signature.validate(args, context);
-  return (b.impl as (...a: unknown[]) => unknown).apply(focus, validated);
+  const impl = b.impl as (...a: unknown[]) => unknown;
+  return (args, context) => impl.apply(focus, b.signature.validate(args, context));
+}
+
+export function callBuiltIn(name: string, args: unknown[], context: unknown): unknown {
+  return builtInCaller(name)(args, context);
 }

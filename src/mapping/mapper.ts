@@ -165,6 +165,18 @@ export class Mapper {
     return new MappingError(this.mapping.file, undefined, err);
   }
 
+  /**
+   * Where a body path comes from, for a held-back record's message: the Ed-Fi element alone does not say which
+   * file and expression to look at.
+   */
+  origin(path: string): string {
+    const field = path.split(/[.[]/)[0] ?? path;
+    const f = this.mapping.fields.find((x) => x.field === field);
+    if (f) return `mapped by ${f.id} at ${this.mapping.file}:${f.line ?? '?'}`;
+    if (this.mapping.notReported.some((x) => x.field === field)) return `listed as not reported in ${this.mapping.file}`;
+    return `no field of ${this.mapping.file} maps ${field}`;
+  }
+
   /** Field by field, for `explain`: which mapping produced which value. */
   async trace(input: JsonObject, ctx: MappingContext): Promise<FieldTrace[]> {
     const out: FieldTrace[] = [];

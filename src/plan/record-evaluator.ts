@@ -109,7 +109,8 @@ export class RecordEvaluator {
       return { body: {}, problems: [`mapping failed: ${(err as Error).message}`] };
     }
     const v = this.validate(body);
-    const problems = v.ok ? [] : v.errors.map((e) => (e.message.includes(e.path) ? e.message : `${e.path}: ${e.message}`));
+    // Each problem names the mapping field behind it (file, line, id), not only the Ed-Fi element.
+    const problems = v.ok ? [] : v.errors.map((e) => `${e.message.includes(e.path) ? e.message : `${e.path}: ${e.message}`} (${this.mapper.origin(e.path)})`);
     return { body, problems: [...problems, ...this.descriptorProblems(body)] };
   }
 }

@@ -19,13 +19,19 @@ export interface RuleTrace extends RuleOutcome {
  * and no exclusion rule is; the rules that stopped it, or for a kept record every trigger, are named.
  */
 export function decisionOf(outcomes: RuleOutcome[]): Decision {
-  const unmetTriggers = outcomes.filter((o) => o.type === 'trigger' && !o.met);
-  const firedExclusions = outcomes.filter((o) => o.type === 'exclude' && o.met);
-  if (unmetTriggers.length > 0) {
-    return { kind: 'not-triggered', ruleIds: unmetTriggers.map((o) => o.ruleId), reasons: unmetTriggers.map((o) => o.reason ?? o.ruleId), outcomes };
+  // One pass: this runs for every record.
+  const unmet: RuleOutcome[] = [];
+  const fired: RuleOutcome[] = [];
+  const triggers: string[] = [];
+  for (const o of outcomes) {
+    if (o.type === 'trigger') {
+      triggers.push(o.ruleId);
+      if (!o.met) unmet.push(o);
+    } else if (o.met) {
+      fired.push(o);
+    }
   }
-  if (firedExclusions.length > 0) {
-    return { kind: 'excluded', ruleIds: firedExclusions.map((o) => o.ruleId), reasons: firedExclusions.map((o) => o.reason ?? o.ruleId), outcomes };
-  }
-  return { kind: 'kept', ruleIds: outcomes.filter((o) => o.type === 'trigger').map((o) => o.ruleId), reasons: [], outcomes };
+  if (unmet.length > 0) return { kind: 'not-triggered', ruleIds: unmet.map((o) => o.ruleId), reasons: unmet.map((o) => o.reason ?? o.ruleId), outcomes };
+  if (fired.length > 0) return { kind: 'excluded', ruleIds: fired.map((o) => o.ruleId), reasons: fired.map((o) => o.reason ?? o.ruleId), outcomes };
+  return { kind: 'kept', ruleIds: triggers, reasons: [], outcomes };
 }
