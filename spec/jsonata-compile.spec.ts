@@ -55,12 +55,25 @@ const expressions = [
   // our bindings
   '$pref("r", "e", a)', '$pref("r", "e", s)', '$descriptor("X", s)', '$overlaps(d1, d2)', '$daysBetween(d1, d2)', '$laterDate(d1, d2)',
   '($p := $pref("r", "e", a); $p ? [{ "v": $p }])', '$exists($pref("r", "e", missing))',
-  // not compiled (must still be evaluated by jsonata; here only checked to be refused)
+  // sequences and lists in depth
+  'arr.v[0]', 'arr.nested[0]', 'arr.nested[-1]', '(arr.nested)[0]', 'objs.p[1]', 'arr[v > 1][0].k', 'arr[0][0]', 'arr.k[0]',
+  'arr.{ "k": k, "n": nested }', '{ "all": arr.k }', '{ "first": arr[0] }', '[arr.v, 99]', '[[arr.v]]', '$count([arr.v])',
+  'arr.k & ""', '"a" & arr.k', 'arr.v = [1, 2, 3]', 'arr.v = 1', 'arr.v in [2]', '$exists(arr.zz)', '$string(arr.v)', '$sum(arr.v)',
+  '$max(arr.v)', '$count(objs.p)', '$join(arr.k, "-")', '$lowercase(strs)', '$number(nums)', '$substring(s, a)', 'o.inner.deep[$ > 1]',
+  'arr[nested].nested', 'arr[$exists(end)].k', 'arr[end = null].k', '$.arr[0].k', '$$.arr.k', '($v := arr.v; $v[1])', '($v := arr; $v.k)',
+  'o.{ "x": x, "y": y }', 'o.(x + 1)', 'arr.(v ? k : "none")', 'a ? [1] : [2]', 'none ? "yes"', '[] ? 1 : 2', 'o.inner = {"deep": [1, 2, 3]}',
+  '1 / 3', '$string(a / z)', '"x" < 1', 'yes < 1', '$boolean(arr)', '$not(none)', '$substring("héllo😀 there", 4)', '$length("😀😀")',
+  '$round(-2.5)', '$round(1.005, 2)', '$keys(arr[0])', '$merge([o, {"z": 3}])', '$pad("x", 3, "ab")', 'connection.districtNumber & ""',
+  '$number(connection.districtNumber) + 1', '[1, [2, 3], [[4]]]', '{"a": [1], "b": []}', '$append([1], [])', '$append([], 1)',
+  '$distinct(objs.p)', '{ "1": "one", "b": 2, "0": "zero" }', 'arr.{ k: v }.a', '{ "k": arr.k }.k[1]', 'arr[k in ["a", "c"]].v',
+  '$count(arr[nested][0].nested)', '$string({ "n": 1.10, "m": 0.1 + 0.2 })', '$type(arr.k)', '$type(arr[0].k)', '$exists(arr[5].k)',
+  '($a := 1; ($a := $a + 1); $a)', '($x := o; $x.inner.deep[2])', '$substringAfter(connection.districtNumber, "12")',
+  '$contains(strs, "x")', '$string(["a", null, 1])', '[a, [b]][1]', 'nums.($ * 2)',
 ];
 
 const notCompiled = [
   'function($x) { $x }', '$map(nums, function($v) { $v * 2 })', '$sort(nums)', 'arr^(v)', '*', '**', 'arr.%', '[1..3]', 'a ~> $string()',
-  '$match(s, /o/)', '$replace(s, "o", "0")', '$split(s, " ")', '$now()', '$string', 'arr#$i', 'arr@$x', 'nums[]', '$f := function() { 1 }',
+  '$match(s, /o/)', 'nums[[0..1]]', '$replace(s, "o", "0")', '$split(s, " ")', '$now()', '$string', 'arr#$i', 'arr@$x', 'nums[]', '$f := function() { 1 }',
 ];
 
 const table: Record<string, string> = { '1': 'one', 'Hello World': 'greeting' };
@@ -105,6 +118,59 @@ describe('JSONata compiled to functions', function () {
       }
     });
   }
+
+  it('gives what jsonata gives on 2,000 random expressions of the compiled constructs (seeded)', async function () {
+    this.timeout(120_000);
+    let seed = 20250611;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const names = ['a', 'b', 's', 'n', 'z', 'f', 'yes', 'empty', 'd1', 'o', 'arr', 'nums', 'strs', 'one', 'none', 'objs', 'missing', 'connection'];
+    const inner = ['k', 'v', 'x', 'y', 'p', 'nested', 'start', 'deep', 'inner', 'districtNumber'];
+    const gen = (depth: number): string => {
+      const leaf = (): string =>
+        pick([
+          () => pick(names), () => `${pick(names)}.${pick(inner)}`, () => `${pick(names)}.${pick(inner)}.${pick(inner)}`, () => String(Math.floor(rand() * 5) - 1),
+          () => pick(['"a"', '"x"', '""', 'true', 'false', 'null', '1.5']), () => '$', () => '$v',
+        ])();
+      if (depth <= 0) return leaf();
+      const d = depth - 1;
+      return pick([
+        leaf, leaf,
+        () => `${gen(d)} ${pick(['+', '-', '*', '=', '!=', '<', '>=', 'and', 'or', '&', 'in'])} ${gen(d)}`,
+        () => `(${gen(d)} ? ${gen(d)} : ${gen(d)})`,
+        () => `${pick(names)}[${pick(['0', '-1', '1', `${pick(inner)} > 1`, `${pick(inner)} = "a"`, '$exists(k)', gen(d)])}]`,
+        () => `{ "${pick(inner)}": ${gen(d)}, "${pick(['q', 'r'])}": ${gen(d)} }`,
+        () => `[${gen(d)}, ${gen(d)}]`,
+        () => `${pick(['$string', '$count', '$exists', '$boolean', '$not', '$type', '$lowercase', '$sum', '$number', '$length', '$keys', '$distinct', '$reverse'])}(${gen(d)})`,
+        () => `${pick(['$append', '$join', '$substring', '$contains', '$lookup'])}(${gen(d)}, ${gen(d)})`,
+        () => `$pref("r", "e", ${gen(d)})`, () => `$daysBetween(${gen(d)}, d2)`, () => `$laterDate(${gen(d)}, ${gen(d)})`,
+        () => `($v := ${gen(d)}; ${gen(d)})`,
+        () => `${pick(names)}.(${gen(d)})`,
+        () => `-${gen(d)}`,
+      ])();
+    };
+    let compared = 0;
+    for (let i = 0; i < 2000; i++) {
+      const expr = gen(3);
+      let ast: AstNode;
+      try {
+        ast = jsonata(expr).ast() as AstNode;
+      } catch {
+        continue;
+      }
+      const { compiled } = compileAst(ast, { bindings: names.length ? new Set(Object.keys(bindings)) : new Set() });
+      if (!compiled) continue;
+      for (const [n, input] of inputs.entries()) {
+        const want = await viaJsonata(expr, input);
+        expect(viaCompiled(expr, input), `${expr} on input ${n}`).to.deep.equal(want);
+      }
+      compared++;
+    }
+    expect(compared).to.be.greaterThan(1500);
+  });
 
   it('refuses what it does not compile, saying what', function () {
     for (const expr of notCompiled) {

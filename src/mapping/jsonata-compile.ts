@@ -385,12 +385,11 @@ class Compiler {
           const order = Object.keys(Object.fromEntries(literalKeys.map((k, i) => [k!, i]))).map((k) => ({ key: k, value: pairs[literalKeys.indexOf(k)]!.value }));
           return (input, frame) => {
             if (Array.isArray(input)) return group(pairs, input, frame);
-            const result: Record<string, unknown> = {};
+            // Prototype-less, as jsonata makes it: String() of it throws in a function, as there.
+            const result = Object.create(null) as Record<string, unknown>;
             for (const o of order) {
               const value = o.value(input, frame);
-              if (value === undefined) continue;
-              if (o.key === '__proto__') Object.defineProperty(result, o.key, { value, enumerable: true, writable: true, configurable: true });
-              else result[o.key] = value;
+              if (value !== undefined) result[o.key] = value;
             }
             return result;
           };
