@@ -60,10 +60,16 @@ interface ValueCheck {
   why?: string;
 }
 
-function valueChecks(expected: TableInfo, present: Set<string>, keyColumns: string[], fkColumns: Set<string>): ValueCheck[] {
+function valueChecks(actual: TableInfo, expected: TableInfo, present: Set<string>, keyColumns: string[], fkColumns: Set<string>): ValueCheck[] {
   const checks: ValueCheck[] = [];
+  const actualColumns = new Map(actual.columns.map((c) => [c.name.toLowerCase(), c]));
+  // What SQLite itself guarantees needs no scan: an INTEGER PRIMARY KEY is the rowid (always an integer), and a
+  // column the export declares NOT NULL holds no NULL.
+  const rowidAlias = actual.primaryKey.length === 1 ? actual.primaryKey[0]!.toLowerCase() : undefined;
   for (const column of expected.columns) {
     if (!present.has(column.name.toLowerCase())) continue;
+    const declared = actualColumns.get(column.name.toLowerCase());
+    if (rowidAlias === column.name.toLowerCase() && declared?.type === 'INTEGER') continue;
     const c = quoteIdent(column.name);
     const isKey = keyColumns.includes(column.name) || fkColumns.has(column.name);
     if (isDateColumn(column)) {
@@ -80,7 +86,7 @@ function valueChecks(expected: TableInfo, present: Set<string>, keyColumns: stri
         why: isKey ? 'it joins no row, so its records drop out and would be deleted as no longer in Campus' : undefined,
       });
     }
-    if (column.notNull && !isFlagColumn(column)) {
+    if (column.notNull && !isFlagColumn(column) && !declared?.notNull) {
       checks.push({
         column,
         bad: `${c} IS NULL`,
@@ -92,19 +98,18 @@ function valueChecks(expected: TableInfo, present: Set<string>, keyColumns: stri
   return checks;
 }
 
-/** One scan per table counts every kind of bad value; an example is fetched only for the kinds found. */
+/** One scan per table finds whether any value is bad; only then is each kind counted, with an example. */
 function checkValues(db: Database.Database, table: TableInfo, expected: TableInfo, present: Set<string>, keyColumns: string[]): string[] {
   const fk = foreignKeyColumnsOfExpected(expected.name);
-  const checks = valueChecks(expected, present, keyColumns, fk);
+  const checks = valueChecks(table, expected, present, keyColumns, fk);
   if (checks.length === 0) return [];
   const t = quoteIdent(table.name);
-  const counts = db
-    .prepare<[], Record<string, number | null>>(`SELECT ${checks.map((ch, i) => `sum(CASE WHEN ${ch.bad} THEN 1 ELSE 0 END) AS n${i}`).join(', ')} FROM ${t}`)
-    .get() ?? {};
+  const any = db.prepare<[], { bad: number }>(`SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${checks.map((ch) => `(${ch.bad})`).join(' OR ')}) AS bad`).get();
+  if (!any || any.bad === 0) return [];
   const problems: string[] = [];
-  checks.forEach((ch, i) => {
-    const count = Number(counts[`n${i}`] ?? 0);
-    if (count === 0) return;
+  for (const ch of checks) {
+    const count = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${t} WHERE ${ch.bad}`).get()?.n ?? 0;
+    if (count === 0) continue;
     const keys = keyColumns.length > 0 ? keyColumns : ['rowid'];
     const example = db
       .prepare<[], Record<string, unknown>>(
@@ -113,7 +118,7 @@ function checkValues(db: Database.Database, table: TableInfo, expected: TableInf
       .get();
     const sample = example ? ` e.g. ${formatValue(example['value'])} (${keys.map((k, n) => `${k} ${formatValue(example[`k${n}`])}`).join(', ')})` : '';
     problems.push(`column ${expected.name}.${ch.column.name} holds ${count} ${ch.what} value${count === 1 ? '' : 's'},${sample}${ch.why ? `: ${ch.why}` : ''}`);
-  });
+  }
   return problems;
 }
 
