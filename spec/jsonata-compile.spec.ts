@@ -69,11 +69,27 @@ const expressions = [
   '$count(arr[nested][0].nested)', '$string({ "n": 1.10, "m": 0.1 + 0.2 })', '$type(arr.k)', '$type(arr[0].k)', '$exists(arr[5].k)',
   '($a := 1; ($a := $a + 1); $a)', '($x := o; $x.inner.deep[2])', '$substringAfter(connection.districtNumber, "12")',
   '$contains(strs, "x")', '$string(["a", null, 1])', '[a, [b]][1]', 'nums.($ * 2)',
+  // functions the expression defines, and the higher-order built-ins
+  '$type(function($x) { $x })', '$string(function($x) { $x })', '$f := function() { 1 }', '($f := function($x) { $x * 2 }; $f(a))',
+  '($f := function($x, $y) { $y }; $f(1))', '($f := function($n) { $n <= 1 ? 1 : $n * $f($n - 1) }; $f(5))',
+  '($g := function($x) { $append($x, 1) }; $g(nums))', '($g := function($x) { $keys($x) }; $g(o))', '($g := function($x) { $keys($x) }; [$g(one)])',
+  '$map(nums, function($v) { $v * 2 })', '$map(arr, function($v, $i) { $v.k & $string($i) })', '$map(arr, function($v, $i, $a) { $count($a) })',
+  '$map(missing, function($v) { $v })', '$map(a, function($v) { $v + 1 })', '$map(nums, function($v) { $v > 1 ? $v })',
+  '$filter(arr, function($v) { $v.v > 1 })', '$filter(nums, function($v, $i) { $i = 0 })', '$filter(strs, function($v) { $v = "x" })',
+  '$single(arr, function($v) { $v.k = "b" })', '$single(arr, function($v) { $v.v > 1 })', '$single(arr, function($v) { false })', '$single(one)',
+  '$reduce(nums, function($acc, $v) { $acc + $v })', '$reduce(nums, function($acc, $v) { $acc + $v }, 10)', '$reduce(none, function($a, $b) { $a }, "x")',
+  '$reduce(missing, function($a, $b) { $a })', '$reduce(nums, function($a) { $a })', '$reduce(arr, function($k, $it, $i) { $append($k, $i) }, [])',
+  '$reduce(arr, function($kept, $item) { $item.k in $kept.k ? $kept : $append($kept, $item) }, [])',
+  '$sort(nums)', '$sort(strs)', '$sort(arr)', '$sort(arr, function($a, $b) { $a.v < $b.v })', '$sort(arr, function($a, $b) { $a.k > $b.k })',
+  '$sort(one)', '$sort(missing)', '$sort([3, 1, 2, 5, 4, 9, 7], function($a, $b) { $a > $b })', '$sort([{"x": 2}, {"x": 1}, {"x": 2, "y": 1}], function($a, $b) { $a.x > $b.x })',
+  '($p := function($e, $v) { $pref("r", $e, $v) }; $p("e", a))', '($items := [arr[$overlaps(start, end)].( $x := k; { "k": $x } )]; $count($items) > 0 ? $sort($items, function($a, $b) { $a.k < $b.k }))',
+  '($f := function($x) { $ }; $f(1))', '($f := function($x) { $$.a }; $f(1))',
 ];
 
 const notCompiled = [
-  'function($x) { $x }', '$map(nums, function($v) { $v * 2 })', '$sort(nums)', 'arr^(v)', '*', '**', 'arr.%', '[1..3]', 'a ~> $string()',
-  '$match(s, /o/)', 'nums[[0..1]]', '$replace(s, "o", "0")', '$split(s, " ")', '$now()', '$string', 'arr#$i', 'arr@$x', 'nums[]', '$f := function() { 1 }',
+  'arr^(v)', '*', '**', 'arr.%', '[1..3]', 'a ~> $string()',
+  '$match(s, /o/)', 'nums[[0..1]]', '$replace(s, "o", "0")', '$split(s, " ")', '$now()', '$string', 'arr#$i', 'arr@$x', 'nums[]', 'function($x)<n:n> { $x }',
+  '($string := function($x) { $x }; $string(1))', '$reduce(nums, $append)', '(function($x) { $x.k })(arr[0])',
 ];
 
 const table: Record<string, string> = { '1': 'one', 'Hello World': 'greeting' };
@@ -150,6 +166,11 @@ describe('JSONata compiled to functions', function () {
         () => `($v := ${gen(d)}; ${gen(d)})`,
         () => `${pick(names)}.(${gen(d)})`,
         () => `-${gen(d)}`,
+        () => `$map(${pick(names)}, function($e) { ${gen(d).replace(/\$v/g, '$e')} })`,
+        () => `$filter(${pick(names)}, function($e, $i) { ${gen(d).replace(/\$v/g, '$e')} })`,
+        () => `$reduce(${pick(names)}, function($acc, $e) { ${pick(['$append($acc, $e)', '$acc & $string($e)', gen(d).replace(/\$v/g, '$e')])} }, ${pick(['[]', '""', '0', gen(d)])})`,
+        () => `$sort(${pick(names)}, function($p, $q) { ${pick(['$p > $q', '$p.k > $q.k', '$string($p) < $string($q)', gen(d).replace(/\$v/g, '$p')])} })`,
+        () => `($f := function($e) { ${gen(d).replace(/\$v/g, '$e')} }; $f(${gen(d)}))`,
       ])();
     };
     let compared = 0;

@@ -229,7 +229,7 @@ for (const name of listProfiles(repoRoot())) {
           { id: `${name}.fact.a`, spec: 'probe', fact: 'probeA', expr: 'probeB' },
           { id: `${name}.fact.b`, spec: 'probe', fact: 'probeB', expr: 'probeA' },
           { id: `${name}.fact.clash`, spec: 'probe', fact: column, expr: '1' },
-          { id: `${name}.fact.lambda`, spec: 'probe', fact: 'probeLambda', expr: '$map([1, 2], function($v) { $v * 2 })' },
+          { id: `${name}.fact.lambda`, spec: 'probe', fact: 'probeLambda', expr: '$replace($string(1), /1/, "2")' },
           ...(derived ? [{ id: `${name}.fact.derived`, spec: 'probe', fact: 'probeDerived', expr: derived }] : []),
         ]));
       });
@@ -238,7 +238,7 @@ for (const name of listProfiles(repoRoot())) {
       expectProblem(problems, { file, line: lineOf(text, 'noSuchColumn + 1'), id: `${name}.fact.unknown`, text: "unknown fact 'noSuchColumn'" });
       expectProblem(problems, { file, line: [lineOf(text, `id: ${name}.fact.a`), lineOf(text, `id: ${name}.fact.b`)], text: /cycle: probe[AB] -> probe[AB] -> probe[AB]/ });
       expectProblem(problems, { file, line: lineOf(text, `fact: ${column}`), id: `${name}.fact.clash`, text: 'is a column of the source query' });
-      expectProblem(problems, { file, line: lineOf(text, '$map([1, 2]'), id: `${name}.fact.lambda`, text: /is not compiled\. Computed facts are evaluated as each row is read/ });
+      expectProblem(problems, { file, line: lineOf(text, '$replace($string(1)'), id: `${name}.fact.lambda`, text: /is not compiled\. Computed facts are evaluated as each row is read/ });
       if (derived) expectProblem(problems, { file, line: lineOf(text, `fact: probeDerived`) + 1, id: `${name}.fact.derived`, text: 'is a derived fact' });
     });
 

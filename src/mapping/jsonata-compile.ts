@@ -8,9 +8,10 @@ import {
 // node of an expression through an async function, for every record; a mapping field such as `startDate` or
 // `{ "studentUniqueId": stateID }` then costs far more than the lookup it is. The constructs below are compiled
 // with jsonata's own semantics restated (paths over sequences, flattening, singleton unwrapping, undefined
-// propagation, type errors); anything else (lambdas, higher-order functions, regular expressions, sorting,
-// parent and descendant operators, ranges, transforms, built-ins not in jsonata-runtime.ts) is reported as not
-// compilable, and the caller keeps that expression in JSONata. Computed facts must compile: they run inside
+// propagation, type errors, function definitions and tail calls, $map/$filter/$reduce/$sort); anything else (regular
+// expressions, ^(...) sorting, parent and descendant operators, ranges, transforms, partial application, typed
+// function signatures, built-ins not in jsonata-runtime.ts) is reported as not compilable, and the caller keeps that
+// expression in JSONata. Computed facts must compile: they run inside
 // the synchronous read stage of the planner.
 
 /** A node of jsonata's AST (`jsonata(expr).ast()`). */
@@ -89,6 +90,7 @@ const KEYS: Record<string, string[]> = {
   bind: ['lhs', 'rhs'],
   function: ['arguments', 'procedure'],
   variable: ['stages'],
+  lambda: ['arguments', 'body', 'thunk'],
 };
 
 /** Variables bound anywhere in the expression (`$x := ...`, lambda parameters): such names are not functions. */
@@ -210,6 +212,8 @@ class Compiler {
       }
       case 'function':
         return this.call(n);
+      case 'lambda':
+        return this.lambda(n);
       default:
         throw new NotCompilable(`${describeType(n)} is not compiled`);
     }
@@ -401,12 +405,46 @@ class Compiler {
     }
   }
 
+  /**
+   * `function($a, $b) { body }`: a JS function with `arity`, whose body runs on the input it was defined on, in a
+   * scope of its parameters over the scope it was defined in (jsonata's evaluateLambda / applyProcedure). A tail
+   * call the parser marked (`thunk`) is the call itself, without unwrapping its result, as jsonata's trampoline.
+   */
+  private lambda(n: AstNode): Fn {
+    if (n['thunk'] === true) {
+      const body = n.body;
+      if (!body || body.type !== 'function' || body.predicate) throw new NotCompilable('a tail call that is not a plain function call is not compiled');
+      return this.bare(body);
+    }
+    const params = (n.arguments ?? []).map((a) => String(a.value));
+    const body = this.node(n.body!);
+    return (input, scope) => {
+      const fn = (...args: unknown[]): unknown => {
+        const vars = new Map<string, unknown>();
+        for (let i = 0; i < params.length; i++) vars.set(params[i]!, args[i]);
+        return body(input, { vars, parent: scope, bindings: scope.bindings, root: scope.root });
+      };
+      (fn as { arity?: number }).arity = params.length;
+      return fn;
+    };
+  }
+
   private call(n: AstNode): Fn {
     const proc = n.procedure!;
     if (proc.type !== 'variable' || proc.predicate || proc.stages) throw new NotCompilable('a call of a computed function is not compiled');
     const name = String(proc.value);
-    if (this.bound.has(name)) throw new NotCompilable(`a call of the local function $${name} is not compiled`);
     const args = (n.arguments ?? []).map((a) => this.node(a));
+    if (this.bound.has(name)) {
+      if (name in BUILT_IN_NAMES || this.bindings.has(name)) throw new NotCompilable(`$${name} is both assigned and a function name`);
+      // A function the expression defines ($f := function(...) {...}), looked up where the call stands.
+      return (input, frame) => {
+        const fn = lookupVariable(frame, name);
+        if (typeof fn !== 'function') throw new JsonataError('T1006', `Attempted to invoke a non-function ($${name})`);
+        const values = new Array<unknown>(args.length);
+        for (let i = 0; i < args.length; i++) values[i] = args[i]!(input, frame);
+        return (fn as (...a: unknown[]) => unknown).apply(input, values);
+      };
+    }
     if (this.bindings.has(name)) {
       return (input, frame) => {
         const fn = frame.bindings[name];

@@ -98,13 +98,14 @@ export function boolize(value: unknown): boolean {
 export function toJsonataString(arg: unknown, prettify = false): string | undefined {
   if (arg === undefined) return undefined;
   if (typeof arg === 'string') return arg;
+  if (typeof arg === 'function') return '';
   if (typeof arg === 'number' && !Number.isFinite(arg)) throw new JsonataError('D3001', 'Attempting to invoke string function on Infinity or NaN', arg);
   const value = Array.isArray(arg) && (arg as Sequence).outerWrapper ? arg[0] : arg;
   return JSON.stringify(
     value,
     (_key, val: unknown) => {
       if (val !== undefined && val !== null && isNumeric(val)) return !Number.isInteger(val) ? Number(val.toPrecision(15)) : val;
-      return val;
+      return val && typeof val === 'function' ? '' : val;
     },
     prettify ? 2 : 0,
   );
@@ -440,6 +441,115 @@ function lookupFn(this: typeof focus, input: unknown, key: string): unknown {
   return lookup(input, key);
 }
 
+// ---- Higher-order functions. A compiled `function($a, $b) {...}` is a JS function with its parameter count as
+// `arity`, as jsonata hands a lambda to a built-in (a closure with `arity`).
+
+type Callable = ((...args: unknown[]) => unknown) & { arity?: number };
+
+function arityOf(func: Callable): number {
+  return typeof func.arity === 'number' ? func.arity : func.length;
+}
+
+function hofArgs(func: Callable, value: unknown, index: number, all: unknown[]): unknown[] {
+  const args = [value];
+  const n = arityOf(func);
+  if (n >= 2) args.push(index);
+  if (n >= 3) args.push(all);
+  return args;
+}
+
+function mapFn(arr: unknown[] | undefined, func: Callable): unknown {
+  if (arr === undefined) return undefined;
+  const result = emptySequence();
+  for (let i = 0; i < arr.length; i++) {
+    const res = func(...hofArgs(func, arr[i], i, arr));
+    if (res !== undefined) result.push(res);
+  }
+  return result;
+}
+
+function filterFn(arr: unknown[] | undefined, func: Callable): unknown {
+  if (arr === undefined) return undefined;
+  const result = emptySequence();
+  for (let i = 0; i < arr.length; i++) {
+    if (toBoolean(func(...hofArgs(func, arr[i], i, arr)))) result.push(arr[i]);
+  }
+  return result;
+}
+
+function singleFn(arr: unknown[] | undefined, func?: Callable): unknown {
+  if (arr === undefined) return undefined;
+  let found = false;
+  let result: unknown;
+  for (let i = 0; i < arr.length; i++) {
+    const ok = func === undefined ? true : toBoolean(func(...hofArgs(func, arr[i], i, arr)));
+    if (!ok) continue;
+    if (found) throw new JsonataError('D3138', 'The $single() function expected exactly 1 matching result.  Instead it matched more.', i);
+    result = arr[i];
+    found = true;
+  }
+  if (!found) throw new JsonataError('D3139', 'The $single() function expected exactly 1 matching result.  Instead it matched 0.');
+  return result;
+}
+
+function reduceFn(sequence: unknown[] | undefined, func: Callable, init?: unknown): unknown {
+  if (sequence === undefined) return undefined;
+  const arity = arityOf(func);
+  if (arity < 2) throw new JsonataError('D3050', 'The second argument of reduce function must be a function with at least two arguments');
+  let result: unknown;
+  let index: number;
+  if (init === undefined && sequence.length > 0) {
+    result = sequence[0];
+    index = 1;
+  } else {
+    result = init;
+    index = 0;
+  }
+  while (index < sequence.length) {
+    const args = [result, sequence[index]];
+    if (arity >= 3) args.push(index);
+    if (arity >= 4) args.push(sequence);
+    result = func(...args);
+    index++;
+  }
+  return result;
+}
+
+function isArrayOfStrings(arg: unknown): boolean {
+  return Array.isArray(arg) && arg.every((item) => typeof item === 'string');
+}
+
+/** jsonata's merge sort: the same comparator calls in the same order, so a comparator's answer is honoured alike. */
+function sortFn(arr: unknown[] | undefined, comparator?: Callable): unknown {
+  if (arr === undefined) return undefined;
+  if (arr.length <= 1) return arr;
+  let comp: (a: unknown, b: unknown) => unknown;
+  if (comparator === undefined) {
+    if (!isArrayOfNumbers(arr) && !isArrayOfStrings(arr)) throw new JsonataError('D3070', 'The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function');
+    comp = (a, b) => (a as number) > (b as number);
+  } else {
+    comp = comparator;
+  }
+  const merge = (l: unknown[], r: unknown[]): unknown[] => {
+    const result: unknown[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < l.length && j < r.length) {
+      if (comp(l[i], r[j])) result.push(r[j++]);
+      else result.push(l[i++]);
+    }
+    while (i < l.length) result.push(l[i++]);
+    while (j < r.length) result.push(r[j++]);
+    return result;
+  };
+  const msort = (array: unknown[]): unknown[] => {
+    if (array.length <= 1) return array;
+    const middle = Math.floor(array.length / 2);
+    return merge(msort(array.slice(0, middle)), msort(array.slice(middle)));
+  };
+  return msort(arr);
+}
+
 /** JSONata built-ins, by name: implementation and signature as jsonata binds them. */
 export const BUILT_INS: Record<string, { impl: Impl; signature: Signature }> = {};
 
@@ -483,6 +593,11 @@ define('merge', mergeOf, '<a<o>:o>');
 define('reverse', reverseOf, '<a:a>');
 define('type', typeOf, '<x:s>');
 define('distinct', distinctOf, '<x:x>');
+define('map', mapFn, '<af>');
+define('filter', filterFn, '<af>');
+define('single', singleFn, '<af?>');
+define('reduce', reduceFn, '<afj?:j>');
+define('sort', sortFn, '<af?:a>');
 // $contains with a text token; a regular expression token keeps the expression in JSONata (no regex literals here).
 define('contains', (str: string | undefined, token: unknown) => {
   if (str === undefined || token === undefined) return undefined;

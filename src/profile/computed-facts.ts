@@ -181,9 +181,10 @@ export function loadComputedFacts(defs: ComputedFactDef[], yaml: YamlFile, scope
     if (!run) {
       problems.push({
         file, ...locate(0), ruleId: d.id,
-        message: `computed fact '${d.fact}': ${reason}. Computed facts are evaluated as each row is read and must use paths, literals, ` +
-          'operators, conditions, blocks with variables, object and list constructors, our functions and JSONata\'s simple built-ins ' +
-          '(no function definitions, higher-order functions, regular expressions or sorting): compute the rest in a mapping or the source query',
+        message: `computed fact '${d.fact}': ${reason}. Computed facts are evaluated as each row is read and must compile to plain ` +
+          'functions: paths, filters, literals, operators, conditions, blocks with variables, object and list constructors, function ' +
+          'definitions, our functions and JSONata\'s built-ins except those using regular expressions, dates of the clock, ranges, ' +
+          'sorting by ^(...), parent (%) and descendant (**) operators: compute the rest in a mapping or the source query',
       });
       return;
     }
