@@ -1,14 +1,20 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { loadResourceSchema, type JsonSchema } from '../edfi/schemas.js';
 import { ErrorCatalogue, loadCatalogueFile } from '../errors/catalogue.js';
+import { Mapper } from '../mapping/mapper.js';
 import { loadMappingFile, type MappingFile } from '../mapping/mapping-file.js';
+import { CompiledRules } from '../rules/compiled-rules.js';
+import type { FactKind } from '../rules/operand-check.js';
 import { loadRuleFile, type RuleDef } from '../rules/rule-file.js';
 import { ConfigError, type LocatedProblem } from '../util/errors.js';
 import { checkAgainstSchema } from '../util/file-schema.js';
 import { sha1 } from '../util/hash.js';
 import { repoPath } from '../util/repo-root.js';
 import { readYamlFile } from '../util/yaml-file.js';
+import { ComputedFacts, loadComputedFacts } from './computed-facts.js';
+import { checkMappingAgainstProfile } from './mapping-checks.js';
 import type { ProfileDef, WarningDef } from './profile-def.js';
 
 /** A profile with every file it names read, checked and compiled: what the engine runs. */
@@ -23,8 +29,14 @@ export interface LoadedProfile {
   mapping: MappingFile;
   catalogue: ErrorCatalogue;
   warnings: Array<WarningDef & { sql: string }>;
-  /** Facts the rules may use: the source query's columns and the connection's. */
+  /** Facts the rules may use: the source query's columns, the connection's, and the computed facts. */
   knownFacts: Set<string>;
+  /** The profile's `facts:`, compiled: the read stage calls `computedFacts.apply(facts, connection, context)`. */
+  computedFacts: ComputedFacts;
+  /** The rules compiled once into plain functions: `compiledRules.decide(facts)`. */
+  compiledRules: CompiledRules;
+  /** Not problems: what `validate` tells the analyst (e.g. a rule or field left to the interpreter, and why). */
+  notes: LocatedProblem[];
   /** Hash of every file the profile reads: a cached evaluation is reused only while it is unchanged. */
   version: string;
 }
@@ -53,10 +65,19 @@ function campusDdl(): string {
 
 /** Column names a query returns, found by preparing it against an empty Campus schema: no snapshot needed. */
 export function queryColumns(sql: string): string[] {
+  return queryColumnInfo(sql).map((c) => c.name);
+}
+
+/** Columns a query returns with what each holds, where a Campus column gives it directly (for operand checks). */
+export function queryColumnInfo(sql: string): Array<{ name: string; kind?: FactKind }> {
   const db = new Database(':memory:');
   try {
     db.exec(campusDdl());
-    return db.prepare(sql).columns().map((c) => c.name);
+    return db.prepare(sql).columns().map((c) => {
+      const type = (c.type ?? '').toUpperCase();
+      const kind: FactKind | undefined = type === 'INTEGER' ? 'number' : type === 'TEXT' ? (/Date$/.test(c.column ?? '') ? 'date' : 'text') : undefined;
+      return { name: c.name, kind };
+    });
   } finally {
     db.close();
   }
@@ -91,17 +112,20 @@ export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProf
   const warnings = (def.warnings ?? []).map((w, i) => ({ ...w, sql: read(w.query, ['warnings', i, 'query']) }));
 
   const knownFacts = new Set<string>(['configuredYear', 'connection']);
-  const checkSql = (sql: string, at: (string | number)[], label: string): string[] => {
+  const checkSql = (sql: string, at: (string | number)[], label: string): Array<{ name: string; kind?: FactKind }> => {
     if (!sql) return [];
     try {
-      return queryColumns(sql);
+      return queryColumnInfo(sql);
     } catch (err) {
       problems.push({ file: show(file), ...yaml.locate(at), message: `${label} does not run on the Campus schema: ${(err as Error).message}` });
       return [];
     }
   };
-  const sourceColumns = checkSql(sourceSql, ['source', 'query'], `source query ${def.source.query}`);
-  checkSql(connectionsSql, ['connections', 'query'], `connections query ${def.connections.query}`);
+  const sourceInfo = checkSql(sourceSql, ['source', 'query'], `source query ${def.source.query}`);
+  const sourceColumns = sourceInfo.map((c) => c.name);
+  const connectionColumns = checkSql(connectionsSql, ['connections', 'query'], `connections query ${def.connections.query}`).map((c) => c.name);
+  // What `connection` holds for rules, mappings and computed facts (src/plan/record-evaluator.ts connectionParts).
+  const connectionFacts = new Set([...connectionColumns.filter((c) => c !== 'profile' && c !== 'resourceEnabled'), 'configID', 'districtID', 'endYear', 'yearStart', 'yearEnd']);
   for (const c of sourceColumns) knownFacts.add(c);
   if (sourceColumns.length > 0) {
     const named: Array<[string, (string | number)[]]> = [
@@ -120,14 +144,26 @@ export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProf
       }
     }
   }
-  for (const d of def.derive ?? []) knownFacts.add(d.fact);
+  const derivedFacts = (def.derive ?? []).map((d) => d.fact);
+  const { computed: computedFacts, problems: factProblems } = loadComputedFacts(def.facts ?? [], yaml, {
+    columns: sourceColumns,
+    connectionFacts,
+    derivedFacts,
+  });
+  problems.push(...factProblems);
+  for (const f of def.facts ?? []) knownFacts.add(f.fact);
+  const factKinds = new Map<string, FactKind>([['configuredYear', 'period'], ['connection', 'object']]);
+  for (const c of sourceInfo) if (c.kind) factKinds.set(c.name, c.kind);
+  const unavailableFacts = new Map(
+    (def.derive ?? []).map((d): [string, string] => [d.fact, `is a derived fact (${d.id}): it is made after the rules decide, over the records they keep, so a rule cannot read it`]),
+  );
 
   const rules: RuleDef[] = [];
   for (const [i, r] of def.rules.entries()) {
     const text = read(r, ['rules', i]);
     if (!text) continue;
     try {
-      rules.push(...loadRuleFile(abs(r), show(abs(r)), { knownFacts: sourceColumns.length > 0 ? knownFacts : undefined }));
+      rules.push(...loadRuleFile(abs(r), show(abs(r)), { knownFacts: sourceColumns.length > 0 ? knownFacts : undefined, factKinds, unavailableFacts }));
     } catch (err) {
       if (err instanceof ConfigError) problems.push(...err.problems);
       else throw err;
@@ -173,7 +209,29 @@ export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProf
     });
   }
 
+  let resourceSchema: JsonSchema | undefined;
+  try {
+    resourceSchema = loadResourceSchema(def.resource.schema) as JsonSchema;
+  } catch (err) {
+    problems.push({ file: show(file), ...yaml.locate(['resource', 'schema']), message: (err as Error).message });
+  }
+  if (mapping && resourceSchema && sourceColumns.length > 0) {
+    const mappingFacts = new Map<string, string>([
+      ...sourceColumns.map((c): [string, string] => [c, 'column']),
+      ['connection', 'connection'],
+      ...derivedFacts.map((d): [string, string] => [d, 'derived fact']),
+      ...(def.facts ?? []).map((f): [string, string] => [f.fact, 'computed fact']),
+    ]);
+    problems.push(...checkMappingAgainstProfile({ def, profileYaml: yaml, mapping, resourceSchema, scope: { facts: mappingFacts, connectionFacts } }));
+  }
+
   if (problems.length > 0 || !mapping) throw new ConfigError(problems);
+
+  const compiledRules = new CompiledRules(rules);
+  const notes: LocatedProblem[] = [
+    ...compiledRules.interpreted.map((r) => ({ file: r.file, line: r.line, ruleId: r.ruleId, message: `evaluated through json-rules-engine's own objects: ${r.reason}` })),
+    ...new Mapper(mapping).interpreted.map((f) => ({ file: mapping!.file, line: f.line, ruleId: f.id, message: `${f.field} is evaluated by JSONata (not compiled: ${f.reason})` })),
+  ];
 
   return {
     def,
@@ -186,6 +244,9 @@ export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProf
     catalogue,
     warnings,
     knownFacts,
+    computedFacts,
+    compiledRules,
+    notes,
     version: sha1(readFileSync(file, 'utf8') + '\0' + contents.join('\0')),
   };
 }

@@ -18,6 +18,13 @@ export interface DeriveDef extends SpecRule {
   orderBy: string[];
 }
 
+/** A computed fact (`facts:`): a JSONata expression over one record, evaluated before the rules. */
+export interface ComputedFactDef extends SpecRule {
+  /** The fact's name, as rules and mappings use it. */
+  fact: string;
+  expr: string;
+}
+
 export interface WarningDef extends SpecRule {
   query: string;
   message: string;
@@ -40,6 +47,7 @@ export interface ProfileDef {
   connections: { query: string };
   source: { query: string; key: string[]; json?: string[]; student?: string; person?: string };
   rules: string[];
+  facts?: ComputedFactDef[];
   derive?: DeriveDef[];
   mapping: string;
   descriptorNamespaces?: Record<string, string>;

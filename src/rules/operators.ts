@@ -1,7 +1,14 @@
 import { Operator } from 'json-rules-engine';
+import { splitOperator } from '../language/catalogue.js';
 
-// Operators the Ed-Fi specs need and json-rules-engine lacks. Each takes Campus values as the snapshot holds them
-// (dates as YYYY-MM-DD text, checkboxes as 0/1).
+// Every rule operator as a plain function. Ours are registered with json-rules-engine (customOperators) and
+// used as they are by the compiled rules; json-rules-engine's own operators and decorators are restated here in
+// the engine's exact terms (its src/engine-default-operators.js and operator-decorator.js, v7), so a compiled
+// rule gives the engine's answer without running the engine. spec/compiled-rules.spec.ts holds both to it.
+// Operands are Campus values as the snapshot holds them (dates as YYYY-MM-DD text, checkboxes as 0/1).
+
+/** (fact, value) -> met. */
+export type OperatorFn = (fact: unknown, value: unknown) => boolean;
 
 export interface Period {
   start?: string | null;
@@ -36,50 +43,112 @@ export function isTruthyFlag(value: unknown): boolean {
   return false;
 }
 
-export interface OperatorDoc {
-  name: string;
-  description: string;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function isIsoDate(value: unknown): value is string {
+  return typeof value === 'string' && ISO_DATE.test(value);
 }
 
-export const customOperatorDocs: OperatorDoc[] = [
-  { name: 'overlapsPeriod', description: 'fact {start, end} overlaps value {start, end} (inclusive; null = open-ended). A missing fact never overlaps.' },
-  { name: 'anyOverlapsPeriod', description: 'some period in the fact array overlaps value {start, end}.' },
-  { name: 'isBlank', description: 'fact is null, missing or only spaces (value true), or is not (value false).' },
-  { name: 'isTrue', description: 'fact is a checked checkbox (1, true, Y) (value true), or is not (value false).' },
-  { name: 'matches', description: 'fact (text) matches the regular expression in value.' },
-];
+// A rule file's pattern is compiled once, not per record; new RegExp(p).test has no state without flags.
+const regexCache = new Map<string, RegExp>();
+function regexOf(pattern: string): RegExp {
+  let re = regexCache.get(pattern);
+  if (!re) regexCache.set(pattern, (re = new RegExp(pattern)));
+  return re;
+}
 
+/** Our operators: the functions json-rules-engine runs and the compiled rules call. */
+export const CUSTOM_OPERATORS: Record<string, OperatorFn> = {
+  overlapsPeriod: (fact, value) => {
+    const a = asPeriod(fact);
+    const b = asPeriod(value);
+    return a !== undefined && b !== undefined && periodsOverlap(a, b);
+  },
+  anyOverlapsPeriod: (fact, value) => {
+    const b = asPeriod(value);
+    if (!Array.isArray(fact) || b === undefined) return false;
+    return fact.some((p) => {
+      const a = asPeriod(p);
+      return a !== undefined && periodsOverlap(a, b);
+    });
+  },
+  isBlank: (fact, value) => isBlankValue(fact) === (value !== false),
+  isTrue: (fact, value) => isTruthyFlag(fact) === (value !== false),
+  matches: (fact, value) => typeof fact === 'string' && typeof value === 'string' && regexOf(value).test(fact),
+  dateBefore: (fact, value) => isIsoDate(fact) && isIsoDate(value) && fact < value,
+  dateOnOrBefore: (fact, value) => isIsoDate(fact) && isIsoDate(value) && fact <= value,
+  dateAfter: (fact, value) => isIsoDate(fact) && isIsoDate(value) && fact > value,
+  dateOnOrAfter: (fact, value) => isIsoDate(fact) && isIsoDate(value) && fact >= value,
+};
+
+/** Our operators as json-rules-engine Operator objects (no fact validator, as `new Operator(name, cb)`). */
 export function customOperators(): Operator[] {
-  return [
-    new Operator('overlapsPeriod', (fact: unknown, value: unknown) => {
-      const a = asPeriod(fact);
-      const b = asPeriod(value);
-      return a !== undefined && b !== undefined && periodsOverlap(a, b);
-    }),
-    new Operator('anyOverlapsPeriod', (fact: unknown, value: unknown) => {
-      const b = asPeriod(value);
-      if (!Array.isArray(fact) || b === undefined) return false;
-      return fact.some((p) => {
-        const a = asPeriod(p);
-        return a !== undefined && periodsOverlap(a, b);
-      });
-    }),
-    new Operator('isBlank', (fact: unknown, value: unknown) => isBlankValue(fact) === (value !== false)),
-    new Operator('isTrue', (fact: unknown, value: unknown) => isTruthyFlag(fact) === (value !== false)),
-    new Operator('matches', (fact: unknown, value: unknown) => typeof fact === 'string' && typeof value === 'string' && new RegExp(value).test(fact)),
-  ];
+  return Object.entries(CUSTOM_OPERATORS).map(([name, fn]) => new Operator(name, fn));
 }
 
-/** json-rules-engine's own operators and decorators (v7), for validating rule files. */
-export const builtInOperators = [
-  'equal', 'notEqual', 'in', 'notIn', 'contains', 'doesNotContain',
-  'lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive',
-];
-export const builtInDecorators = ['someFact', 'someValue', 'everyFact', 'everyValue', 'swap', 'not'];
-
-export function knownOperator(name: string): boolean {
-  const parts = name.split(':');
-  const base = parts.pop() as string;
-  const known = builtInOperators.includes(base) || customOperatorDocs.some((o) => o.name === base);
-  return known && parts.every((d) => builtInDecorators.includes(d));
+type Validator = (fact: unknown) => boolean;
+interface EngineOperator {
+  cb: OperatorFn;
+  validator?: Validator;
 }
+
+function numberValidator(fact: unknown): boolean {
+  return Number.parseFloat(fact as string).toString() !== 'NaN';
+}
+
+// json-rules-engine v7, engine-default-operators.js: `in` and `contains` call indexOf as the engine does, so a
+// value of the wrong type throws (or matches a substring) exactly as it would there; `validate` refuses both.
+const BUILT_IN_OPERATORS: Record<string, EngineOperator> = {
+  equal: { cb: (a, b) => a === b },
+  notEqual: { cb: (a, b) => a !== b },
+  in: { cb: (a, b) => (b as unknown[]).indexOf(a) > -1 },
+  notIn: { cb: (a, b) => (b as unknown[]).indexOf(a) === -1 },
+  contains: { cb: (a, b) => (a as unknown[]).indexOf(b) > -1, validator: Array.isArray },
+  doesNotContain: { cb: (a, b) => (a as unknown[]).indexOf(b) === -1, validator: Array.isArray },
+  lessThan: { cb: (a, b) => (a as number) < (b as number), validator: numberValidator },
+  lessThanInclusive: { cb: (a, b) => (a as number) <= (b as number), validator: numberValidator },
+  greaterThan: { cb: (a, b) => (a as number) > (b as number), validator: numberValidator },
+  greaterThanInclusive: { cb: (a, b) => (a as number) >= (b as number), validator: numberValidator },
+};
+
+type DecoratorFn = (fact: unknown, value: unknown, next: OperatorFn) => boolean;
+// engine-default-operator-decorators.js
+const DECORATORS: Record<string, { cb: DecoratorFn; validator?: Validator }> = {
+  someFact: { cb: (f, v, next) => (f as unknown[]).some((x) => next(x, v)), validator: Array.isArray },
+  someValue: { cb: (f, v, next) => (v as unknown[]).some((x) => next(f, x)) },
+  everyFact: { cb: (f, v, next) => (f as unknown[]).every((x) => next(x, v)), validator: Array.isArray },
+  everyValue: { cb: (f, v, next) => (v as unknown[]).every((x) => next(f, x)) },
+  swap: { cb: (f, v, next) => next(v, f) },
+  not: { cb: (f, v, next) => !next(f, v) },
+};
+
+/** Operator.evaluate of json-rules-engine: the fact validator first, then the callback. */
+function withValidator(op: EngineOperator): OperatorFn {
+  const { cb, validator } = op;
+  return validator ? (f, v) => validator(f) && cb(f, v) : cb;
+}
+
+/**
+ * The function of an operator name, decorators included ('everyValue:not:in'), built once per condition;
+ * undefined when a part of the name is not ours, json-rules-engine's or a decorator.
+ */
+export function operatorFunction(name: string): OperatorFn | undefined {
+  const { decorators, base } = splitOperator(name);
+  const custom = CUSTOM_OPERATORS[base];
+  const builtIn = BUILT_IN_OPERATORS[base];
+  let fn: OperatorFn | undefined = custom ?? (builtIn ? withValidator(builtIn) : undefined);
+  if (!fn) return undefined;
+  // The engine applies the innermost decorator first ('a:b:op' is a(b(op))).
+  for (const d of [...decorators].reverse()) {
+    const dec = DECORATORS[d];
+    if (!dec) return undefined;
+    const next = fn;
+    fn = withValidator({ cb: (f, v) => dec.cb(f, v, next), validator: dec.validator });
+  }
+  return fn;
+}
+
+/** Names of every operator and decorator implemented here, for the catalogue check. */
+export const implementedOperators = { custom: Object.keys(CUSTOM_OPERATORS), builtIn: Object.keys(BUILT_IN_OPERATORS), decorators: Object.keys(DECORATORS) };
+
+export { knownOperator } from '../language/catalogue.js';

@@ -3,6 +3,7 @@ import { ConfigError, type LocatedProblem } from '../util/errors.js';
 import { checkAgainstSchema } from '../util/file-schema.js';
 import { readYamlFile, type PathSegment, type YamlFile } from '../util/yaml-file.js';
 import { knownOperator } from './operators.js';
+import { operandProblems, type FactKind } from './operand-check.js';
 
 export type RuleType = 'trigger' | 'exclude';
 
@@ -49,20 +50,40 @@ function valueFacts(value: unknown): string[] {
 export interface RuleFileCheckOptions {
   /** Facts the rules may use; when given, an unknown fact is a located problem. */
   knownFacts?: Set<string>;
+  /** What some facts are (configuredYear is a period, a snapshot column a number or a text): operands are checked against it. */
+  factKinds?: ReadonlyMap<string, FactKind>;
+  /** Facts that exist but rules cannot read, with why (derived facts are made after the rules). */
+  unavailableFacts?: ReadonlyMap<string, string>;
 }
 
 function checkRules(file: YamlFile, opts: RuleFileCheckOptions): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   const rules = (file.data as { rules: Array<Record<string, unknown>> }).rules;
+  if (rules.length === 0) {
+    problems.push({
+      file: file.file,
+      ...file.locate(['rules']),
+      message:
+        'this rules file has no rules. The profile reads it, so every trigger or exclusion it should hold is missing: ' +
+        'records it should stop are sent (and kept in the ODS). Write its rules, or take the file out of the profile\'s rules list.',
+    });
+  }
   rules.forEach((rule, i) => {
     const ruleId = typeof rule.id === 'string' ? rule.id : undefined;
     for (const { leaf, path } of leafConditions(rule.conditions, ['rules', i, 'conditions'])) {
       if (!knownOperator(leaf.operator)) {
         problems.push({ file: file.file, ...file.locate([...path, 'operator']), ruleId, message: `unknown operator '${leaf.operator}'` });
+      } else {
+        for (const p of operandProblems(leaf, opts.factKinds ?? new Map())) {
+          problems.push({ file: file.file, ...file.locate([...path, p.at]), ruleId, message: p.message });
+        }
       }
       if (opts.knownFacts) {
         for (const fact of [leaf.fact, ...valueFacts(leaf.value)]) {
-          if (!opts.knownFacts.has(fact)) {
+          const unavailable = opts.unavailableFacts?.get(fact);
+          if (unavailable) {
+            problems.push({ file: file.file, ...file.locate([...path, 'fact']), ruleId, message: `fact '${fact}' ${unavailable}` });
+          } else if (!opts.knownFacts.has(fact)) {
             problems.push({
               file: file.file,
               ...file.locate([...path, 'fact']),

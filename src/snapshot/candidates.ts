@@ -1,6 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { LoadedProfile } from '../profile/load-profile.js';
+import type { FactContext } from '../profile/computed-facts.js';
 import type { Candidate, Connection, Json, JsonObject } from '../types.js';
+import { connectionFactsOf } from './connections.js';
+import { preferenceFingerprint, readPreferenceTable } from './preferences.js';
 
 /** "participationID=42" or "enrollmentID=7|participationID=42": readable in reports, stable across runs. */
 export function sourceKeyOf(row: Record<string, unknown>, keyColumns: string[]): string {
@@ -23,8 +26,9 @@ export class CandidateReader {
   private readonly columns: string[];
   private readonly json: boolean[];
   private readonly keyIndexes: number[];
+  private readonly contexts = new WeakMap<Connection, { context: FactContext; fingerprint: string }>();
 
-  constructor(db: Database, private readonly profile: LoadedProfile) {
+  constructor(private readonly db: Database, private readonly profile: LoadedProfile) {
     this.stmt = db.prepare(profile.sourceSql).raw(true);
     this.columns = this.stmt.columns().map((c) => c.name);
     const jsonColumns = new Set(profile.def.source.json ?? []);
@@ -46,21 +50,41 @@ export class CandidateReader {
     };
   }
 
+  /** What computed facts read besides the row: the connection's Resource Preferences, read once per connection. */
+  private factContext(connection: Connection): { context: FactContext; fingerprint: string } {
+    let c = this.contexts.get(connection);
+    if (!c) {
+      const preferences = readPreferenceTable(this.db, connection.configID);
+      c = { context: { preferences, descriptorNamespaces: this.profile.def.descriptorNamespaces }, fingerprint: preferenceFingerprint(preferences) };
+      this.contexts.set(connection, c);
+    }
+    return c;
+  }
+
   *readRaw(connection: Connection): Generator<RawCandidate> {
     const key = this.profile.def.source.key;
+    // A computed fact that reads Resource Preferences changes with them: their fingerprint goes after the row's
+    // values, so the row's fingerprint (the planner's evaluation cache key) changes too.
+    const prefs = this.profile.computedFacts?.usesPreferences ? this.factContext(connection).fingerprint : undefined;
     for (const values of this.stmt.iterate(this.params(connection)) as Iterable<unknown[]>) {
       const sourceKey = this.keyIndexes
         .map((i, n) => `${key[n]}=${values[i] === null || values[i] === undefined ? '' : String(values[i])}`)
         .join('|');
+      if (prefs !== undefined) values.push(prefs);
       yield { connection, sourceKey, values };
     }
   }
 
+  /** The row's facts, with the profile's computed facts added (the read stage's hook, until the planner calls it). */
   toCandidate(raw: RawCandidate): Candidate {
     const facts: JsonObject = {};
     for (let i = 0; i < this.columns.length; i++) {
       const v = raw.values[i];
       facts[this.columns[i]!] = this.json[i] && typeof v === 'string' ? (JSON.parse(v) as Json) : ((typeof v === 'bigint' ? Number(v) : v) as Json);
+    }
+    const computed = this.profile.computedFacts;
+    if (computed && computed.names.length > 0) {
+      computed.apply(facts, connectionFactsOf(raw.connection), this.factContext(raw.connection).context);
     }
     return { connection: raw.connection, sourceKey: raw.sourceKey, facts };
   }

@@ -9,6 +9,18 @@ export function connectionKey(c: Pick<Connection, 'districtID' | 'endYear'>): st
   return `${c.districtID}:${c.endYear}`;
 }
 
+const factObjects = new WeakMap<Connection, JsonObject>();
+
+/** `connection` as rules, mappings and computed facts read it: the connection query's facts plus ids and the year window. */
+export function connectionFactsOf(conn: Connection): JsonObject {
+  let f = factObjects.get(conn);
+  if (!f) {
+    f = { ...conn.facts, configID: conn.configID, districtID: conn.districtID, endYear: conn.endYear, yearStart: conn.yearStart, yearEnd: conn.yearEnd };
+    factObjects.set(conn, f);
+  }
+  return f;
+}
+
 /** The Ed-Fi connections of the snapshot that this profile serves, from the profile's connections query. */
 export function readConnections(db: Database, profile: LoadedProfile): Connection[] {
   const rows = db.prepare(profile.connectionsSql).all({

@@ -2,6 +2,7 @@
 // (generator, fixtures) from the same DDL the check compares against.
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { EXIT } from '../cli/exit-codes.js';
 import { campusDdl } from './schema.js';
 import { checkSnapshotSchema } from './schema-check.js';
 
@@ -10,22 +11,36 @@ export { checkSnapshotSchema, findSnapshotProblems, SnapshotSchemaError } from '
 /** An open snapshot connection (better-sqlite3). */
 export type SnapshotDb = Database.Database;
 
-/** Opens a snapshot read-only and throws SnapshotSchemaError if it does not match campus-schema.sql. */
+/** A snapshot file that cannot be read at all (missing, not SQLite, damaged): an input problem, not a bug. */
+export class SnapshotUnreadableError extends Error {
+  readonly exitCode = EXIT.input;
+  constructor(readonly file: string, reason: string) {
+    super(`Cannot open snapshot ${file}: ${reason}`);
+    this.name = 'SnapshotUnreadableError';
+  }
+}
+
+/** SQLite's answers for a file that is not a readable database (damaged, truncated, not SQLite, unreadable). */
+const UNREADABLE = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR|PERM|AUTH|FORMAT|RANGE)/;
+
+/**
+ * Opens a snapshot read-only and checks it against campus-schema.sql (SnapshotSchemaError lists every problem).
+ * The checks read every table, so a damaged file is found here too (SnapshotUnreadableError); both exit 4.
+ */
 export function openSnapshot(file: string): SnapshotDb {
   let db: SnapshotDb;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
   } catch (err) {
-    throw new Error(`Cannot open snapshot ${file}: ${(err as Error).message}`);
+    throw new SnapshotUnreadableError(file, (err as Error).message);
   }
   try {
     checkSnapshotSchema(db, file);
   } catch (err) {
     db.close();
-    // A file that is not SQLite at all surfaces here, on the first read, as SQLITE_NOTADB.
-    if (err instanceof Error && (err as { code?: string }).code === 'SQLITE_NOTADB') {
-      throw new Error(`Cannot open snapshot ${file}: ${err.message}`);
-    }
+    // A file that is not SQLite at all, or a damaged one, surfaces on the first reads.
+    const code = (err as { code?: string }).code;
+    if (typeof code === 'string' && UNREADABLE.test(code)) throw new SnapshotUnreadableError(file, `${(err as Error).message} (${code})`);
     throw err;
   }
   return db;

@@ -20,6 +20,8 @@ export interface TableInfo {
   columns: ColumnInfo[];
   /** Primary-key column names in key order. */
   primaryKey: string[];
+  /** Columns declared REFERENCES another table. */
+  foreignKeys: string[];
 }
 
 export interface CampusSchema {
@@ -73,7 +75,8 @@ export function readTables(db: Database.Database): TableInfo[] {
       pk: c.pk,
     }));
     const primaryKey = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-    return { name, columns, primaryKey };
+    const foreignKeys = db.prepare<[], { from: string }>(`PRAGMA foreign_key_list(${quoteIdent(name)})`).all().map((r) => r.from);
+    return { name, columns, primaryKey, foreignKeys };
   });
 }
 
