@@ -30,7 +30,7 @@ for (const name of listProfiles(repoRoot())) {
     }
 
     it('makes every rule stop at least one record', function () {
-      const never = run.coverage.filter((r) => r.fired === 0).map((r) => r.ruleId);
+      const never = run.coverage.filter((r) => r.hits === 0).map((r) => `${r.kind} ${r.id}`);
       expect(never, `rules no fixture exercises: ${never.join(', ')}`).to.deep.equal([]);
     });
   });
