@@ -38,6 +38,17 @@ export class KnownDescriptors {
     return undefined;
   }
 
+  /**
+   * A value the profile's mapping puts in a namespace the profile declares for its state (not Ed-Fi's) but no
+   * published list covers: nothing can check it before the ODS does. (A full URI a district enters in Resource
+   * Preferences is the district's own and is sent as entered.)
+   */
+  unchecked(descriptor: string, uri: string): boolean {
+    if (this.known(descriptor, uri) !== undefined) return false;
+    const declared = Object.values(this.profile.def.descriptorNamespaces ?? {}).map((n) => n.replace(/\/+$/, '')).filter((n) => n !== EDFI_NAMESPACE);
+    return declared.some((n) => uri.startsWith(`${n}/${descriptor}#`));
+  }
+
   /** The values a list offers for a descriptor's namespace, for messages. */
   listed(descriptor: string, uri: string): string[] {
     const ns = uri.includes('#') ? uri.slice(0, uri.indexOf('#')) : uri;
