@@ -39,6 +39,14 @@ describe('sanity rules: the body condition language', function () {
     expect(holds({ any: [{ field: 'privateCTEProgram', operator: 'equal', value: true }, { field: 'endDate', operator: 'greaterThan', value: '2026' }] })).to.equal(false);
   });
 
+  it('a leaf can read a fact of the record, for a value the body does not carry', function () {
+    const facts = { endDate: '2025-08-01', enrollmentPeriod: { start: '2025-09-02', end: '2025-08-01' } };
+    expect(conditionHolds({ field: 'beginDate', operator: 'after', value: { fact: 'endDate' } }, body, facts)).to.equal(true);
+    expect(conditionHolds({ fact: 'enrollmentPeriod.start', operator: 'after', value: { fact: 'enrollmentPeriod.end' } }, body, facts)).to.equal(true);
+    expect(conditionHolds({ field: 'beginDate', operator: 'after', value: { fact: 'endDate' } }, body)).to.equal(false);
+    expect(fillBodyTemplate('{beginDate} / {fact:endDate}', body, facts)).to.equal('2025-09-02 / 2025-08-01');
+  });
+
   it('fills message placeholders from the body', function () {
     expect(fillBodyTemplate('beginDate {beginDate} is after endDate {endDate}; CIP {ctePrograms.cipCode}; {reasonExitedDescriptor}', body))
       .to.equal('beginDate 2025-09-02 is after endDate 2025-09-01; CIP 48.0508, 51.3902; (none)');
@@ -95,7 +103,10 @@ describe('sanity rules in a profile', function () {
     const located = problems().join('\n');
     expect(located).to.contain(`profiles/sample/profile.yaml:${lineOf('value: { field: endDat }')}:`);
     expect(located).to.contain("[sample.sanity.begin-after-end]: value refers to field 'endDat' is not a field of studentCTEProgramAssociations (did you mean 'endDate'?)");
-    expect(located).to.contain("placeholder {begin}: 'begin' is not a field of studentCTEProgramAssociations");
+    expect(located).to.contain("placeholder {begin}: field 'begin' is not a field of studentCTEProgramAssociations");
+    expect(located).to.contain("value refers to field 'endDat' is not a field");
+    p.edit('profiles/sample/profile.yaml', 'value: { field: endDat }', 'value: { fact: endDat }');
+    expect(problems().join('\n')).to.contain("[sample.sanity.begin-after-end]: value refers to unknown fact 'endDat' (the source query and connection give: ");
   });
 
   it('a sanity id that repeats an error-catalogue id is refused', function () {

@@ -64,12 +64,14 @@ export class RecordEvaluator {
   private readonly published = new Map<string, Set<string>>();
   /** The profile's sanity rules, run on every body after the schema and descriptor checks. */
   private readonly sanity: BodyCheck;
+  private readonly hasSanity: boolean;
 
   constructor(readonly profile: LoadedProfile) {
     this.rules = new RuleEvaluator(profile.rules);
     this.mapper = new Mapper(profile.mapping);
     this.validate = compileResourceValidator(profile.def.resource.schema);
     this.sanity = sanityCheck(profile.def.sanity ?? []);
+    this.hasSanity = (profile.def.sanity ?? []).length > 0;
     for (const uris of profileDescriptors(profile).values()) {
       for (const uri of uris) {
         const ns = uri.slice(0, uri.indexOf('#'));
@@ -121,7 +123,7 @@ export class RecordEvaluator {
     const problems = [
       ...schema.map((message) => encodeFinding({ id: SCHEMA_CHECK, severity: 'hold', message })),
       ...this.descriptorProblems(body).map((message) => encodeFinding({ id: DESCRIPTOR_LIST_CHECK, severity: 'hold', message })),
-      ...this.sanity(body).map(encodeFinding),
+      ...(this.hasSanity ? this.sanity(body, ruleFacts(c)).map(encodeFinding) : []),
     ];
     return { body, problems };
   }

@@ -166,7 +166,7 @@ export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProf
     }
   }
   // Sanity rules name their own error-log entries (cause = their message, fix = their fix).
-  problems.push(...checkSanityRules(def.sanity ?? [], def.resource.schema, show(file), yaml.locate, new Set(entries.map((e) => e.id))));
+  problems.push(...checkSanityRules(def.sanity ?? [], def.resource.schema, show(file), yaml.locate, new Set(entries.map((e) => e.id)), sourceColumns.length > 0 ? knownFacts : undefined));
   const catalogue = new ErrorCatalogue([...entries, ...sanityCatalogueEntries(def.sanity ?? [])]);
   for (const [group, list] of [['keyChangeFields', def.keyChangeFields ?? []], ['immutableFields', def.immutableFields ?? []]] as const) {
     list.forEach((f, i) => {

@@ -1,12 +1,14 @@
 // The condition language of sanity rules: json-rules-engine's shape (all / any / not, leaves with an operator),
-// but over the mapped Ed-Fi body instead of the source facts, and synchronous, so the map stage can run it on
-// every body without a promise per record.
+// but over the mapped Ed-Fi body (`field:`), and synchronous, so the map stage can run it on every body without a
+// promise per record. A leaf may also read a fact of the record (`fact:`), for a state whose body does not carry
+// the value to compare with (a date it does not report).
 import type { Json, JsonObject } from '../types.js';
 import { canonicalJson } from '../util/hash.js';
 
-/** A leaf: a body field, an operator, and a value or another field (`value: { field: endDate }`). */
+/** A leaf: a body field (or a fact), an operator, and a value, another field or a fact (`value: { field: endDate }`). */
 export interface BodyLeaf {
-  field: string;
+  field?: string;
+  fact?: string;
   operator: string;
   value?: Json;
 }
@@ -66,9 +68,17 @@ function isBlankValue(v: Json): boolean {
   return v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
 }
 
-function referredField(value: Json | undefined): string | undefined {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && typeof value.field === 'string' && Object.keys(value).length === 1) return value.field;
+/** What a value refers to: `{ field: x }` (the body) or `{ fact: x }` (the record's facts). */
+function referred(value: Json | undefined): { field: string } | { fact: string } | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length !== 1) return undefined;
+  if (typeof value.field === 'string') return { field: value.field };
+  if (typeof value.fact === 'string') return { fact: value.fact };
   return undefined;
+}
+
+function resolve(ref: { field?: string; fact?: string }, body: JsonObject, facts: JsonObject | undefined): Json[] {
+  if (ref.field !== undefined) return valuesAt(body, ref.field);
+  return ref.fact !== undefined ? valuesAt(facts, ref.fact) : [];
 }
 
 /**
@@ -76,19 +86,19 @@ function referredField(value: Json | undefined): string | undefined {
  * after an endDate that is not reported); `isBlank` is the way to test for absence. Through an array, a leaf holds
  * when it holds for any item.
  */
-export function conditionHolds(condition: BodyCondition, body: JsonObject): boolean {
-  if ('all' in condition) return condition.all.every((c) => conditionHolds(c, body));
-  if ('any' in condition) return condition.any.some((c) => conditionHolds(c, body));
-  if ('not' in condition) return !conditionHolds(condition.not, body);
-  const left = valuesAt(body, condition.field);
+export function conditionHolds(condition: BodyCondition, body: JsonObject, facts?: JsonObject): boolean {
+  if ('all' in condition) return condition.all.every((c) => conditionHolds(c, body, facts));
+  if ('any' in condition) return condition.any.some((c) => conditionHolds(c, body, facts));
+  if ('not' in condition) return !conditionHolds(condition.not, body, facts);
+  const left = resolve(condition, body, facts);
   if (condition.operator === IS_BLANK) {
     const blank = left.length === 0 || left.every(isBlankValue);
     return blank === (condition.value !== false);
   }
   const op = BODY_OPERATORS[condition.operator];
   if (!op) throw new Error(`unknown body operator '${condition.operator}'`);
-  const other = referredField(condition.value);
-  const right = other !== undefined ? valuesAt(body, other) : condition.value === undefined ? [] : [condition.value];
+  const other = referred(condition.value);
+  const right = other !== undefined ? resolve(other, body, facts) : condition.value === undefined ? [] : [condition.value];
   const present = left.filter((v) => v !== null);
   return present.some((a) => right.some((b) => b !== null && op.test(a, b)));
 }
@@ -101,24 +111,31 @@ export function bodyLeaves(condition: unknown, path: Array<string | number> = []
     if (Array.isArray(c[key])) return (c[key] as unknown[]).flatMap((x, i) => bodyLeaves(x, [...path, key, i]));
   }
   if (c.not) return bodyLeaves(c.not, [...path, 'not']);
-  if (typeof c.field === 'string') return [{ leaf: c as unknown as BodyLeaf, path }];
+  if (typeof c.field === 'string' || typeof c.fact === 'string') return [{ leaf: c as unknown as BodyLeaf, path }];
   return [];
 }
 
-/** The field a leaf's value refers to, if it names one. */
-export function leafValueField(leaf: BodyLeaf): string | undefined {
-  return referredField(leaf.value);
+/** The body field or fact a leaf's value refers to, if it names one. */
+export function leafValueRef(leaf: BodyLeaf): { field: string } | { fact: string } | undefined {
+  return referred(leaf.value);
 }
 
-/** "{beginDate} is after {endDate}" with the body's values; a path through an array joins its values. */
-export function fillBodyTemplate(template: string, body: JsonObject): string {
-  return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, path: string) => {
-    const values = valuesAt(body, path);
+const PLACEHOLDER = /\{(fact:)?([A-Za-z0-9_.]+)\}/g;
+
+/** "{beginDate} is after {fact:endDate}": body fields, or facts with `fact:`; an array path joins its values. */
+export function fillBodyTemplate(template: string, body: JsonObject, facts?: JsonObject): string {
+  return template.replace(PLACEHOLDER, (_, fact: string | undefined, path: string) => {
+    const values = fact ? valuesAt(facts, path) : valuesAt(body, path);
     return values.length === 0 ? '(none)' : values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
   });
 }
 
 /** The {placeholders} of a message template. */
-export function templateFields(template: string): string[] {
-  return [...template.matchAll(/\{([A-Za-z0-9_.]+)\}/g)].map((m) => m[1]!);
+export function templatePlaceholders(template: string): Array<{ field: string } | { fact: string }> {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => (m[1] ? { fact: m[2]! } : { field: m[2]! }));
+}
+
+/** The template with placeholders shown as their names, for the error catalogue's cause text. */
+export function plainTemplate(template: string): string {
+  return template.replace(PLACEHOLDER, (_, _f: string | undefined, path: string) => path);
 }

@@ -6,7 +6,7 @@ import { hasFieldPath, unknownFieldMessage } from '../edfi/field-paths.js';
 import type { JsonObject } from '../types.js';
 import type { LocatedProblem } from '../util/errors.js';
 import type { PathSegment } from '../util/yaml-file.js';
-import { bodyLeaves, conditionHolds, fillBodyTemplate, knownBodyOperator, leafValueField, templateFields, type BodyCondition } from './body-conditions.js';
+import { bodyLeaves, conditionHolds, fillBodyTemplate, knownBodyOperator, leafValueRef, plainTemplate, templatePlaceholders, type BodyCondition } from './body-conditions.js';
 
 export type Severity = 'hold' | 'warn';
 
@@ -31,15 +31,18 @@ export interface BodyCheckResult {
   severity: Severity;
 }
 
-/** A check of a mapped body; the Ed-Fi schema, the published descriptor lists and sanity rules are all one. */
-export type BodyCheck = (body: JsonObject) => BodyCheckResult[];
+/**
+ * A check of a mapped body; the Ed-Fi schema, the published descriptor lists and sanity rules are all one. The
+ * record's facts (as the rules see them) come second, for checks of values the body does not carry.
+ */
+export type BodyCheck = (body: JsonObject, facts?: JsonObject) => BodyCheckResult[];
 
 /** The profile's sanity rules as one BodyCheck, in the order they are written. */
 export function sanityCheck(rules: readonly SanityRuleDef[]): BodyCheck {
-  return (body) => {
+  return (body, facts) => {
     const out: BodyCheckResult[] = [];
     for (const r of rules) {
-      if (conditionHolds(r.when, body)) out.push({ id: r.id, severity: r.severity, message: fillBodyTemplate(r.message, body) });
+      if (conditionHolds(r.when, body, facts)) out.push({ id: r.id, severity: r.severity, message: fillBodyTemplate(r.message, body, facts) });
     }
     return out;
   };
@@ -55,6 +58,7 @@ export function checkSanityRules(
   file: string,
   locate: (path: PathSegment[]) => { line?: number; column?: number },
   takenIds: ReadonlySet<string> = new Set(),
+  knownFacts?: ReadonlySet<string>,
 ): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   if (rules.length === 0) return problems;
@@ -68,11 +72,18 @@ export function checkSanityRules(
     const at = (...p: PathSegment[]): { file: string; line?: number; column?: number; ruleId: string } => ({ file, ...locate(['sanity', i, ...p]), ruleId: r.id });
     if (seen.has(r.id) || takenIds.has(r.id)) problems.push({ ...at('id'), message: `id '${r.id}' is used twice (sanity rule ids name error-log entries and must be unique)` });
     seen.add(r.id);
+    const fieldProblem = (ref: { field: string } | { fact: string }): string | undefined => {
+      if ('field' in ref) return hasFieldPath(resource, ref.field) ? undefined : `field ${unknownFieldMessage(resource, ref.field)}`;
+      const name = ref.fact.split('.')[0]!;
+      return !knownFacts || knownFacts.has(name) ? undefined : `unknown fact '${name}' (the source query and connection give: ${[...knownFacts].sort().join(', ')})`;
+    };
     for (const { leaf, path } of bodyLeaves(r.when, ['when'])) {
       if (!knownBodyOperator(leaf.operator)) problems.push({ ...at(...path, 'operator'), message: `unknown operator '${leaf.operator}'` });
-      if (!hasFieldPath(resource, leaf.field)) problems.push({ ...at(...path, 'field'), message: `field ${unknownFieldMessage(resource, leaf.field)}` });
-      const other = leafValueField(leaf);
-      if (other !== undefined && !hasFieldPath(resource, other)) problems.push({ ...at(...path, 'value'), message: `value refers to field ${unknownFieldMessage(resource, other)}` });
+      const own = fieldProblem(leaf.field !== undefined ? { field: leaf.field } : { fact: leaf.fact! });
+      if (own) problems.push({ ...at(...path, leaf.field !== undefined ? 'field' : 'fact'), message: own });
+      const other = leafValueRef(leaf);
+      const valueProblem = other ? fieldProblem(other) : undefined;
+      if (valueProblem) problems.push({ ...at(...path, 'value'), message: `value refers to ${valueProblem}` });
       if (leaf.operator === 'matches') {
         try {
           new RegExp(String(leaf.value));
@@ -84,8 +95,9 @@ export function checkSanityRules(
         problems.push({ ...at(...path, 'value'), message: `operator '${leaf.operator}' needs a list as its value` });
       }
     }
-    for (const f of templateFields(r.message)) {
-      if (!hasFieldPath(resource, f)) problems.push({ ...at('message'), message: `placeholder {${f}}: ${unknownFieldMessage(resource, f)}` });
+    for (const ref of templatePlaceholders(r.message)) {
+      const problem = fieldProblem(ref);
+      if (problem) problems.push({ ...at('message'), message: `placeholder {${'fact' in ref ? `fact:${ref.fact}` : ref.field}}: ${problem}` });
     }
   });
   return problems;
@@ -99,7 +111,7 @@ export function sanityCatalogueEntries(rules: readonly SanityRuleDef[]): Catalog
     status: [],
     level: r.severity === 'hold' ? 'error' : 'warning',
     specMessage: r.spec,
-    cause: r.message.replace(/\{([A-Za-z0-9_.]+)\}/g, '$1'),
+    cause: plainTemplate(r.message),
     fix: r.fix,
   }));
 }
