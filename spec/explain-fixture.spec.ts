@@ -27,7 +27,7 @@ describe('edfi-sync explain --fixture', function () {
   it('shows the check that holds a record back', function () {
     const out = p.cli('explain', '--fixture', 'profiles/sample/fixtures/03-checks.yaml', '--student', '1000000010');
     expect(out.stdout).to.contain('holds it back: sanity rule sample.sanity.begin-after-end: beginDate 2025-09-25 is after endDate 2025-09-01');
-    expect(out.stdout).to.contain('held back: sample.sanity.begin-after-end — held back by a sanity rule');
+    expect(out.stdout).to.contain('held back: sample.sanity.begin-after-end — beginDate 2025-09-25 is after endDate 2025-09-01');
     expect(out.stdout).to.not.contain('Record participationID=1001');
   });
 

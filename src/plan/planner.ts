@@ -61,6 +61,16 @@ interface Seen {
   rulesKey: string;
 }
 
+/** What the error log says of a record held back by the schema or descriptor checks (and any sanity rule with them). */
+function heldBackMessage(holds: Array<{ id: string; message: string }>): string {
+  const of = (id: string): string[] => holds.filter((f) => f.id === id).map((f) => f.message);
+  const parts: string[] = [];
+  if (of(SCHEMA_CHECK).length) parts.push(`the body does not pass the Ed-Fi schema: ${of(SCHEMA_CHECK).join('; ')}`);
+  if (of(DESCRIPTOR_LIST_CHECK).length) parts.push(`not on the state's published descriptor list: ${of(DESCRIPTOR_LIST_CHECK).join('; ')}`);
+  for (const f of holds) if (f.id !== SCHEMA_CHECK && f.id !== DESCRIPTOR_LIST_CHECK) parts.push(`${f.message} (sanity rule ${f.id})`);
+  return parts.join('; ');
+}
+
 /** Fill in {column} placeholders of a warning text. */
 function fillTemplate(text: string, row: Record<string, unknown>): string {
   return text.replace(/\{(\w+)\}/g, (_, k: string) => (row[k] === undefined || row[k] === null ? '' : String(row[k])));
@@ -271,10 +281,10 @@ export class Planner {
           // Not sent; what was sent before stays in the ODS until the Campus data is fixed. A schema problem is the
           // Ed-Fi error the spec lists; a sanity rule alone names its own error-log entry.
           const schema = holds.filter((f) => f.id === SCHEMA_CHECK || f.id === DESCRIPTOR_LIST_CHECK);
-          const text = holds.map((f) => (f.id === SCHEMA_CHECK || f.id === DESCRIPTOR_LIST_CHECK ? f.message : `${f.message} (sanity rule ${f.id})`)).join('; ');
+          const checks = [...new Set(holds.map((f) => f.id))];
           heldBack.set(sourceKey, schema.length > 0
-            ? { status: 400, message: `the body does not pass the Ed-Fi schema: ${text}`, kind: 'required-field', checks: [...new Set(holds.map((f) => f.id))] }
-            : { status: 0, message: `held back by a sanity rule: ${text}`, kind: holds[0]!.id, checks: [...new Set(holds.map((f) => f.id))] });
+            ? { status: 400, message: heldBackMessage(holds), kind: 'required-field', checks }
+            : { status: 0, message: holds.map((f) => f.message).join('; '), kind: holds[0]!.id, checks });
           continue;
         }
         const other = byNaturalKey.get(m.nk);

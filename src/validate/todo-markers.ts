@@ -36,6 +36,12 @@ export function markTodos(text: string, name: string, from: string): string {
   return out;
 }
 
+/** An entry without an id of its own (notReported) is named by its field. */
+function ownerOf(entry: Record<string, unknown>): string | undefined {
+  if (typeof entry.id === 'string') return entry.id;
+  return typeof entry.field === 'string' ? `field ${entry.field}` : undefined;
+}
+
 function topName(data: unknown): string | undefined {
   const name = data && typeof data === 'object' ? (data as { name?: unknown }).name : undefined;
   return typeof name === 'string' ? name : undefined;
@@ -58,8 +64,8 @@ export function findTodos(text: string, file: string): LocatedProblem[] {
           out.push({
             file,
             ...yaml.locate([...path, k]),
-            ruleId: enclosingId(yaml.data, [...path, k]) ?? topName(yaml.data),
-            message: `${k} is still a TODO marker: write the text of your state's specification (${k === 'title' ? 'its title' : 'the sentence this entry implements'})`,
+            ruleId: ownerOf(node as Record<string, unknown>) ?? enclosingId(yaml.data, [...path, k]) ?? topName(yaml.data),
+            message: `${k} is still a TODO marker: write the text of your state's specification (${k === 'title' ? 'its title' : path.length === 0 ? 'its name and version' : 'the sentence this entry implements'})`,
           });
         } else walk(v, [...path, k]);
       }
