@@ -28,6 +28,13 @@ describe('edfi-sync test: fixture failures explain themselves', function () {
     expect(text).to.contain('expected POST participationID=1000, but the plan has no such operation\nrules: excluded\n  exclude sample.exclude.withdrawn fires: studentStatus = null  notEqual  "Withdrawn" -> true');
   });
 
+  it('a second difference about the same record refers to the rules shown for the first', async function () {
+    p.edit('rules/sample/rules.yaml', '{ fact: studentStatus, operator: equal, value: Withdrawn }', '{ fact: studentStatus, operator: equal, value: Moved }');
+    const text = failures(await run('01'));
+    expect(text).to.contain('unexpected POST participationID=1001');
+    expect(text).to.contain('expected participationID=1001 not to be sent (by sample.exclude.withdrawn), but it was not excluded\nthe plan has POST participationID=1001 instead (new record)\nrules: as above for participationID=1001');
+  });
+
   it('a missing POST names the trigger that did not hold', async function () {
     p.edit('profiles/sample/fixtures/01-sent.yaml', "startDate: '2025-08-25', endDate: '2026-05-20' }", "startDate: '2024-08-25', endDate: '2025-05-20' }");
     const text = failures(await run('01'));

@@ -34,8 +34,8 @@ export function initProfile(name: string, from: string, root = process.cwd()): s
     cpSync(from_, to, { recursive: true });
     created.push(relative(root, to) || to);
   }
-  // Id prefixes (core.trigger... -> texas.trigger...) and paths (rules/core/ -> rules/texas/) follow the new name.
-  // The id prefix the source profile uses (core., mo., ...), read from its first rule id.
+  // Id prefixes (<old>.trigger... -> <new>.trigger...) and paths (rules/<old>/ -> rules/<new>/) follow the new name.
+  // The id prefix the source profile uses (the part of its rule ids before the first dot), read from its first rule id.
   const prefix = source.rules[0]?.id.split('.')[0] ?? src;
   const edit = (text: string): string =>
     text
