@@ -19,7 +19,8 @@ export function decodeFinding(text: string): BodyCheckResult {
 
 /** Words for a check id in messages: what held a record back. `immutable` names the profile's immutableFields ids. */
 export function describeCheck(id: string, immutable: ReadonlySet<string> = new Set()): string {
-  if (id === SCHEMA_CHECK) return 'the Ed-Fi schema check';
+  // 'required-field' is the error-catalogue name the schema check is logged under.
+  if (id === SCHEMA_CHECK || id === 'required-field') return 'the Ed-Fi schema check';
   if (id === DESCRIPTOR_LIST_CHECK) return "the state's published descriptor lists";
   if (id === 'duplicate-natural-key') return 'the duplicate natural key check (another record of the connection has the same natural key)';
   if (id === 'duplicate-source-key') return 'the duplicate source key check (the source query returned the record twice)';
