@@ -12,6 +12,7 @@ import { generateSnapshot } from '../src/snapshot/generate.js';
 import { openSnapshot } from '../src/snapshot/open.js';
 import { openState } from '../src/state/state-db.js';
 import { repoRoot } from '../src/util/repo-root.js';
+import { projectProfiles } from './helpers/profiles.js';
 
 // Only records whose inputs or rules changed are evaluated again; the result is the same as a full evaluation.
 describe('incremental planning (fingerprints of facts and of the profile files)', function () {
@@ -96,7 +97,7 @@ describe('evaluation on worker threads and concurrent evaluation', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const name of ['core', 'missouri']) {
+  for (const name of projectProfiles()) {
     it(`${name}: the plan with two worker threads equals the plan on the main thread`, async function () {
       const profile = loadProfile(name, repoRoot());
       const snap = openSnapshot(join(dir, 's.sqlite'));

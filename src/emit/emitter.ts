@@ -78,8 +78,9 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
   )));
   // Plan warnings (a school year without a valid configuration, ...) stay readable after the run, in the same log.
   log.addMany(o.plan.warnings.map((w) => ({
-    runId: o.runId, at, connection: null, resource: o.plan.resource, sourceKey: null, student: null, method: null, status: null,
-    level: 'warning' as const, message: w.message, catalogueId: w.id, specMessage: null, cause: null, fix: null, body: null,
+    runId: o.runId, at, connection: w.connection ?? null, resource: o.plan.resource, sourceKey: w.sourceKey ?? null, student: w.student ?? null, method: null, status: null,
+    level: 'warning' as const, message: w.message, catalogueId: w.id, specMessage: o.profile.catalogue.byId(w.id)?.specMessage ?? null,
+    cause: o.profile.catalogue.byId(w.id)?.cause ?? null, fix: o.profile.catalogue.byId(w.id)?.fix ?? null, body: null,
   })));
   summary.heldBack = o.plan.issues.length;
   for (const f of o.plan.forget) recorder.forget(f.connection, o.plan.resource, f.sourceKey);

@@ -12,6 +12,10 @@ export interface PlanIssue {
   method: 'POST' | 'PUT' | 'DELETE';
   message: string;
   body?: JsonObject;
+  /** Every check that held the record back, the one the error-log entry is for first: a body check id
+   *  (edfi-schema, published-descriptors, a sanity rule id), duplicate-natural-key, duplicate-source-key, or
+   *  immutableFields ids. */
+  checks?: string[];
 }
 
 export interface ExcludedRecord {
@@ -62,6 +66,10 @@ export interface Plan {
 export interface PlanWarning {
   id: string;
   message: string;
+  /** Set when the warning is about one record (a sanity rule of severity warn). */
+  connection?: string;
+  sourceKey?: string;
+  student?: string | null;
 }
 
 /** A plan with nothing in it yet: the planner fills it; resync sends its own DELETEs through one. */

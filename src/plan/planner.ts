@@ -12,6 +12,7 @@ import { applyDerive, deriveColumns, type DeriveInput } from './derive.js';
 import { changedPaths, naturalKeyOf } from './paths.js';
 import { emptyPlan, type ConnectionSummary, type Plan, type PlanIssue } from './plan-types.js';
 import { RecordEvaluator } from './record-evaluator.js';
+import { DESCRIPTOR_LIST_CHECK, SCHEMA_CHECK, decodeFinding } from '../sanity/body-findings.js';
 
 export interface PlanOptions {
   profile: LoadedProfile;
@@ -58,6 +59,16 @@ interface Seen {
   student: string | null;
   decision: Decision;
   rulesKey: string;
+}
+
+/** What the error log says of a record held back by the schema or descriptor checks (and any sanity rule with them). */
+function heldBackMessage(holds: Array<{ id: string; message: string }>): string {
+  const of = (id: string): string[] => holds.filter((f) => f.id === id).map((f) => f.message);
+  const parts: string[] = [];
+  if (of(SCHEMA_CHECK).length) parts.push(`the body does not pass the Ed-Fi schema: ${of(SCHEMA_CHECK).join('; ')}`);
+  if (of(DESCRIPTOR_LIST_CHECK).length) parts.push(`not on the state's published descriptor list: ${of(DESCRIPTOR_LIST_CHECK).join('; ')}`);
+  for (const f of holds) if (f.id !== SCHEMA_CHECK && f.id !== DESCRIPTOR_LIST_CHECK) parts.push(`${f.message} (sanity rule ${f.id})`);
+  return parts.join('; ');
 }
 
 /** Fill in {column} placeholders of a warning text. */
@@ -185,7 +196,7 @@ export class Planner {
       summary.candidates++;
       if (summary.candidates % 10_000 === 0) this.opts.onProgress?.(summary.candidates, key);
       if (read.has(raw.sourceKey)) {
-        plan.issues.push(this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
+        plan.issues.push({ ...this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict'), checks: ['duplicate-source-key'] });
         continue;
       }
       const student = studentIndex >= 0 ? ((raw.values[studentIndex] as string | null) ?? null) : null;
@@ -259,20 +270,26 @@ export class Planner {
     const firstDerived = applyDerive(deriveDefs, keptDerive);
     await mapAll(new Map(keptDerive.map((k) => [k.sourceKey, firstDerived.get(k.sourceKey) ?? {}])), true);
 
-    const heldBack = new Map<string, { status: number; message: string; kind: string }>();
+    const heldBack = new Map<string, { status: number; message: string; kind: string; checks: string[] }>();
     const findHeldBack = (): void => {
       heldBack.clear();
       const byNaturalKey = new Map<string, string>();
       for (const { sourceKey } of keptDerive) {
         const m = mapped.get(sourceKey)!;
-        if (m.problems.length > 0) {
-          // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
-          heldBack.set(sourceKey, { status: 400, message: `the body does not pass the Ed-Fi schema: ${m.problems.join('; ')}`, kind: 'required-field' });
+        const holds = m.problems.map(decodeFinding).filter((f) => f.severity === 'hold');
+        if (holds.length > 0) {
+          // Not sent; what was sent before stays in the ODS until the Campus data is fixed. A schema problem is the
+          // Ed-Fi error the spec lists; a sanity rule alone names its own error-log entry.
+          const schema = holds.filter((f) => f.id === SCHEMA_CHECK || f.id === DESCRIPTOR_LIST_CHECK);
+          const checks = [...new Set(holds.map((f) => f.id))];
+          heldBack.set(sourceKey, schema.length > 0
+            ? { status: 400, message: heldBackMessage(holds), kind: 'required-field', checks }
+            : { status: 0, message: holds.map((f) => f.message).join('; '), kind: holds[0]!.id, checks });
           continue;
         }
         const other = byNaturalKey.get(m.nk);
         if (other) {
-          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(keyOf(m)).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict' });
+          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(keyOf(m)).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict', checks: ['duplicate-natural-key'] });
           continue;
         }
         byNaturalKey.set(m.nk, sourceKey);
@@ -303,7 +320,7 @@ export class Planner {
       const old = identity.get(sourceKey);
       const hb = heldBack.get(sourceKey);
       if (hb) {
-        plan.issues.push(this.issue(conn, sourceKey, s.student, hb.status === 400 && old?.edfiId ? 'PUT' : 'POST', hb.status, hb.message, hb.kind, bodyOf(sourceKey, m)));
+        plan.issues.push({ ...this.issue(conn, sourceKey, s.student, hb.status === 400 && old?.edfiId ? 'PUT' : 'POST', hb.status, hb.message, hb.kind, bodyOf(sourceKey, m)), checks: hb.checks });
         continue;
       }
       desiredKeys.add(sourceKey);
@@ -313,7 +330,14 @@ export class Planner {
         continue;
       }
       const full = old ? identityMap.get(key, resource, sourceKey) : undefined;
+      const before = plan.operations.length;
       this.diff(conn, sourceKey, s, bodyOf(sourceKey, m), m.bodyHash, keyOf(m), full, plan);
+      // A sanity rule of severity warn: the record is sent, and the warning goes with the send.
+      if (plan.operations.length > before) {
+        for (const f of m.problems.map(decodeFinding).filter((x) => x.severity === 'warn')) {
+          plan.warnings.push({ id: f.id, message: `${sourceKey}${s.student ? ` (student ${s.student})` : ''}: ${f.message}`, connection: key, sourceKey, student: s.student });
+        }
+      }
     }
 
     // Records sent before and no longer wanted.
@@ -390,11 +414,13 @@ export class Planner {
       plan.operations.push({ ...base, method: 'POST', rules, reason: old ? 'not yet in the ODS (an earlier send failed)' : 'new record' });
       return;
     }
-    for (const f of profile.def.immutableFields ?? []) {
-      if (changedPaths(old.body, body, [f.path]).length > 0) {
-        plan.issues.push(this.issue(conn, sourceKey, s.student, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`, f.error ?? 'other', body));
-        return;
-      }
+    // Every immutable field that changed is named (they often change together, e.g. two references to one LEA).
+    const immutable = (profile.def.immutableFields ?? []).filter((f) => changedPaths(old.body, body, [f.path]).length > 0);
+    if (immutable.length > 0) {
+      const f = immutable[0]!;
+      const more = immutable.slice(1).map((x) => `; ${x.path} changed too (${x.id})`).join('');
+      plan.issues.push({ ...this.issue(conn, sourceKey, s.student, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}${more}`, f.error ?? 'other', body), checks: immutable.map((x) => x.id) });
+      return;
     }
     const keyPaths = [...profile.def.naturalKey, ...(profile.def.keyChangeFields ?? []).map((f) => f.path)];
     const changed = changedPaths(old.body, body, keyPaths);

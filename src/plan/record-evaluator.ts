@@ -5,6 +5,8 @@ import type { MappingContext, PreferenceTable } from '../mapping/functions.js';
 import { Mapper } from '../mapping/mapper.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
+import { DESCRIPTOR_LIST_CHECK, SCHEMA_CHECK, encodeFinding } from '../sanity/body-findings.js';
+import { sanityCheck, type BodyCheck } from '../sanity/sanity-rules.js';
 import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
 
 // Per connection, built once: rebuilding them for every record showed up in profiles of large runs.
@@ -60,11 +62,16 @@ export class RecordEvaluator {
   readonly validate: BodyValidator;
   /** Namespace (uri://.../XDescriptor) -> the code values the state publishes for it. */
   private readonly published = new Map<string, Set<string>>();
+  /** The profile's sanity rules, run on every body after the schema and descriptor checks. */
+  private readonly sanity: BodyCheck;
+  private readonly hasSanity: boolean;
 
   constructor(readonly profile: LoadedProfile) {
     this.rules = new RuleEvaluator(profile.rules);
     this.mapper = new Mapper(profile.mapping);
     this.validate = compileResourceValidator(profile.def.resource.schema);
+    this.sanity = sanityCheck(profile.def.sanity ?? []);
+    this.hasSanity = (profile.def.sanity ?? []).length > 0;
     for (const uris of profileDescriptors(profile).values()) {
       for (const uri of uris) {
         const ns = uri.slice(0, uri.indexOf('#'));
@@ -100,7 +107,10 @@ export class RecordEvaluator {
     return (await this.rules.evaluate(ruleFacts(c))).decision;
   }
 
-  /** The body and, when it would not pass the Ed-Fi schema, the problems (the record is then not sent). */
+  /**
+   * The body and what the body checks found (encoded findings, see sanity/body-findings): a `hold` finding keeps
+   * the record out; a `warn` finding is logged when it is sent.
+   */
   async body(c: Candidate, derived: JsonObject, ctx: MappingContext): Promise<{ body: JsonObject; problems: string[] }> {
     let body: JsonObject;
     try {
@@ -110,7 +120,12 @@ export class RecordEvaluator {
     }
     const v = this.validate(body);
     // Each problem names the mapping field behind it (file, line, id), not only the Ed-Fi element.
-    const problems = v.ok ? [] : v.errors.map((e) => `${e.message.includes(e.path) ? e.message : `${e.path}: ${e.message}`} (${this.mapper.origin(e.path)})`);
-    return { body, problems: [...problems, ...this.descriptorProblems(body)] };
+    const schema = v.ok ? [] : v.errors.map((e) => `${e.message.includes(e.path) ? e.message : `${e.path}: ${e.message}`} (${this.mapper.origin(e.path)})`);
+    const problems = [
+      ...schema.map((message) => encodeFinding({ id: SCHEMA_CHECK, severity: 'hold', message })),
+      ...this.descriptorProblems(body).map((message) => encodeFinding({ id: DESCRIPTOR_LIST_CHECK, severity: 'hold', message })),
+      ...(this.hasSanity ? this.sanity(body, ruleFacts(c)).map(encodeFinding) : []),
+    ];
+    return { body, problems };
   }
 }
