@@ -9,9 +9,9 @@ import { findSnapshotProblems, openSnapshot } from '../src/snapshot/open.js';
 import { repoPath } from '../src/util/repo-root.js';
 
 const NO_SHOW = `
-description: A Missouri student whose only enrollment is a no-show.
+description: A student whose only enrollment is a no-show.
 base: standard
-profile: missouri
+profile: sample
 tables:
   District:
     - { $merge: true, districtID: 1, number: 0480101 }
@@ -29,7 +29,8 @@ tables:
   ProgramParticipation:
     - { participationID: 1, personID: 1, programID: 2, startDate: 2025-08-20, studentStatus: Completer, nonTraditional: true }
   EdFiResourcePreference:
-    - { $delete: true, configID: 1, resource: programs, element: programTypeDescriptor, campusValue: WELD }
+    - { $delete: true, configID: 1, resource: studentCTEProgramAssociations, element: reasonExitedDescriptor, campusValue: Exited }
+    - { configID: 1, resource: programs, element: programTypeDescriptor, campusValue: NURSA, edfiCode: Career and Technical Education }
     - { configID: 1, resource: studentCTEProgramAssociations, element: cteProgramCompletionIndicator, campusValue: Completer, edfiCode: true }
 `;
 
@@ -56,7 +57,8 @@ describe('fixture loader', () => {
     const rows = (sql: string, ...params: unknown[]): unknown[] => db.prepare(sql).all(...params);
 
     before(() => {
-      fixture = loadFixture(NO_SHOW, 'no-show.yaml');
+      // The engine's sample project gives the connection (profiles/sample/fixture-base.yaml).
+      fixture = loadFixture(NO_SHOW, 'no-show.yaml', { projectRoot: repoPath('spec', 'sample-project') });
       const file = join(dir, 'no-show.sqlite');
       const counts = buildSnapshotFromFixture(fixture, file);
       expect(counts['Enrollment']).to.equal(2);
@@ -65,16 +67,14 @@ describe('fixture loader', () => {
     after(() => db?.close());
 
     it('keeps the description and the profile', () => {
-      expect(fixture.description).to.equal('A Missouri student whose only enrollment is a no-show.');
-      expect(fixture.profile).to.equal('missouri');
+      expect(fixture.description).to.equal('A student whose only enrollment is a no-show.');
+      expect(fixture.profile).to.equal('sample');
     });
 
     it('brings the standard world, with the connection of the chosen profile', () => {
       expect(rows('SELECT endYear, startDate, endDate FROM SchoolYear')).to.deep.equal([{ endYear: 2026, startDate: '2025-07-01', endDate: '2026-06-30' }]);
       expect(rows('SELECT configID, districtID, endYear, profile, enabled FROM EdFiConfiguration'))
-        .to.deep.equal([{ configID: 1, districtID: 1, endYear: 2026, profile: 'missouri', enabled: 1 }]);
-      expect(rows("SELECT campusValue FROM EdFiResourcePreference WHERE element = 'technicalSkillsAssessmentDescriptor' ORDER BY 1").map((r) => (r as { campusValue: string }).campusValue))
-        .to.deep.equal(['Attempted', 'No Record', 'Passing']);
+        .to.deep.equal([{ configID: 1, districtID: 1, endYear: 2026, profile: 'sample', enabled: 1 }]);
     });
 
     it('replaces a base row with the same primary key, and $merge changes only the columns given', () => {
@@ -84,6 +84,7 @@ describe('fixture loader', () => {
     });
 
     it('removes a base row with $delete', () => {
+      expect(rows("SELECT campusValue FROM EdFiResourcePreference WHERE element = 'reasonExitedDescriptor'")).to.deep.equal([]);
       expect(rows("SELECT campusValue FROM EdFiResourcePreference WHERE resource = 'programs'")).to.deep.equal([{ campusValue: 'NURSA' }]);
     });
 
@@ -116,7 +117,7 @@ describe('fixture loader', () => {
     writeFileSync(file, 'tables:\n  District:\n    - { districtID: 7, name: Bare, number: "7654321" }\n');
     const fixture = loadFixture({ file });
     expect(fixture.name).to.equal(file);
-    expect(fixture.profile).to.equal('core');
+    expect(fixture.profile).to.equal(undefined);
     expect(fixture.tables).to.deep.equal({ District: [{ districtID: 7, name: 'Bare', number: '7654321' }] });
   });
 
@@ -175,16 +176,10 @@ describe('fixture loader', () => {
     });
   });
 
-  it('keeps the standard base in step with the Ed-Fi descriptor lists', () => {
-    const lists = JSON.parse(readFileSync(repoPath('schemas', 'edfi', 'descriptors.json'), 'utf8')) as Record<string, string[]>;
-    for (const profile of ['core', 'missouri']) {
-      const fixture = loadFixture(`base: standard\nprofile: ${profile}\n`, `${profile}.yaml`);
-      for (const row of fixture.tables['EdFiResourcePreference'] ?? []) {
-        const element = String(row['element']);
-        if (!element.endsWith('Descriptor')) continue;
-        const descriptor = element[0]?.toUpperCase() + element.slice(1);
-        expect(lists[descriptor], `${profile} ${element}`).to.include(`uri://ed-fi.org/${descriptor}#${String(row['edfiCode'])}`);
-      }
-    }
+  it('a standard world without a profile has no Ed-Fi connection: the fixture gives its own', () => {
+    const fixture = loadFixture('base: standard\n', 'no-profile.yaml');
+    expect(fixture.tables['EdFiConfiguration'] ?? []).to.deep.equal([]);
+    expect(fixture.tables['EdFiResourcePreference'] ?? []).to.deep.equal([]);
+    expect(fixture.tables['District']).to.have.length(1);
   });
 });

@@ -8,7 +8,7 @@ import { runGenerate } from '../src/snapshot/cli-generate.js';
 import { generateSnapshot } from '../src/snapshot/generate.js';
 import { createSnapshot, findSnapshotProblems, openSnapshot, SnapshotSchemaError } from '../src/snapshot/open.js';
 import { campusSchema } from '../src/snapshot/schema.js';
-import { repoPath } from '../src/util/repo-root.js';
+import { projectProfiles } from './helpers/profiles.js';
 
 function tableDigest(file: string): string {
   const db = new Database(file, { readonly: true });
@@ -114,7 +114,7 @@ describe('snapshot', () => {
       expect(() => generateSnapshot({ students: 5, seed: 1.5, out })).to.throw(/seed/);
       expect(() => generateSnapshot({ students: 5, endYears: [], out })).to.throw(/endYears/);
       expect(() => runGenerate({ students: 'ten', out }, () => undefined)).to.throw(/--students must be a whole number, got 'ten'/);
-      expect(() => runGenerate({ students: '5', profile: 'texas', out }, () => undefined)).to.throw(/profile 'texas' has no profiles\/texas\/fixture-base.yaml \(known: core, missouri\)/);
+      expect(() => runGenerate({ students: '5', profile: 'nostate', out }, () => undefined)).to.throw(`profile 'nostate' has no profiles/nostate/fixture-base.yaml (known: ${projectProfiles().join(', ')})`);
     });
 
     describe('a generated snapshot', () => {
@@ -188,31 +188,14 @@ describe('snapshot', () => {
         expect(count(`SELECT 1 FROM ProgramParticipation WHERE programID IN (${unmapped})`)).to.be.greaterThan(0);
       });
 
-      it('sets up Core and Missouri connections with their own preferences', () => {
-        expect(db.prepare('SELECT DISTINCT profile FROM EdFiConfiguration ORDER BY 1').pluck().all()).to.deep.equal(['core', 'missouri']);
+      it('sets up one connection per district and school year, one toggled off and one explicitly on', () => {
         expect(one<number>('SELECT count(*) FROM EdFiConfiguration')).to.equal(count('SELECT 1 FROM District') * 2);
-        const skills = (profile: string): unknown[] => db.prepare(`SELECT DISTINCT r.campusValue || '=' || r.edfiCode FROM EdFiResourcePreference r
-          JOIN EdFiConfiguration c USING (configID) WHERE c.profile = ? AND r.element = 'technicalSkillsAssessmentDescriptor' ORDER BY 1`).pluck().all(profile);
-        expect(skills('core')).to.deep.equal(['Attempted=Not Passed', 'Not Attempted=Did Not Take', 'Passed=Passed']);
-        expect(skills('missouri')).to.deep.equal(['Attempted=Not Passed', 'No Record=Did Not Take', 'Passing=Passed']);
-        expect(count("SELECT 1 FROM EdFiResourcePreference WHERE element = 'cteProgramServiceDescriptor'")).to.equal(0);
-        expect(count("SELECT 1 FROM EdFiResourcePreference WHERE element = 'cteProgramCompletionIndicator' AND campusValue = 'Completer' AND edfiCode = 'true'")).to.equal(6);
         expect(count('SELECT 1 FROM EdFiResourceToggle WHERE enabled = 0')).to.be.greaterThan(0);
+        expect(count('SELECT 1 FROM EdFiResourceToggle WHERE enabled = 1')).to.be.greaterThan(0);
+        expect(count("SELECT 1 FROM EdFiResourcePreference WHERE element IN ('programTypeDescriptor', 'careerPathwayDescriptor')")).to.be.greaterThan(0);
       });
 
-      it('maps to descriptor values the Ed-Fi data standard defines', () => {
-        const lists = JSON.parse(readFileSync(repoPath('schemas', 'edfi', 'descriptors.json'), 'utf8')) as Record<string, string[]>;
-        const rows = db.prepare("SELECT element, edfiCode FROM EdFiResourcePreference WHERE element LIKE '%Descriptor'").all() as { element: string; edfiCode: string }[];
-        expect(rows.length).to.be.greaterThan(0);
-        for (const { element, edfiCode } of rows) {
-          const descriptor = element[0]?.toUpperCase() + element.slice(1);
-          const uris = lists[descriptor] ?? [];
-          const uri = edfiCode.startsWith('uri://') ? edfiCode : `uri://ed-fi.org/${descriptor}#${edfiCode}`;
-          expect(uris, `${element} ${edfiCode}`).to.include(uri);
-        }
-      });
-
-      it('fills Missouri Career Cluster and CTE Program Type, with a few left blank', () => {
+      it('fills the Career Cluster and CTE Program Type state reporting fields, with a few left blank', () => {
         const allowed = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '14', '15', '16'];
         const clusters = db.prepare("SELECT DISTINCT careerCluster FROM Enrollment WHERE careerCluster <> ''").pluck().all() as string[];
         expect(clusters.filter((c) => !allowed.includes(c))).to.deep.equal([]);
@@ -226,12 +209,13 @@ describe('snapshot', () => {
 
     it('generates 5,000 students that pass the schema check', function () {
       this.timeout(60_000);
-      const summary = generateSnapshot({ students: 5000, seed: 5, out: join(dir, 'five-thousand.sqlite'), profile: 'missouri', endYears: [2026] });
+      const profile = projectProfiles()[0]!;
+      const summary = generateSnapshot({ students: 5000, seed: 5, out: join(dir, 'five-thousand.sqlite'), profile, endYears: [2026] });
       expect(summary.counts['Person']).to.equal(5000);
       expect(summary.counts['Enrollment']).to.be.greaterThan(5000);
       const db = openSnapshot(summary.out);
       try {
-        expect(db.prepare('SELECT DISTINCT profile FROM EdFiConfiguration').pluck().all()).to.deep.equal(['missouri']);
+        expect(db.prepare('SELECT DISTINCT profile FROM EdFiConfiguration').pluck().all()).to.deep.equal([profile]);
         expect(db.prepare('SELECT endYear FROM SchoolYear ORDER BY 1').pluck().all()).to.deep.equal([2025, 2026]);
       } finally {
         db.close();

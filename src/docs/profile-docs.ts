@@ -23,6 +23,7 @@ function entriesOf(p: LoadedProfile): Entry[] {
   if (d.resync?.notInOds) out.push({ kind: 'Resync', id: d.resync.notInOds.id, spec: d.resync.notInOds.spec, decision: d.resync.notInOds.decision, where: 'profile resync' });
   if (d.resync?.notInCampus) out.push({ kind: 'Resync', id: d.resync.notInCampus.id, spec: d.resync.notInCampus.spec, decision: d.resync.notInCampus.decision, where: 'profile resync' });
   for (const w of d.warnings ?? []) out.push({ kind: 'Scope year', id: w.id, spec: w.spec, decision: w.decision, where: w.query });
+  for (const c of d.sanity ?? []) out.push({ kind: `Sanity check (${c.severity === 'hold' ? 'held back' : 'sent with a warning'})`, id: c.id, spec: c.spec, decision: c.decision, where: 'profile sanity' });
   out.push({ kind: 'Toggle', id: '(whenResourceDisabled)', spec: d.whenResourceDisabled ?? 'keep', where: 'profile' });
   for (const e of p.catalogue.entries) out.push({ kind: 'Error log', id: e.id, spec: e.specMessage, where: 'error catalogue' });
   return out;

@@ -214,20 +214,26 @@ export class OutcomeRecorder {
 
   /** Held-back records and warnings of the plan, with the spec's cause and fix, like API errors. */
   issue(i: PlanIssue): void {
+    if (i.level === 'warning') {
+      this.warning(i.resource, { id: i.catalogueId, message: i.message, connection: i.connection, sourceKey: i.sourceKey, student: i.student });
+      return;
+    }
     const at = this.now();
     const entry = this.catalogue.byId(i.catalogueId) ?? this.catalogue.match(i.status, i.method, i.message);
     const e: ErrorLogEntry = entryFor({
       runId: this.runId, at, connection: i.connection, resource: i.resource, sourceKey: i.sourceKey, student: i.student, method: i.method,
       status: i.status || null, message: i.message, body: i.body ? JSON.stringify(i.body) : null,
     }, entry);
-    this.enqueue(() => this.errors.add(i.level === 'warning' ? { ...e, level: 'warning' } : e));
+    this.enqueue(() => this.errors.add(e));
   }
 
+  /** A plan warning (a school year without a valid configuration, a sanity rule of severity warn about one record, ...). */
   warning(resource: string, w: PlanWarning): void {
     const at = this.now();
+    const c = this.catalogue.byId(w.id);
     this.enqueue(() => this.errors.add({
-      runId: this.runId, at, connection: null, resource, sourceKey: null, student: null, method: null, status: null,
-      level: 'warning', message: w.message, catalogueId: w.id, specMessage: null, cause: null, fix: null, body: null,
+      runId: this.runId, at, connection: w.connection ?? null, resource, sourceKey: w.sourceKey ?? null, student: w.student ?? null, method: null, status: null,
+      level: 'warning', message: w.message, catalogueId: w.id, specMessage: c?.specMessage ?? null, cause: c?.cause ?? null, fix: c?.fix ?? null, body: null,
     }));
   }
 }

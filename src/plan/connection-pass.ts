@@ -4,7 +4,7 @@ import type { EvalCache } from '../state/eval-cache.js';
 import type { IdentityBrief, IdentityMap } from '../state/identity-map.js';
 import type { Connection, Json } from '../types.js';
 import { canonicalJson } from '../util/hash.js';
-import { holdMessage } from './body-checks.js';
+import { bodyHold } from './body-checks.js';
 import type { DecideStage, DecidedRow } from './decide.js';
 import { applyDerive, deriveColumns, type DeriveInput } from './derive.js';
 import { duplicateMessage, NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
@@ -109,15 +109,13 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
           // The body goes with the entry when it was mapped in this run (the problem is new); a record held back
           // for the same reason as last night is reported again without mapping it again.
           const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, m.naturalKey ?? null) : hold.message;
-          tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
-            method: hold.status === 400 && brief?.edfiId ? 'PUT' : 'POST', status: hold.status, message, kind: hold.kind, body: m.body,
-          }));
+          tables.issue({
+            ...planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
+              method: hold.status === 400 && brief?.edfiId ? 'PUT' : 'POST', status: hold.status, message, kind: hold.kind, body: m.body,
+            }),
+            checks: hold.checks,
+          });
           continue;
-        }
-        for (const w of m.warnings) {
-          tables.issue(planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
-            method: brief?.edfiId ? 'PUT' : 'POST', status: 0, message: w.message, kind: w.id, body: m.body, level: 'warning',
-          }));
         }
         // A body is needed when something may be sent: not when the record is in step, nor when a record read
         // earlier (a later school year, a lower district, or earlier in this connection) already wants its key:
@@ -128,6 +126,8 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
           instance: p.instance, nkHash: full.nkHash, year, district, seq: d.seq, connection: key, sourceKey: d.sourceKey, student: d.student,
           decisionId: d.decisionId, bodyHash: full.bodyHash, own: ownOf(brief, p.instance, full), ownEdfiId: brief?.edfiId ?? null,
           ownNkHash: brief?.edfiId ? brief.nkHash : null, body: full.body ?? null, naturalKey: full.naturalKey ?? null,
+          // A body check of severity warn is logged when the record is sent (the diff stage decides that).
+          warnings: m.warnings.length > 0 ? m.warnings.map((w) => ({ id: w.id, message: w.message })) : null,
         });
       }
       uncommitted += group.length;
@@ -172,6 +172,7 @@ interface Hold {
   status: number;
   message: string;
   kind: string;
+  checks: string[];
   /** A Campus duplicate: the record of the group that keeps the natural key. */
   duplicateOf?: string;
 }
@@ -217,14 +218,14 @@ function heldBack(kept: DecidedRow[], records: Map<string, MappedRecord>): Map<s
   for (const d of kept) {
     const m = records.get(d.sourceKey)!;
     if (m.holds.length > 0) {
-      // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
-      const first = m.holds[0]!;
-      held.set(d.sourceKey, { status: 400, message: holdMessage(m.holds), kind: first.id });
+      // Not sent; what was sent before stays in the ODS until the Campus data is fixed. A schema problem is the
+      // Ed-Fi error the spec lists; a sanity rule alone names its own error-log entry.
+      held.set(d.sourceKey, bodyHold(m.holds));
       continue;
     }
     const other = byKey.get(m.nkHash);
     if (other) {
-      held.set(d.sourceKey, { status: 409, message: duplicateMessage(other, m.naturalKey ?? null), kind: NATURAL_KEY_CONFLICT, duplicateOf: other });
+      held.set(d.sourceKey, { status: 409, message: duplicateMessage(other, m.naturalKey ?? null), kind: NATURAL_KEY_CONFLICT, checks: ['duplicate-natural-key'], duplicateOf: other });
       continue;
     }
     byKey.set(m.nkHash, d.sourceKey);

@@ -1,10 +1,9 @@
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import type { CacheEntry, EvalCache } from '../state/eval-cache.js';
 import type { IdentityBrief } from '../state/identity-map.js';
-import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
+import type { Candidate, Connection, Decision } from '../types.js';
 import { canonicalJson, sha1 } from '../util/hash.js';
-import type { ProfileHooks, RuleDecider } from './plan-options.js';
+import type { RuleDecider } from './plan-options.js';
 import type { SourceReader, SourceRow } from './read.js';
 import { ruleFacts } from './record-evaluator.js';
 import type { RecordState, RecordStateLookup } from './record-state.js';
@@ -25,15 +24,9 @@ export interface DecidedRow extends SourceRow {
   own?: IdentityBrief;
 }
 
-/**
- * The rules of a profile: rules compiled into functions when the profile brings them, otherwise json-rules-engine.
- * Either gives the same decisions; this is the one place that chooses.
- */
+/** The rules of a profile, compiled once into plain functions (the same decisions as json-rules-engine's). */
 export function deciderOf(profile: LoadedProfile): RuleDecider {
-  const compiled = (profile as LoadedProfile & ProfileHooks).compiledRules;
-  if (compiled) return compiled;
-  const engine = new RuleEvaluator(profile.rules);
-  return { decide: async (facts: JsonObject) => (await engine.evaluate(facts)).decision };
+  return profile.compiledRules;
 }
 
 /**

@@ -41,10 +41,13 @@ export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
     tables.loser(d.connection, d.sourceKey, 'duplicate');
     bump(ctx.count.heldBack, d.connection);
     if (!ctx.inScope(d.sourceKey)) continue;
-    tables.issue(planIssue(profile, d, {
-      method: d.ownEdfiId ? 'PUT' : 'POST', status: 409, kind: NATURAL_KEY_CONFLICT, body: d.body ?? undefined,
-      message: duplicateMessage(c.winner!.sourceKey, d.naturalKey),
-    }));
+    tables.issue({
+      ...planIssue(profile, d, {
+        method: d.ownEdfiId ? 'PUT' : 'POST', status: 409, kind: NATURAL_KEY_CONFLICT, body: d.body ?? undefined,
+        message: duplicateMessage(c.winner!.sourceKey, d.naturalKey),
+      }),
+      checks: ['duplicate-natural-key'],
+    });
   }
   for (const s of c.shared) {
     tables.loser(s.connection, s.sourceKey, 'shared');
@@ -109,9 +112,11 @@ export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
     };
     tables.operation(1, { ...first, unit }, false, true, w.id);
     tables.operation(1, del, false, false, null);
+    warnOnSend(ctx, w);
     return;
   }
   tables.operation(phaseOf(first), first, false, Boolean(keyChange), w.id);
+  warnOnSend(ctx, w);
 }
 
 /** The winner holds its key: a PUT, or a DELETE then POST when a profile key-change field changed. */
@@ -128,6 +133,7 @@ function update(ctx: DiffContext, w: Wanted, old: IdentityRow, base: Omit<Operat
       naturalKey: old.naturalKey, id: old.edfiId!, rules: [...rules, ...k.rules], reason: k.reason, unit, restore: old.body, instance: ctx.instance,
     }, false, false, null);
     tables.operation(1, { ...base, method: 'POST', rules: [...rules, ...k.rules], reason: k.reason, unit, restore: old.body }, false, true, w.id);
+    warnOnSend(ctx, w);
     return;
   }
   const fields = Object.keys({ ...old.body, ...w.body }).filter((k) => canonicalJson(old.body[k]) !== canonicalJson(w.body[k]));
@@ -136,6 +142,7 @@ function update(ctx: DiffContext, w: Wanted, old: IdentityRow, base: Omit<Operat
     reason: fields.length > 0 ? `changed: ${fields.join(', ')}` : 'resend (last send did not succeed)',
   };
   tables.operation(phaseOf(op), op, false, false, w.id);
+  warnOnSend(ctx, w);
 }
 
 /**
@@ -152,18 +159,29 @@ function stillWanted(tables: WorkTables, connection: string, sourceKey: string):
 
 /** A profile's immutable field (a state's "District Numbers cannot change after data has been sent"): logged, nothing sent. */
 function immutableChanged(ctx: DiffContext, w: Wanted, old: IdentityRow): boolean {
-  for (const f of ctx.profile.def.immutableFields ?? []) {
-    if (changedPaths(old.body, w.body, [f.path]).length === 0) continue;
-    const issue: PlanIssue = planIssue(ctx.profile, w, {
-      method: 'PUT', status: 0, kind: f.error ?? 'other', body: w.body,
-      message: `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`,
+  // Every immutable field that changed is named (they often change together, e.g. two references to one LEA).
+  const changed = (ctx.profile.def.immutableFields ?? []).filter((f) => changedPaths(old.body, w.body, [f.path]).length > 0);
+  if (changed.length === 0) return false;
+  const f = changed[0]!;
+  const more = changed.slice(1).map((x) => `; ${x.path} changed too (${x.id})`).join('');
+  const issue: PlanIssue = planIssue(ctx.profile, w, {
+    method: 'PUT', status: 0, kind: f.error ?? 'other', body: w.body,
+    message: `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}${more}`,
+  });
+  ctx.tables.issue({ ...issue, checks: changed.map((x) => x.id) });
+  ctx.tables.loser(w.connection, w.sourceKey, 'immutable');
+  bump(ctx.count.heldBack, w.connection);
+  return true;
+}
+
+/** A body check of severity warn: the record is sent, and the warning goes with the send. */
+function warnOnSend(ctx: DiffContext, w: DesiredRow): void {
+  for (const f of w.warnings ?? []) {
+    ctx.tables.issue({
+      connection: w.connection, resource: ctx.profile.def.resource.name, sourceKey: w.sourceKey, student: w.student, catalogueId: f.id, status: 0,
+      method: w.ownEdfiId ? 'PUT' : 'POST', message: `${w.sourceKey}${w.student ? ` (student ${w.student})` : ''}: ${f.message}`, level: 'warning',
     });
-    ctx.tables.issue(issue);
-    ctx.tables.loser(w.connection, w.sourceKey, 'immutable');
-    bump(ctx.count.heldBack, w.connection);
-    return true;
   }
-  return false;
 }
 
 function keyChangeReason(profile: LoadedProfile, before: JsonObject, after: JsonObject): { reason: string; rules: string[] } {

@@ -4,12 +4,12 @@ import type { LoadedProfile } from '../profile/load-profile.js';
 import { naturalKeyHash } from '../state/identity-map.js';
 import type { Connection, Json, JsonObject } from '../types.js';
 import { canonicalJson, hashJson, sha1 } from '../util/hash.js';
-import { REQUIRED_FIELD, runChecks } from './body-checks.js';
+import { bodyChecksOf, runChecks, type BodyCheck, type BodyCheckResult } from './body-checks.js';
 import type { DecidedRow } from './decide.js';
-import type { BodyCheck, BodyProblem } from './plan-options.js';
 import { naturalKeyOf } from './paths.js';
 import type { SourceReader } from './read.js';
-import { mappingInput } from './record-evaluator.js';
+import { mappingInput, ruleFacts } from './record-evaluator.js';
+import { SCHEMA_CHECK } from '../sanity/body-findings.js';
 
 /** A kept record with its body judged: hashes always, the body itself only when it was mapped in this run. */
 export interface MappedRecord {
@@ -23,7 +23,7 @@ export interface MappedRecord {
   /** Problems that keep the body from being sent (empty: it may be sent). */
   holds: Array<{ id: string; message: string }>;
   /** Problems logged while the record is sent anyway (only known when mapped in this run). */
-  warnings: BodyProblem[];
+  warnings: BodyCheckResult[];
   body?: JsonObject;
   naturalKey?: JsonObject;
   /** Mapped in this run with inputs the cache did not know: the cache entry is written again. */
@@ -36,18 +36,18 @@ export interface MappedRecord {
  * judged from the cache's hashes; its body is mapped again only when it must be sent.
  */
 export class MapStage {
-  private readonly mapper: Mapper;
+  private readonly checks: BodyCheck[];
   /** Hash of the connection's Resource Preferences: a change re-maps every record. */
   private readonly prefs: string;
 
   constructor(
     private readonly profile: LoadedProfile,
-    private readonly checks: BodyCheck[],
+    private readonly mapper: Mapper,
     private readonly reader: SourceReader,
     private readonly conn: Connection,
     private readonly ctx: MappingContext,
   ) {
-    this.mapper = new Mapper(profile.mapping);
+    this.checks = bodyChecksOf(profile, (path) => mapper.origin(path));
     this.prefs = sha1(canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json));
   }
 
@@ -64,15 +64,15 @@ export class MapStage {
     }
     row.candidate ??= this.reader.candidate(row, this.conn);
     let body: JsonObject;
-    let failure: BodyProblem | undefined;
+    let failure: BodyCheckResult | undefined;
     try {
       const mapped = this.mapper.map(mappingInput(row.candidate, derived), this.ctx);
       body = mapped instanceof Promise ? await mapped : mapped;
     } catch (err) {
       body = {};
-      failure = { id: REQUIRED_FIELD, severity: 'hold', message: `mapping failed: ${(err as Error).message}` };
+      failure = { id: SCHEMA_CHECK, severity: 'hold', message: `mapping failed: ${(err as Error).message}` };
     }
-    const { holds, warnings } = failure ? { holds: [failure], warnings: [] } : runChecks(this.checks, body);
+    const { holds, warnings } = failure ? { holds: [failure], warnings: [] } : runChecks(this.checks, body, ruleFacts(row.candidate));
     const naturalKey = naturalKeyOf(body, this.profile.def.naturalKey);
     return {
       row, derived, mapKey, bodyHash: hashJson(body), nkHash: naturalKeyHash(naturalKey),

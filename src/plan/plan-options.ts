@@ -6,34 +6,9 @@ import type { MassDeleteLimits } from './mass-delete.js';
 /** Without API information every school year shares the ODS behind the default data path. */
 export const DEFAULT_INSTANCE = '/data/v3';
 
-/**
- * Facts computed from a row's own facts before the rules see them (the rules engineer's `facts:` of a profile).
- * Synchronous, and a function of the row and the connection only: the row's fingerprint covers it.
- */
-export interface ComputedFacts {
-  apply(facts: JsonObject, connection: JsonObject): JsonObject;
-}
-
-/** What decides a record: today's rule evaluator, or rules compiled into functions (same decisions). */
+/** What decides a record: the profile's compiled rules (json-rules-engine semantics). */
 export interface RuleDecider {
   decide(facts: JsonObject): Decision | Promise<Decision>;
-}
-
-/** One problem a body check found; `hold` keeps the record out (error log entry `id`), `warn` sends it and logs. */
-export interface BodyProblem {
-  id: string;
-  message: string;
-  severity: 'hold' | 'warn';
-}
-
-/** A check of a mapped body before it is sent: the Ed-Fi schema, the published descriptor lists, sanity rules. */
-export type BodyCheck = (body: JsonObject) => BodyProblem[];
-
-/** What a profile may bring beyond its files once other parts of the engine provide them. */
-export interface ProfileHooks {
-  computedFacts?: ComputedFacts;
-  compiledRules?: RuleDecider;
-  bodyChecks?: BodyCheck[];
 }
 
 export interface PlanOptions {

@@ -15,6 +15,10 @@ export interface PlanIssue {
   body?: JsonObject;
   /** 'warning': logged, and the record is sent anyway (a body check of severity warn). Default: held back. */
   level?: 'warning';
+  /** Every check that held the record back, the one the error-log entry is for first: a body check id
+   *  (edfi-schema, published-descriptors, a sanity rule id), duplicate-natural-key, duplicate-source-key, or
+   *  immutableFields ids. */
+  checks?: string[];
 }
 
 export interface ExcludedRecord {
@@ -64,6 +68,10 @@ export interface PlanSummary {
 export interface PlanWarning {
   id: string;
   message: string;
+  /** Set when the warning is about one record (a sanity rule of severity warn). */
+  connection?: string;
+  sourceKey?: string;
+  student?: string | null;
 }
 
 /**

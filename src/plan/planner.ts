@@ -3,7 +3,6 @@ import { EvalCache } from '../state/eval-cache.js';
 import { EXCLUDED_SAMPLE } from '../state/excluded-records.js';
 import { IdentityMap, OwedDeletes } from '../state/identity-map.js';
 import type { Connection } from '../types.js';
-import { bodyChecksOf } from './body-checks.js';
 import { ClaimStage } from './claim.js';
 import { passConnection, type ExcludedTally } from './connection-pass.js';
 import { DecideStage, deciderOf } from './decide.js';
@@ -102,7 +101,6 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
     const summaries: ConnectionSummary[] = [];
     const reader = new SourceReader(snapshot, profile);
     const decider = deciderOf(profile);
-    const checks = bodyChecksOf(profile);
     const evaluator = new RecordEvaluator(profile);
     const excluded: ExcludedTally = { byDecision: new Map(), sample: [], sampleSize: EXCLUDED_SAMPLE };
     const summaryOf = new Map<string, ConnectionSummary>();
@@ -133,7 +131,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
       await passConnection({
         profile, state, conn, key, instance: s.instance, reader, cache, identity, tables, options: opts, summary: s, planSummary: summary, excluded,
         decide: new DecideStage(profile, decider, cache, new RecordStateLookup(state, scope, key, resource), reader, conn),
-        map: new MapStage(profile, checks, reader, conn, evaluator.mappingContext(snapshot, conn)),
+        map: new MapStage(profile, evaluator.mapper, reader, conn, evaluator.mappingContext(snapshot, conn)),
         scope,
       });
       summary.candidates += s.candidates;
@@ -220,14 +218,18 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
 export async function collectPlan(opts: PlanOptions): Promise<Plan> {
   const s = await planRun({ ...opts, keepExcluded: true });
   try {
+    // Warnings about one record (a body check of severity warn) are spooled with the issues; in memory they are warnings.
+    const all = [...s.issues()];
+    const recordWarnings = all.filter((i) => i.level === 'warning')
+      .map((i) => ({ id: i.catalogueId, message: i.message, connection: i.connection, sourceKey: i.sourceKey, student: i.student }));
     return {
       profile: s.profile,
       resource: s.resource,
       operations: [...s.operations()],
-      issues: [...s.issues()],
+      issues: all.filter((i) => i.level !== 'warning'),
       excluded: [...s.excluded()],
       forget: [...s.forget()],
-      warnings: s.warnings,
+      warnings: [...s.warnings, ...recordWarnings],
       connections: s.connections,
       summary: s.summary,
       refused: s.refused,

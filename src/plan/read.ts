@@ -1,8 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import type { Candidate, Connection, Json, JsonObject } from '../types.js';
-import type { ProfileHooks } from './plan-options.js';
-import { connectionFacts } from './record-evaluator.js';
+import type { FactContext } from '../profile/computed-facts.js';
+import { connectionFactsOf } from '../snapshot/connections.js';
+import { preferenceFingerprint, readPreferenceTable } from '../snapshot/preferences.js';
 
 /** One row of the profile's source query: a Campus record a connection may send. */
 export interface SourceRow {
@@ -35,11 +36,11 @@ export class SourceReader {
   private readonly keyIndexes: number[];
   private readonly groupIndexes: number[];
   private readonly studentIndex: number;
-  private readonly computed: ProfileHooks['computedFacts'];
+  private readonly contexts = new WeakMap<Connection, { context: FactContext; fingerprint: string }>();
   /** Rows of one group when the profile has no derive rule: one record at a time. */
   private readonly grouped: boolean;
 
-  constructor(db: Database, private readonly profile: LoadedProfile) {
+  constructor(private readonly db: Database, private readonly profile: LoadedProfile) {
     const keys = profile.def.source.key;
     const groups = groupColumns(profile);
     this.grouped = (profile.def.derive ?? []).length > 0;
@@ -52,7 +53,6 @@ export class SourceReader {
     this.keyIndexes = keys.map((k) => this.columns.indexOf(k));
     this.groupIndexes = groups.map((g) => this.columns.indexOf(g));
     this.studentIndex = profile.def.source.student ? this.columns.indexOf(profile.def.source.student) : -1;
-    this.computed = (profile as LoadedProfile & ProfileHooks).computedFacts;
   }
 
   columnIndex(name: string): number {
@@ -63,14 +63,29 @@ export class SourceReader {
     return { configID: c.configID, districtID: c.districtID, endYear: c.endYear, yearStart: c.yearStart, yearEnd: c.yearEnd };
   }
 
+  /** What computed facts read besides the row: the connection's Resource Preferences, read once per connection. */
+  private factContext(conn: Connection): { context: FactContext; fingerprint: string } {
+    let c = this.contexts.get(conn);
+    if (!c) {
+      const preferences = readPreferenceTable(this.db, conn.configID);
+      c = { context: { preferences, descriptorNamespaces: this.profile.def.descriptorNamespaces }, fingerprint: preferenceFingerprint(preferences) };
+      this.contexts.set(conn, c);
+    }
+    return c;
+  }
+
   /** The rows of a connection, one group at a time (the group of consecutive rows with equal group columns). */
   *groups(conn: Connection): Generator<SourceRow[]> {
     const key = this.profile.def.source.key;
+    // A computed fact that reads Resource Preferences changes with them: their fingerprint goes after the row's
+    // values, so the row's fingerprint (the evaluation cache's key) changes too.
+    const prefs = this.profile.computedFacts?.usesPreferences ? this.factContext(conn).fingerprint : undefined;
     let group: SourceRow[] = [];
     let seq = 0;
     for (const values of this.stmt.iterate(this.params(conn)) as Iterable<unknown[]>) {
       const sourceKey = this.keyIndexes.map((i, n) => `${key[n]}=${values[i] === null || values[i] === undefined ? '' : String(values[i])}`).join('|');
       const student = this.studentIndex >= 0 ? ((values[this.studentIndex] as string | null) ?? null) : null;
+      if (prefs !== undefined) values.push(prefs);
       const row: SourceRow = { sourceKey, values, seq: seq++, student };
       if (group.length > 0 && !(this.grouped && this.sameGroup(group[0]!.values, values))) {
         yield group;
@@ -93,8 +108,9 @@ export class SourceReader {
       const v = row.values[i];
       facts[this.columns[i]!] = this.json[i] && typeof v === 'string' ? (JSON.parse(v) as Json) : ((typeof v === 'bigint' ? Number(v) : v) as Json);
     }
-    const withComputed = this.computed ? { ...facts, ...this.computed.apply(facts, connectionFacts(conn)) } : facts;
-    return { connection: conn, sourceKey: row.sourceKey, facts: withComputed };
+    const computed = this.profile.computedFacts;
+    if (computed && computed.names.length > 0) computed.apply(facts, connectionFactsOf(conn), this.factContext(conn).context);
+    return { connection: conn, sourceKey: row.sourceKey, facts };
   }
 }
 

@@ -5,7 +5,8 @@ import type { LoadedProfile } from '../profile/load-profile.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
 import { bodyChecksOf, runChecks } from './body-checks.js';
-import type { BodyCheck } from './plan-options.js';
+import { encodeFinding } from '../sanity/body-findings.js';
+import type { BodyCheck } from './body-checks.js';
 
 // Per connection, built once: rebuilding them for every record showed up in profiles of large runs.
 const perConnection = new WeakMap<Connection, { facts: JsonObject; configuredYear: JsonObject }>();
@@ -62,7 +63,7 @@ export class RecordEvaluator {
   constructor(readonly profile: LoadedProfile) {
     this.rules = new RuleEvaluator(profile.rules);
     this.mapper = new Mapper(profile.mapping);
-    this.checks = bodyChecksOf(profile);
+    this.checks = bodyChecksOf(profile, (path) => this.mapper.origin(path));
   }
 
   mappingContext(db: Database, conn: Connection): MappingContext {
@@ -78,7 +79,10 @@ export class RecordEvaluator {
     return (await this.rules.evaluate(ruleFacts(c))).decision;
   }
 
-  /** The body and, when it may not be sent (schema, published descriptors, the profile's checks), the problems. */
+  /**
+   * The body and what the body checks found (encoded findings, see sanity/body-findings): a `hold` finding keeps
+   * the record out; a `warn` finding is logged when it is sent.
+   */
   async body(c: Candidate, derived: JsonObject, ctx: MappingContext): Promise<{ body: JsonObject; problems: string[] }> {
     let body: JsonObject;
     try {
@@ -86,6 +90,7 @@ export class RecordEvaluator {
     } catch (err) {
       return { body: {}, problems: [`mapping failed: ${(err as Error).message}`] };
     }
-    return { body, problems: runChecks(this.checks, body).holds.map((p) => p.message) };
+    const { holds, warnings } = runChecks(this.checks, body, ruleFacts(c));
+    return { body, problems: [...holds, ...warnings].map(encodeFinding) };
   }
 }

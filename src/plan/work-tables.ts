@@ -53,6 +53,8 @@ export interface DesiredRow {
   /** Present unless the record is in step with its identity row (nothing to send). */
   body: JsonObject | null;
   naturalKey: JsonObject | null;
+  /** Findings of body checks of severity warn, logged if the record is sent. */
+  warnings: Array<{ id: string; message: string }> | null;
 }
 
 interface RawDesired {
@@ -72,6 +74,7 @@ interface RawDesired {
   own_nk_hash: string | null;
   body: string | null;
   natural_key: string | null;
+  warnings: string | null;
 }
 
 function desiredFromRaw(r: RawDesired): DesiredRow {
@@ -80,6 +83,7 @@ function desiredFromRaw(r: RawDesired): DesiredRow {
     sourceKey: r.source_key, student: r.student, decisionId: r.decision_id, bodyHash: r.body_hash, own: r.own,
     ownEdfiId: r.own_edfi_id, ownNkHash: r.own_nk_hash,
     body: r.body ? (JSON.parse(r.body) as JsonObject) : null, naturalKey: r.natural_key ? (JSON.parse(r.natural_key) as JsonObject) : null,
+    warnings: r.warnings ? (JSON.parse(r.warnings) as Array<{ id: string; message: string }>) : null,
   };
 }
 
@@ -111,7 +115,7 @@ export class WorkTables {
       CREATE TEMP TABLE plan_desired (
         id INTEGER PRIMARY KEY, instance TEXT NOT NULL, nk_hash TEXT NOT NULL, year INTEGER NOT NULL, district INTEGER NOT NULL,
         seq INTEGER NOT NULL, connection TEXT NOT NULL, source_key TEXT NOT NULL, student TEXT, decision_id INTEGER NOT NULL,
-        body_hash TEXT NOT NULL, own INTEGER NOT NULL, own_edfi_id TEXT, own_nk_hash TEXT, body TEXT, natural_key TEXT);
+        body_hash TEXT NOT NULL, own INTEGER NOT NULL, own_edfi_id TEXT, own_nk_hash TEXT, body TEXT, natural_key TEXT, warnings TEXT);
       CREATE INDEX temp.plan_desired_key ON plan_desired(instance, nk_hash, year DESC, district, seq);
       CREATE TEMP TABLE plan_ops (id INTEGER PRIMARY KEY, phase INTEGER NOT NULL, connection TEXT NOT NULL, method TEXT NOT NULL,
         counted INTEGER NOT NULL, key_change INTEGER NOT NULL, op TEXT NOT NULL, body_of INTEGER);
@@ -122,7 +126,7 @@ export class WorkTables {
       CREATE TEMP TABLE plan_unclaimed (id INTEGER PRIMARY KEY, identity_rowid INTEGER NOT NULL);`);
     this.seenStmt = db.prepare('INSERT INTO plan_seen (connection, source_key, student, state, decision_id) VALUES (?, ?, ?, ?, ?)');
     this.desiredStmt = db.prepare(`INSERT INTO plan_desired (instance, nk_hash, year, district, seq, connection, source_key, student, decision_id,
-      body_hash, own, own_edfi_id, own_nk_hash, body, natural_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      body_hash, own, own_edfi_id, own_nk_hash, body, natural_key, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.opStmt = db.prepare('INSERT INTO plan_ops (phase, connection, method, counted, key_change, op, body_of) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.issueStmt = db.prepare('INSERT INTO plan_issues (catalogue_id, level, issue) VALUES (?, ?, ?)');
     this.forgetStmt = db.prepare('INSERT INTO plan_forget (connection, source_key) VALUES (?, ?)');
@@ -135,7 +139,8 @@ export class WorkTables {
 
   desired(r: Omit<DesiredRow, 'id'>): void {
     this.desiredStmt.run(r.instance, r.nkHash, r.year, r.district, r.seq, r.connection, r.sourceKey, r.student, r.decisionId, r.bodyHash, r.own,
-      r.ownEdfiId, r.ownNkHash, r.body ? JSON.stringify(r.body) : null, r.naturalKey ? JSON.stringify(r.naturalKey) : null);
+      r.ownEdfiId, r.ownNkHash, r.body ? JSON.stringify(r.body) : null, r.naturalKey ? JSON.stringify(r.naturalKey) : null,
+      r.warnings ? JSON.stringify(r.warnings) : null);
   }
 
   /**

@@ -8,6 +8,7 @@ import { loadMappingFile, type MappingFile } from '../mapping/mapping-file.js';
 import { CompiledRules } from '../rules/compiled-rules.js';
 import type { FactKind } from '../rules/operand-check.js';
 import { loadRuleFile, type RuleDef } from '../rules/rule-file.js';
+import { checkSanityRules, sanityCatalogueEntries } from '../sanity/sanity-rules.js';
 import { ConfigError, type LocatedProblem } from '../util/errors.js';
 import { checkAgainstSchema } from '../util/file-schema.js';
 import { sha1 } from '../util/hash.js';
@@ -200,7 +201,9 @@ export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProf
       else throw err;
     }
   }
-  const catalogue = new ErrorCatalogue(entries);
+  // Sanity rules name their own error-log entries (cause = their message, fix = their fix).
+  problems.push(...checkSanityRules(def.sanity ?? [], def.resource.schema, show(file), yaml.locate, new Set(entries.map((e) => e.id)), sourceColumns.length > 0 ? knownFacts : undefined));
+  const catalogue = new ErrorCatalogue([...entries, ...sanityCatalogueEntries(def.sanity ?? [])]);
   for (const [group, list] of [['keyChangeFields', def.keyChangeFields ?? []], ['immutableFields', def.immutableFields ?? []]] as const) {
     list.forEach((f, i) => {
       if (f.error && !catalogue.byId(f.error)) {

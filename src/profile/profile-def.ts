@@ -1,4 +1,5 @@
 // The shape of profiles/<name>/profile.yaml; schemas/profile.schema.json is its checked contract.
+import type { SanityRuleDef } from '../sanity/sanity-rules.js';
 
 export interface SpecRule {
   id: string;
@@ -62,4 +63,6 @@ export interface ProfileDef {
   descriptors?: string[];
   resync?: { scope?: Record<string, string>; notInCampus?: SpecRule; notInOds?: SpecRule };
   massDelete?: { maxShare?: number; minCount?: number };
+  /** Checks on the mapped body (src/sanity). */
+  sanity?: SanityRuleDef[];
 }

@@ -88,7 +88,7 @@ CREATE TABLE EdFiConfiguration (
   configID        INTEGER PRIMARY KEY,
   districtID      INTEGER NOT NULL REFERENCES District(districtID),
   endYear         INTEGER NOT NULL,        -- the configured year
-  profile         TEXT NOT NULL,           -- the profile name: 'core', or a state's profile
+  profile         TEXT NOT NULL,           -- the profile name (a folder under profiles/)
   apiBase         TEXT,                    -- informational; the API URL is given to the sync command
   enabled         INTEGER NOT NULL DEFAULT 1
 );

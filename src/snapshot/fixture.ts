@@ -19,7 +19,7 @@ export interface Fixture {
   /** File name or label used in messages. */
   name?: string;
   description?: string;
-  /** The profile whose connection the base world has (profiles/<profile>/fixture-base.yaml). */
+  /** The profile whose connection the base world has (profiles/<profile>/fixture-base.yaml); none: no connection. */
   profile?: string;
   /** Accept rows that point at missing parents (for fixtures about orphaned Campus data). */
   allowOrphans?: boolean;
@@ -30,31 +30,33 @@ export interface Fixture {
 }
 
 export const FIXTURE_KEYS = ['description', 'base', 'profile', 'allowOrphans', 'tables'] as const;
-export const DEFAULT_FIXTURE_PROFILE = 'core';
 
-/** Parses fixture YAML text, or the file given as `{ file }`, and applies its base. */
-export function loadFixture(source: string | { file: string }, name?: string): Fixture {
+/**
+ * Parses fixture YAML text, or the file given as `{ file }`, and applies its base. The profile's fixture base is
+ * looked up under `projectRoot` first (a project folder of its own), then in this package.
+ */
+export function loadFixture(source: string | { file: string }, name?: string, opts: { projectRoot?: string } = {}): Fixture {
   const text = typeof source === 'string' ? source : readFileSync(source.file, 'utf8');
   const label = name ?? (typeof source === 'string' ? 'fixture' : source.file);
-  return fixtureFromYaml(parseYaml(text, label));
+  return fixtureFromYaml(parseYaml(text, label), opts.projectRoot);
 }
 
 export function loadFixtureFile(file: string): Fixture {
   return loadFixture({ file });
 }
 
-function fixtureFromYaml(src: YamlSource): Fixture {
+function fixtureFromYaml(src: YamlSource, projectRoot?: string): Fixture {
   const top = topLevel(src, FIXTURE_KEYS);
   const description = scalarString(src, top.get('description'), 'description');
   const baseName = scalarString(src, top.get('base'), 'base');
-  const profile = scalarString(src, top.get('profile'), 'profile') ?? DEFAULT_FIXTURE_PROFILE;
+  const profile = scalarString(src, top.get('profile'), 'profile');
   const allowOrphans = scalarBoolean(src, top.get('allowOrphans'), 'allowOrphans') ?? false;
   const own = parseTables(src, top.get('tables'));
 
   let base: ParsedTables | undefined;
   if (baseName !== undefined) {
     if (baseName !== 'standard') throw new FixtureError(src.name, `${originOf(src, top.get('base'))}: unknown base '${baseName}'. Known bases: standard`);
-    base = standardBase(profile, src.name);
+    base = standardBase(profile, src.name, projectRoot);
   }
   const merged = mergeTables(src.name, base, own);
   const tables: Record<string, Row[]> = {};
@@ -63,17 +65,19 @@ function fixtureFromYaml(src: YamlSource): Fixture {
     tables[table] = m.rows;
     m.rows.forEach((row, i) => origins.set(row, m.origins[i] as string));
   }
-  return { name: src.name, ...(description !== undefined ? { description } : {}), profile, allowOrphans, tables, origins };
+  return { name: src.name, ...(description !== undefined ? { description } : {}), ...(profile !== undefined ? { profile } : {}), allowOrphans, tables, origins };
 }
 
 /**
- * The standard world: the shared tables of fixture-base.yaml, plus the profile's connection and Resource
- * Preferences from profiles/<profile>/fixture-base.yaml (looked up in `projectRoot` first, then in this project).
+ * The standard world: the shared tables of fixture-base.yaml, plus, when a profile is named, its connection and
+ * Resource Preferences from profiles/<profile>/fixture-base.yaml (looked up in `projectRoot` first, then in this
+ * project). Without a profile the world has no Ed-Fi connection: the fixture gives its own.
  */
-export function standardBase(profile: string, fixtureName: string, projectRoot?: string): ParsedTables {
+export function standardBase(profile: string | undefined, fixtureName: string, projectRoot?: string): ParsedTables {
   const file = 'fixture-base.yaml';
   const src = parseYaml(readFileSync(repoPath('src', 'snapshot', file), 'utf8'), file);
   const tables = parseTables(src, topLevel(src, ['description', 'tables']).get('tables'));
+  if (profile === undefined) return tables;
   const candidates = [projectRoot, repoPath()].filter((r): r is string => Boolean(r)).map((r) => join(r, 'profiles', profile, file));
   const profileFile = candidates.find((f) => existsSync(f));
   if (!profileFile) {

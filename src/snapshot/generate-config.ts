@@ -3,7 +3,7 @@
 // What differs by state (how a state words its certification statuses, say) is read from the profile's
 // profiles/<name>/fixture-base.yaml, so a new state needs no change here.
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { repoPath } from '../util/repo-root.js';
 import { OTHER_PROGRAMS } from './generate-catalog.js';
@@ -27,10 +27,23 @@ const PER_PROGRAM = new Set(['programTypeDescriptor', 'careerPathwayDescriptor']
 interface ProfileSetup {
   apiBase: string | null;
   preferences: Array<{ resource: string; element: string; campusValue: string; edfiCode: string }>;
+  /**
+   * Per-program elements whose descriptor the profile sends in a namespace of its own: the code values to use
+   * (its published list, else the values its fixture base maps to), since Ed-Fi's would not resolve there.
+   */
+  ownCodes: Map<string, { namespace: string; codes: string[] }>;
+}
+
+const EDFI_NAMESPACE = 'uri://ed-fi.org';
+
+/** profiles/ of the project in the working folder when it has one, else the one shipped with this package. */
+function profilesDir(): string {
+  const local = join(process.cwd(), 'profiles');
+  return existsSync(local) ? local : repoPath('profiles');
 }
 
 function profilesWithBase(): string[] {
-  const dir = repoPath('profiles');
+  const dir = profilesDir();
   return readdirSync(dir).filter((n) => existsSync(join(dir, n, 'fixture-base.yaml'))).sort();
 }
 
@@ -43,13 +56,39 @@ export function profileList(value: string): string[] {
   return names;
 }
 
+type Preference = ProfileSetup['preferences'][number];
+
 function setupOf(profile: string): ProfileSetup {
-  const data = parse(readFileSync(repoPath('profiles', profile, 'fixture-base.yaml'), 'utf8')) as {
-    tables?: { EdFiConfiguration?: Array<{ apiBase?: string }>; EdFiResourcePreference?: ProfileSetup['preferences'] };
+  const dir = join(profilesDir(), profile);
+  const data = parse(readFileSync(join(dir, 'fixture-base.yaml'), 'utf8')) as {
+    tables?: { EdFiConfiguration?: Array<{ apiBase?: string }>; EdFiResourcePreference?: Preference[] };
   };
+  const all = data.tables?.EdFiResourcePreference ?? [];
+  const def = (existsSync(join(dir, 'profile.yaml')) ? parse(readFileSync(join(dir, 'profile.yaml'), 'utf8')) : {}) as {
+    descriptorNamespaces?: Record<string, string>;
+    descriptors?: string[];
+  };
+  const root = dirname(dirname(dir));
+  const published = new Map<string, string[]>();
+  for (const rel of def.descriptors ?? []) {
+    const file = join(root, rel);
+    if (!existsSync(file)) continue;
+    const lists = (parse(readFileSync(file, 'utf8')) as { descriptors?: Array<{ namespace: string; values: Array<{ codeValue: string }> }> }).descriptors ?? [];
+    for (const l of lists) published.set(l.namespace.replace(/\/+$/, ''), l.values.map((v) => String(v.codeValue)));
+  }
+  const ownCodes = new Map<string, { namespace: string; codes: string[] }>();
+  for (const element of PER_PROGRAM) {
+    const descriptor = element[0]!.toUpperCase() + element.slice(1);
+    const ns = (def.descriptorNamespaces?.[descriptor] ?? def.descriptorNamespaces?.default ?? EDFI_NAMESPACE).replace(/\/+$/, '');
+    if (ns === EDFI_NAMESPACE) continue;
+    const namespace = `${ns}/${descriptor}`;
+    const codes = published.get(namespace) ?? [...new Set(all.filter((p) => p.element === element).map((p) => String(p.edfiCode)))];
+    if (codes.length > 0) ownCodes.set(element, { namespace, codes });
+  }
   return {
     apiBase: data.tables?.EdFiConfiguration?.[0]?.apiBase ?? null,
-    preferences: (data.tables?.EdFiResourcePreference ?? []).filter((p) => !PER_PROGRAM.has(p.element)),
+    preferences: all.filter((p) => !PER_PROGRAM.has(p.element)),
+    ownCodes,
   };
 }
 
@@ -76,18 +115,24 @@ export function buildConfig(rng: Prng, org: Org, endYears: readonly number[], pr
       const pref = (resource: string, element: string, campusValue: string, edfiCode: string): void => {
         out.EdFiResourcePreference.push({ configID: id, resource, element, campusValue, edfiCode });
       };
-      for (const p of district.ctePrograms) {
-        if (!noProgramType.has(p.seed.code)) pref('programs', 'programTypeDescriptor', p.seed.code, 'Career and Technical Education');
-      }
-      for (const p of OTHER_PROGRAMS) {
-        if (p.edfiProgramType) pref('programs', 'programTypeDescriptor', p.code, p.edfiProgramType);
-      }
-      for (const p of district.ctePrograms) {
-        if (noPathway.has(p.seed.code)) continue;
+      // A state that sends a descriptor in its own namespace gets codes from its own list (taken in turn).
+      const own = (element: string, n: number, edfi: string): string => {
+        const o = setup.ownCodes.get(element);
+        return o ? o.codes[n % o.codes.length]! : edfi;
+      };
+      district.ctePrograms.forEach((p, n) => {
+        if (!noProgramType.has(p.seed.code)) pref('programs', 'programTypeDescriptor', p.seed.code, own('programTypeDescriptor', n, 'Career and Technical Education'));
+      });
+      OTHER_PROGRAMS.forEach((p, n) => {
+        if (p.edfiProgramType) pref('programs', 'programTypeDescriptor', p.code, own('programTypeDescriptor', n + 1, p.edfiProgramType));
+      });
+      district.ctePrograms.forEach((p, n) => {
+        if (noPathway.has(p.seed.code)) return;
+        const code = own('careerPathwayDescriptor', n, p.seed.pathway);
         // Preferences may hold a full descriptor URI instead of a code value; one mapping per district does.
-        const code = p.seed.code === asUri ? `uri://ed-fi.org/CareerPathwayDescriptor#${p.seed.pathway}` : p.seed.pathway;
-        pref(RESOURCE, 'careerPathwayDescriptor', p.seed.code, code);
-      }
+        const namespace = setup.ownCodes.get('careerPathwayDescriptor')?.namespace ?? `${EDFI_NAMESPACE}/CareerPathwayDescriptor`;
+        pref(RESOURCE, 'careerPathwayDescriptor', p.seed.code, p.seed.code === asUri ? `${namespace}#${code}` : code);
+      });
       for (const p of setup.preferences) pref(p.resource, p.element, p.campusValue, p.edfiCode);
     });
   });

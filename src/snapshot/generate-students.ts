@@ -144,37 +144,37 @@ function stateReportingFields(rng: Prng, program: ProgramInfo | undefined): Stat
   const r = rng.next();
   return {
     careerCluster: r < 0.03 ? blank() : program.seed.cluster,
-    cteProgramType: r >= 0.02 && r < 0.05 ? blank() : program.seed.moProgramType,
+    cteProgramType: r >= 0.02 && r < 0.05 ? blank() : program.seed.reportedProgramType,
   };
 }
 
 /** Enrolls the student for one year; returns whether they withdrew before the year ended. */
-function enrollYear(ctx: Ctx, personID: number, district: DistrictInfo, school: SchoolInfo, calendar: CalendarInfo, mo: StateReportingFields): boolean {
+function enrollYear(ctx: Ctx, personID: number, district: DistrictInfo, school: SchoolInfo, calendar: CalendarInfo, reporting: StateReportingFields): boolean {
   const { rng } = ctx;
   const year = calendar.endYear;
   const r = rng.next();
   if (r < 0.02) {
-    pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, calendar.first, 1, mo);
+    pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, calendar.first, 1, reporting);
     return false;
   }
   if (r < 0.06 && district.schools.length > 1) {
     const other = rng.pick(district.schools.filter((s) => s !== school));
     const otherCal = other.calendars.get(year) as CalendarInfo;
     const leave = addDays(calendar.first, rng.int(40, 160));
-    pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, leave, 0, mo);
-    pushEnrollment(ctx, personID, otherCal.calendarID, addDays(leave, rng.int(1, 7)), endOrOpen(ctx, year, otherCal.last, 0.85), 0, mo);
+    pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, leave, 0, reporting);
+    pushEnrollment(ctx, personID, otherCal.calendarID, addDays(leave, rng.int(1, 7)), endOrOpen(ctx, year, otherCal.last, 0.85), 0, reporting);
     return false;
   }
   if (r < 0.1) {
-    pushEnrollment(ctx, personID, calendar.calendarID, addDays(calendar.first, rng.int(15, 120)), endOrOpen(ctx, year, calendar.last, 0.85), 0, mo);
+    pushEnrollment(ctx, personID, calendar.calendarID, addDays(calendar.first, rng.int(15, 120)), endOrOpen(ctx, year, calendar.last, 0.85), 0, reporting);
     return false;
   }
   if (r < 0.13) {
     const span = Math.max(1, daysBetween(calendar.first, calendar.last) - 10);
-    pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, addDays(calendar.first, rng.int(20, span)), 0, mo);
+    pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, addDays(calendar.first, rng.int(20, span)), 0, reporting);
     return true;
   }
-  pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, endOrOpen(ctx, year, calendar.last, 0.85), 0, mo);
+  pushEnrollment(ctx, personID, calendar.calendarID, calendar.first, endOrOpen(ctx, year, calendar.last, 0.85), 0, reporting);
   return false;
 }
 
@@ -183,10 +183,10 @@ function endOrOpen(ctx: Ctx, year: number, last: string, openShare: number): str
   return year === ctx.currentYear && ctx.rng.chance(openShare) ? null : last;
 }
 
-function pushEnrollment(ctx: Ctx, personID: number, calendarID: number, startDate: string, endDate: string | null, noShow: number, mo: StateReportingFields): void {
+function pushEnrollment(ctx: Ctx, personID: number, calendarID: number, startDate: string, endDate: string | null, noShow: number, reporting: StateReportingFields): void {
   ctx.out.Enrollment.push({
     enrollmentID: ctx.ids.enrollment++, personID, calendarID, startDate, endDate, noShow,
-    careerCluster: mo.careerCluster, cteProgramType: mo.cteProgramType,
+    careerCluster: reporting.careerCluster, cteProgramType: reporting.cteProgramType,
   });
 }
 

@@ -2,19 +2,21 @@ import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync 
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadProfile } from '../../profile/load-profile.js';
+import { markTodos } from '../../validate/todo-markers.js';
 import { EXIT } from '../exit-codes.js';
 
-function rewriteTree(dir: string, edit: (text: string) => string): void {
+function rewriteTree(dir: string, edit: (text: string, file: string) => string): void {
   for (const entry of readdirSync(dir)) {
     const p = join(dir, entry);
     if (statSync(p).isDirectory()) rewriteTree(p, edit);
-    else if (/\.(ya?ml|sql)$/.test(entry)) writeFileSync(p, edit(readFileSync(p, 'utf8')));
+    else if (/\.(ya?ml|sql)$/.test(entry)) writeFileSync(p, edit(readFileSync(p, 'utf8'), p));
   }
 }
 
 /**
  * Copies a profile (its folder, rules and mappings) as the start of a new state's profile: paths, the name and
- * the rule ids' prefix are renamed, so the copy validates and passes its fixtures before any edit.
+ * the rule ids' prefix are renamed, so the copy validates and passes its fixtures before any edit. Its title and
+ * spec lines become TODO markers (keeping the copied text) that `validate` reports until the state's own are written.
  */
 export function initProfile(name: string, from: string, root = process.cwd()): string[] {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw Object.assign(new Error(`profile name '${name}' must be lower-case letters, digits and dashes`), { exitCode: EXIT.usage });
@@ -32,8 +34,8 @@ export function initProfile(name: string, from: string, root = process.cwd()): s
     cpSync(from_, to, { recursive: true });
     created.push(relative(root, to) || to);
   }
-  // Id prefixes (core.trigger... -> texas.trigger...) and paths (rules/core/ -> rules/texas/) follow the new name.
-  // The id prefix the source profile uses (core., mo., ...), read from its first rule id.
+  // Id prefixes (<old>.trigger... -> <new>.trigger...) and paths (rules/<old>/ -> rules/<new>/) follow the new name.
+  // The id prefix the source profile uses (the part of its rule ids before the first dot), read from its first rule id.
   const prefix = source.rules[0]?.id.split('.')[0] ?? src;
   const edit = (text: string): string =>
     text
@@ -56,7 +58,12 @@ export function initProfile(name: string, from: string, root = process.cwd()): s
     cpSync(from_, resolve(root, target));
     return target;
   });
-  writeFileSync(profileFile, text.replace(/^title: (.*)$/m, `title: "${name} (copied from ${src}): edit me"`));
+  writeFileSync(profileFile, text);
+  // The copied titles and spec lines quote the other state's specification: mark them for rewriting.
+  for (const [, to] of pairs) {
+    if (!existsSync(to)) continue;
+    rewriteTree(to, (t, file) => (/[/\\]fixtures[/\\]/.test(file) || file.endsWith('.sql') ? t : markTodos(t, name, src)));
+  }
   return created;
 }
 
@@ -64,9 +71,13 @@ export function registerInitProfile(program: Command): void {
   program
     .command('init-profile <name>')
     .description('Start a new state profile by copying an existing one (profile folder, rules, mappings, fixtures)')
-    .option('--from <profile>', 'the profile to copy', 'core')
+    .requiredOption('--from <profile>', 'the profile to copy (one under profiles/)')
     .action((name: string, o: { from: string }) => {
       const created = initProfile(name, o.from);
-      process.stdout.write(`Created ${created.join(', ')}\nNext: edit profiles/${name}/profile.yaml, then run\n  npx edfi-sync validate --profile ${name}\n  npx edfi-sync test --profile ${name}\n`);
+      process.stdout.write(
+        `Created ${created.join(', ')}\n` +
+          `The title and spec lines are TODO markers quoting the copied profile: write ${name}'s own (validate lists them).\n` +
+          `Next: edit profiles/${name}/profile.yaml, then run\n  npx edfi-sync validate --profile ${name}\n  npx edfi-sync test --profile ${name}\n`,
+      );
     });
 }

@@ -1,52 +1,44 @@
-import { readdirSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadProfile, resolveProfilePath } from '../../profile/load-profile.js';
-import { ConfigError, formatProblem, type LocatedProblem } from '../../util/errors.js';
-import { repoPath } from '../../util/repo-root.js';
+import { formatProblem, type LocatedProblem } from '../../util/errors.js';
+import { listProfiles } from '../../validate/discover-profiles.js';
+import { validateProfile } from '../../validate/validate-profile.js';
 import { EXIT } from '../exit-codes.js';
 
-/** Every profile folder of the project (profiles/<name>/profile.yaml). */
-export function listProfiles(root = process.cwd()): string[] {
-  for (const dir of [repoPath('profiles'), `${root}/profiles`]) {
-    if (existsSync(`${root}/profiles`) && dir !== `${root}/profiles`) continue;
-    if (!existsSync(dir)) continue;
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(`${dir}/${d.name}/profile.yaml`))
-      .map((d) => d.name)
-      .sort();
-  }
-  return [];
-}
+export { listProfiles } from '../../validate/discover-profiles.js';
 
-export function validateProfiles(names: string[]): { problems: LocatedProblem[]; checked: string[]; notes: LocatedProblem[] } {
+/** Errors, warnings and notes of each profile, in the order given. */
+export function validateProfiles(names: string[], cwd = process.cwd()): { problems: LocatedProblem[]; warnings: LocatedProblem[]; notes: LocatedProblem[]; checked: string[] } {
   const problems: LocatedProblem[] = [];
+  const warnings: LocatedProblem[] = [];
   const notes: LocatedProblem[] = [];
   for (const name of names) {
-    try {
-      notes.push(...loadProfile(name).notes);
-    } catch (err) {
-      if (err instanceof ConfigError) problems.push(...err.problems);
-      else problems.push({ file: resolveProfilePath(name), message: (err as Error).message });
-    }
+    const r = validateProfile(name, cwd);
+    problems.push(...r.errors);
+    warnings.push(...r.warnings);
+    notes.push(...r.notes);
   }
-  return { problems, checked: names, notes };
+  return { problems, warnings, notes, checked: names };
+}
+
+export function formatWarning(p: LocatedProblem): string {
+  return formatProblem({ ...p, message: `warning: ${p.message}` });
 }
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('Check profile, rule, mapping and error-catalogue files: schema, JSONata syntax, facts, operators, ids')
+    .description('Check profile, rule, mapping, error-catalogue, descriptor, fixture-base and fixture files: schema, SQL, JSONata, facts, operators, ids; warn about TODO markers and missing editor schema lines')
     .option('--profile <name|path>', 'one profile (default: every profile under profiles/)')
     .action((o: { profile?: string }) => {
       const names = o.profile ? [o.profile] : listProfiles();
-      const { problems, notes } = validateProfiles(names);
+      const { problems, warnings, notes } = validateProfiles(names);
       // Notes are not problems: e.g. a mapping field JSONata evaluates because it does not compile to plain functions.
       for (const n of notes) process.stdout.write(`note: ${formatProblem(n)}\n`);
-      if (problems.length === 0) {
-        process.stdout.write(`OK: ${names.length} profile(s) valid: ${names.join(', ')}\n`);
-        return;
-      }
-      process.stdout.write(problems.map(formatProblem).join('\n') + `\n${problems.length} problem(s) found\n`);
-      process.exitCode = EXIT.config;
+      const out: string[] = [...problems.map(formatProblem), ...warnings.map(formatWarning)];
+      const tail = warnings.length > 0 ? ` (${warnings.length} warning(s))` : '';
+      if (problems.length === 0) out.push(`OK: ${names.length} profile(s) valid: ${names.join(', ')}${tail}`);
+      else out.push(`${problems.length} problem(s) found${tail}`);
+      process.stdout.write(out.join('\n') + '\n');
+      if (problems.length > 0) process.exitCode = EXIT.config;
     });
 }
