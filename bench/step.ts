@@ -152,6 +152,20 @@ async function main(): Promise<void> {
       report({ ms: performance.now() - t, ops: ops.length });
       return;
     }
+    if (mode === 'client') {
+      // The Ed-Fi client alone in the same loop (token, retries, error reading), without the emitter around it.
+      const client = new EdFiClient({ baseUrl: url, clientId: 'bench', clientSecret: 'bench-secret' });
+      let i = 0;
+      const t = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (i < ops.length) {
+          const r = await client.post('/ed-fi/studentCTEProgramAssociations', ops[i++]!.body ?? {});
+          if (r.status !== 201) throw new Error(`client loop: HTTP ${r.status}`);
+        }
+      }));
+      report({ ms: performance.now() - t, ops: ops.length });
+      return;
+    }
     // The emitter as sync runs it: the Ed-Fi client, the pool, and every outcome written to a state file.
     const profile = loadProfile('core');
     const state = openState(need('state'));
