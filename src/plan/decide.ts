@@ -5,7 +5,6 @@ import type { Candidate, Connection, Decision } from '../types.js';
 import { canonicalJson, sha1 } from '../util/hash.js';
 import type { RuleDecider } from './plan-options.js';
 import type { SourceReader, SourceRow } from './read.js';
-import { ruleFacts } from './record-evaluator.js';
 import type { RecordState, RecordStateLookup } from './record-state.js';
 
 /** A source row with the rules' decision on it. */
@@ -72,7 +71,7 @@ export class DecideStage {
         d.evaluated = false;
       } else {
         const candidate = this.reader.candidate(row, this.conn);
-        const result = this.decider.decide(ruleFacts(candidate));
+        const result = this.decider.decide(candidate.facts);
         d.decision = result instanceof Promise ? await result : result;
         d.decisionId = this.cache.decisionId(d.decision);
         d.evaluated = true;

@@ -55,7 +55,7 @@ export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
   }
   const w = c.winner;
   if (!w) return;
-  if (w.body && w.naturalKey) ctx.onDesired?.(w.connection, w.sourceKey, w.naturalKey, w.body);
+  if (ctx.onDesired && w.body && w.naturalKey) ctx.onDesired(w.connection, w.sourceKey, w.naturalKey, w.body);
   if (!ctx.inScope(w.sourceKey)) return;
   if (isOwnRow(c.holder, w) && w.own === OWN.inStep) {
     ctx.count.unchanged++;

@@ -8,7 +8,6 @@ import { bodyChecksOf, runChecks, type BodyCheck, type BodyCheckResult } from '.
 import type { DecidedRow } from './decide.js';
 import { naturalKeyOf } from './paths.js';
 import type { SourceReader } from './read.js';
-import { mappingInput, ruleFacts } from './record-evaluator.js';
 import { SCHEMA_CHECK } from '../sanity/body-findings.js';
 
 /** A kept record with its body judged: hashes always, the body itself only when it was mapped in this run. */
@@ -66,13 +65,14 @@ export class MapStage {
     let body: JsonObject;
     let failure: BodyCheckResult | undefined;
     try {
-      const mapped = this.mapper.map(mappingInput(row.candidate, derived), this.ctx);
+      // The row's facts already hold the configured year and the connection; the derived facts are set on them.
+      const mapped = this.mapper.map(Object.assign(row.candidate.facts, derived), this.ctx);
       body = mapped instanceof Promise ? await mapped : mapped;
     } catch (err) {
       body = {};
       failure = { id: SCHEMA_CHECK, severity: 'hold', message: `mapping failed: ${(err as Error).message}` };
     }
-    const { holds, warnings } = failure ? { holds: [failure], warnings: [] } : runChecks(this.checks, body, ruleFacts(row.candidate));
+    const { holds, warnings } = failure ? { holds: [failure], warnings: [] } : runChecks(this.checks, body, row.candidate.facts);
     const naturalKey = naturalKeyOf(body, this.profile.def.naturalKey);
     return {
       row, derived, mapKey, bodyHash: hashJson(body), nkHash: naturalKeyHash(naturalKey),

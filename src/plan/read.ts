@@ -4,6 +4,7 @@ import type { Candidate, Connection, Json, JsonObject } from '../types.js';
 import type { FactContext } from '../profile/computed-facts.js';
 import { connectionFactsOf } from '../snapshot/connections.js';
 import { preferenceFingerprint, readPreferenceTable } from '../snapshot/preferences.js';
+import { ruleContext } from './record-evaluator.js';
 
 /** One row of the profile's source query: a Campus record a connection may send. */
 export interface SourceRow {
@@ -101,7 +102,7 @@ export class SourceReader {
     return true;
   }
 
-  /** The facts of a row: its columns (JSON columns parsed), then the profile's computed facts. */
+  /** The facts of a row: its columns (JSON columns parsed), the profile's computed facts, the configured year and the connection. */
   candidate(row: SourceRow, conn: Connection): Candidate {
     const facts: JsonObject = {};
     for (let i = 0; i < this.columns.length; i++) {
@@ -110,6 +111,11 @@ export class SourceReader {
     }
     const computed = this.profile.computedFacts;
     if (computed && computed.names.length > 0) computed.apply(facts, connectionFactsOf(conn), this.factContext(conn).context);
+    // The facts the rules see (and the mapping, with the derived facts added in place): built once, not copied
+    // per stage.
+    const { configuredYear, connection } = ruleContext(conn);
+    facts.configuredYear = configuredYear;
+    facts.connection = connection;
     return { connection: conn, sourceKey: row.sourceKey, facts };
   }
 }

@@ -33,6 +33,12 @@ export function connectionFacts(conn: Connection): JsonObject {
   return connectionParts(conn).facts;
 }
 
+/** What the rules add to a record's columns: the configured year and the connection (objects shared per connection). */
+export function ruleContext(conn: Connection): { configuredYear: JsonObject; connection: JsonObject } {
+  const { facts, configuredYear } = connectionParts(conn);
+  return { configuredYear, connection: facts };
+}
+
 /** The input of the mapping expressions: the record's columns, the connection and the derived facts. */
 export function mappingInput(c: Candidate, derived: JsonObject): JsonObject {
   return { ...c.facts, ...derived, connection: connectionFacts(c.connection) };

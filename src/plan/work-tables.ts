@@ -50,8 +50,8 @@ export interface DesiredRow {
   own: Own;
   ownEdfiId: string | null;
   ownNkHash: string | null;
-  /** Present unless the record is in step with its identity row (nothing to send). */
-  body: JsonObject | null;
+  /** Present unless the record is in step with its identity row (nothing to send); parsed when first read. */
+  readonly body: JsonObject | null;
   naturalKey: JsonObject | null;
   /** Findings of body checks of severity warn, logged if the record is sent. */
   warnings: Array<{ id: string; message: string }> | null;
@@ -78,11 +78,17 @@ interface RawDesired {
 }
 
 function desiredFromRaw(r: RawDesired): DesiredRow {
+  // The body is parsed only when a stage reads it: a new record's POST is written pointing at the stored text.
+  let body: JsonObject | null | undefined;
   return {
     id: r.id, instance: r.instance, nkHash: r.nk_hash, year: r.year, district: r.district, seq: r.seq, connection: r.connection,
     sourceKey: r.source_key, student: r.student, decisionId: r.decision_id, bodyHash: r.body_hash, own: r.own,
     ownEdfiId: r.own_edfi_id, ownNkHash: r.own_nk_hash,
-    body: r.body ? (JSON.parse(r.body) as JsonObject) : null, naturalKey: r.natural_key ? (JSON.parse(r.natural_key) as JsonObject) : null,
+    get body() {
+      if (body === undefined) body = r.body ? (JSON.parse(r.body) as JsonObject) : null;
+      return body;
+    },
+    naturalKey: r.natural_key ? (JSON.parse(r.natural_key) as JsonObject) : null,
     warnings: r.warnings ? (JSON.parse(r.warnings) as Array<{ id: string; message: string }>) : null,
   };
 }

@@ -110,8 +110,9 @@ export class EvalCache {
 
   /** The id of a decision, stored once however many records share it. */
   decisionId(decision: Decision): number {
-    // The evaluator builds equal decisions with equal key order: their plain JSON finds them without hashing.
-    const plain = JSON.stringify(decision);
+    // A decision is known by its kind, its rules and which rule outcomes were met (their reasons are the rules'
+    // own texts): a short key finds it without serializing it.
+    const plain = `${decision.kind}|${decision.ruleIds.join(',')}|${decision.outcomes.map((o) => `${o.ruleId}${o.met ? '+' : '-'}`).join(',')}`;
     const known = this.byPlainText.get(plain);
     if (known !== undefined) return known;
     const text = canonicalJson(decision as never);
