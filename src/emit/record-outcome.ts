@@ -7,9 +7,9 @@ import type { JsonObject, Operation } from '../types.js';
 import { hashJson } from '../util/hash.js';
 
 export interface RecorderOptions {
-  /** Outcomes written per transaction at most (default 256). */
+  /** Outcomes written per transaction at most (default 1024). */
   batch?: number;
-  /** The longest an outcome waits for its transaction, in ms (default 100). */
+  /** The longest an outcome waits for its transaction, in ms (default 200). */
   intervalMs?: number;
 }
 
@@ -36,8 +36,9 @@ export class OutcomeRecorder {
     this.identity = new IdentityMap(db);
     this.owed = new OwedDeletes(db);
     this.errors = new ErrorLog(db);
-    this.batch = opts.batch ?? 256;
-    this.intervalMs = opts.intervalMs ?? 100;
+    // Each transaction rewrites the pages it touched; more outcomes per transaction share them.
+    this.batch = opts.batch ?? 1024;
+    this.intervalMs = opts.intervalMs ?? 200;
   }
 
   private enqueue(write: () => void): void {

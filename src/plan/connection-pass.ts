@@ -137,6 +137,7 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
         uncommitted = 0;
       }
     }
+    p.cache.flush();
     if (prune) p.cache.pruneUnseen(p.scope, tables.seenKeysSql(), [key, key]);
     p.cache.setRowsRead(p.scope, summary.candidates);
     state.prepare('COMMIT').run();

@@ -113,6 +113,9 @@ export class WorkTables {
   private loserOfStmt!: Statement;
 
   constructor(private readonly db: Database) {
+    // The working tables need no rollback journal: a failed plan drops them. Journaling their pages was most of
+    // the write volume of a large first night.
+    db.pragma('temp.journal_mode = OFF');
     db.exec(`
       DROP TABLE IF EXISTS temp.plan_seen; DROP TABLE IF EXISTS temp.plan_desired; DROP TABLE IF EXISTS temp.plan_ops;
       DROP TABLE IF EXISTS temp.plan_issues; DROP TABLE IF EXISTS temp.plan_forget; DROP TABLE IF EXISTS temp.plan_losers;
