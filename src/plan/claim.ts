@@ -1,5 +1,5 @@
 import type { IdentityMap, IdentityRow, OwedDelete, OwedDeletes } from '../state/identity-map.js';
-import type { DesiredRow, WorkTables } from './work-tables.js';
+import { OWN, type DesiredRow, type WorkTables } from './work-tables.js';
 
 /** Who holds the ODS record of a natural key in an instance now. */
 export type Holder =
@@ -40,9 +40,13 @@ export class ClaimStage {
     private readonly participants: Set<string>,
   ) {}
 
+  /** Records in step with their own row that were part of a claim (the others needed none): for the count of unchanged records. */
+  inStepClaimed = 0;
+
   /** The natural keys of an instance that need a decision (all of them with `everyRecord`), one claim each. */
   *claims(instance: string, everyRecord: boolean): Generator<KeyClaim> {
     for (const group of this.tables.attention(instance, everyRecord)) {
+      for (const d of group) if (d.own === OWN.inStep) this.inStepClaimed++;
       const nkHash = group[0]!.nkHash;
       const row = this.identity.ownerOfKey(instance, this.resource, nkHash);
       const owed = row ? undefined : this.owed.byKey(instance, this.resource, nkHash);

@@ -154,8 +154,10 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
         const mine = conns.map(connectionKey).filter((k) => participants.has(k));
         if (mine.length === 0) continue;
         const ctx: DiffContext = { profile, identity, cache, tables, instance, inScope, onDesired: opts.onDesired, count };
+        claimStage.inStepClaimed = 0;
         for (const claim of claimStage.claims(instance, Boolean(opts.onDesired))) diffClaim(claim, ctx);
-        count.unchanged += tables.quietlyInStep(instance);
+        // In-step records outside any claim are unchanged; those inside one were counted by the diff stage.
+        count.unchanged += (tables.inStep.get(instance) ?? 0) - claimStage.inStepClaimed;
         planDeletes({ profile, identity, owed, cache, tables, instance, connections: mine, inScope });
       }
       planForget(tables, resource, [...participants], inScope);

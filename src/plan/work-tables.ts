@@ -146,7 +146,11 @@ export class WorkTables {
     this.seenStmt.run(connection, sourceKey, student, state, decisionId);
   }
 
+  /** Wanted records in step with their own row, per instance (most of them never need a decision). */
+  readonly inStep = new Map<string, number>();
+
   desired(r: Omit<DesiredRow, 'id'>): void {
+    if (r.own === OWN.inStep) this.inStep.set(r.instance, (this.inStep.get(r.instance) ?? 0) + 1);
     this.desiredStmt.run(r.instance, r.nkHash, r.year, r.district, r.seq, r.connection, r.sourceKey, r.student, r.decisionId, r.bodyHash, r.own,
       r.ownEdfiId, r.ownNkHash, r.body ? JSON.stringify(r.body) : null, r.naturalKey ? JSON.stringify(r.naturalKey) : null,
       r.warnings ? JSON.stringify(r.warnings) : null);
@@ -222,13 +226,6 @@ export class WorkTables {
       }
     }
     if (group.length > 0) yield group;
-  }
-
-  /** Records of an instance in step with their own row that needed no decision (not in the last attention list). */
-  quietlyInStep(instance: string): number {
-    const all = this.db.prepare(`SELECT COUNT(*) AS n FROM plan_desired WHERE instance = ? AND own = ${OWN.inStep}`).get(instance) as { n: number };
-    const seen = this.db.prepare(`SELECT COUNT(*) AS n FROM plan_attention a JOIN plan_desired d ON d.id = a.desired_id WHERE d.own = ${OWN.inStep}`).get() as { n: number };
-    return all.n - seen.n;
   }
 
   /** Whether a record of this instance wants the natural key (an ODS record with it is then not "nobody's"). */
@@ -309,6 +306,7 @@ export class WorkTables {
 
   /** Operations in emit order (phase, then the order they were planned), read a page at a time. */
   *operations(): Generator<Operation> {
+    this.db.exec('CREATE INDEX IF NOT EXISTS temp.plan_ops_order ON plan_ops(phase, id)');
     const page = this.db.prepare(`SELECT o.id, o.phase, o.op, d.body FROM plan_ops o LEFT JOIN plan_desired d ON d.id = o.body_of
       WHERE (o.phase, o.id) > (?, ?) ORDER BY o.phase, o.id LIMIT ${PAGE}`);
     let after: [number, number] = [-1, 0];
