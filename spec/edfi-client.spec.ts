@@ -510,12 +510,14 @@ describe('EdFiClient', () => {
         errors: ['The request could not be processed.'],
       };
       expect(read(JSON.stringify(body))).to.equal(
-        "Data validation failed. See 'validationErrors' for details. $.programReference.programName: programName is required. The request could not be processed.",
+        "Data validation failed. See 'validationErrors' for details. $.programReference.programName: programName is required. The request could not be processed. " +
+          '[urn:ed-fi:api:bad-request:data-validation-failed]',
       );
     });
 
-    it('reads a problem+json with only a title', () => {
-      expect(read(JSON.stringify({ type: 'urn:ed-fi:api:not-found', title: 'Resource Not Found', status: 404 }))).to.equal('Resource Not Found');
+    it('reads a problem+json with only a title, keeping its type', () => {
+      expect(read(JSON.stringify({ type: 'urn:ed-fi:api:not-found', title: 'Resource Not Found', status: 404 }))).to.equal('Resource Not Found [urn:ed-fi:api:not-found]');
+      expect(read(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }))).to.equal('Not Found');
     });
 
     it('reads {"error": {"message"}} and OAuth {"error": "invalid_client"}', () => {
@@ -554,7 +556,7 @@ describe('EdFiClient', () => {
       });
       const c = client(server);
       const conflict = await c.post(RESOURCE, sampleBody);
-      expect(conflict).to.include({ ok: false, status: 409, message: 'The referenced Program item(s) do not exist.' });
+      expect(conflict).to.include({ ok: false, status: 409, message: 'The referenced Program item(s) do not exist. [urn:ed-fi:api:conflict:unresolved-reference]' });
       expect(conflict.body).to.deep.equal(problem);
       const bad = await c.post(RESOURCE, sampleBody);
       expect(bad).to.include({ status: 400, message: '<h1>400 Bad Request</h1>' });
