@@ -22,6 +22,8 @@ const MAX_REFRESH_MARGIN_S = 60;
 /** The token could not be had: bad credentials, wrong URL, or the token endpoint is down. */
 export class EdFiAuthError extends Error {
   override readonly name = 'EdFiAuthError';
+  /** EXIT.unreachable: a command that cannot get a token stops with it. */
+  readonly exitCode = 6;
   constructor(
     message: string,
     /** HTTP status of the token endpoint, 0 when it did not answer. */
