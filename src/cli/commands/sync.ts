@@ -8,7 +8,7 @@ import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
 import type { ApiFlavor } from '../../api/flavor.js';
 import { openContext } from '../context.js';
 import { connectRun, type ApiConnection } from '../api-factory.js';
-import { checkReferences, missingReferencesText } from '../../emit/reference-check.js';
+import { checkReferences, missingReferencesText, uncheckedReferencesText } from '../../emit/reference-check.js';
 import { EXIT } from '../exit-codes.js';
 import { planSummaryText, writeOperations } from '../output.js';
 import { planningProgress, Progress } from '../progress.js';
@@ -32,6 +32,8 @@ export interface SyncOptions {
   out?: string;
   quiet?: boolean;
   checkReferences?: boolean;
+  /** With checkReferences: send records whose reference lookup failed (default: hold them back). */
+  sendUncheckedReferences?: boolean;
   workers?: number;
 }
 
@@ -97,8 +99,9 @@ export async function runSync(o: SyncOptions, shared: { api?: ApiConnection } = 
     const client = api.api;
     let toSend = plan;
     if (o.checkReferences) {
-      const checked = await checkReferences(plan, ctx.profile, client);
+      const checked = await checkReferences(plan, ctx.profile, client, { sendUnchecked: o.sendUncheckedReferences });
       if (checked.missing.length > 0) process.stderr.write(missingReferencesText(checked.missing) + '\n');
+      if (checked.unchecked.length > 0) process.stderr.write(uncheckedReferencesText(checked.unchecked, Boolean(o.sendUncheckedReferences)) + '\n');
       toSend = checked.plan;
     }
     const progress = new Progress('sending');
@@ -132,7 +135,8 @@ export function registerSync(program: Command): void {
   deleteGuardOptions(runOptions(cmd, false))
     .option('--dry-run', 'print the plan (JSON Lines) and send nothing')
     .option('--out <file>', 'with --dry-run: write the operations here')
-    .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing')
+    .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing (or could not be looked up)')
+    .option('--send-unchecked-references', 'with --check-references: send the records whose reference lookup failed instead of holding them back')
     .option('--quiet', 'no summary or progress')
     .action(async (o: SyncOptions) => {
       process.exitCode = await runSync(o);
