@@ -19,8 +19,9 @@ export function placeholdersOf(template: string): string[] {
  * its district's education organization id. `extra` (from the command line or a targets file) adds or overrides.
  */
 export function connectionRouteContext(endYear: number, districtId: string | number | undefined, extra: RouteContext = {}): RouteContext {
-  const year = String(endYear);
-  const out: RouteContext = { schoolYear: year, schoolYearFromRoute: year };
+  const out: RouteContext = {};
+  // A connection without a school year (the delete tool given only an id) fills no year placeholder.
+  if (Number.isInteger(endYear) && endYear > 0) out.schoolYear = out.schoolYearFromRoute = String(endYear);
   if (districtId !== undefined && districtId !== '') {
     out.districtId = String(districtId);
     out.localEducationAgencyId = String(districtId);

@@ -29,6 +29,9 @@ export interface ReferenceCheck {
 
 type Lookup = { exists: boolean } | { exists: 'unknown'; status: number; message: string };
 
+/** Lookups in flight at once: a retried failing lookup then delays the run by its backoff once, not per record. */
+const LOOKUP_CONCURRENCY = 8;
+
 /**
  * "The following resources must be sent prior to this resource: Local Education Agencies, Students, Programs."
  * Looks each referenced record up once (GET by natural key) before sending, so a missing student is one clear
@@ -43,6 +46,10 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
   const blocked = new Map<Operation, string[]>();
   const notChecked = new Map<Operation, { refs: string[]; status: number; message: string }>();
   const instanceIds = new Map<ResourceApi, number>();
+  // First every distinct lookup (each instance is asked once per referenced record: the client of a connection
+  // is its instance), then the lookups, a few at a time, then each operation's verdict.
+  const needs: Array<{ op: Operation; u: (typeof upstream)[number]; query: Record<string, string | number>; cacheKey: string }> = [];
+  const lookups = new Map<string, { client: ResourceApi; path: string; query: Record<string, string | number> }>();
   for (const op of plan.operations) {
     if (!op.body) continue;
     for (const u of upstream) {
@@ -53,31 +60,37 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
         const v = ref[field];
         if (typeof v === 'string' || typeof v === 'number') query[param] = v;
       }
-      // Each instance is asked once per referenced record (the client of a connection is its instance).
       const client = api(op.connection);
       const cacheKey = `${instanceIds.get(client) ?? instanceIds.set(client, instanceIds.size).get(client)}|${u.resource}|${JSON.stringify(query)}`;
-      let found = known.get(cacheKey);
-      if (found === undefined) {
-        const r = await client.get(u.path, query, { limit: 1 });
-        // Only a clean empty answer means "missing"; an error means the check could not be made.
-        const answer: Lookup = r.ok ? { exists: (r.items ?? []).length > 0 } : { exists: 'unknown', status: r.status, message: r.message ?? `HTTP ${r.status}` };
-        known.set(cacheKey, answer);
-        found = answer;
-      }
-      const label = `${u.resource} ${JSON.stringify(query)}`;
-      if (found.exists === false) {
-        const m = missing.get(cacheKey) ?? { resource: u.resource, reference: u.from, key: query, records: 0 };
-        m.records++;
-        missing.set(cacheKey, m);
-        blocked.set(op, [...(blocked.get(op) ?? []), label]);
-      } else if ('status' in found) {
-        const m = unchecked.get(cacheKey) ?? { resource: u.resource, reference: u.from, key: query, records: 0, status: found.status, message: found.message };
-        m.records++;
-        unchecked.set(cacheKey, m);
-        const n = notChecked.get(op) ?? { refs: [], status: found.status, message: found.message };
-        n.refs.push(label);
-        notChecked.set(op, n);
-      }
+      if (!lookups.has(cacheKey)) lookups.set(cacheKey, { client, path: u.path, query });
+      needs.push({ op, u, query, cacheKey });
+    }
+  }
+  const pending = [...lookups];
+  const worker = async (): Promise<void> => {
+    for (let next = pending.shift(); next; next = pending.shift()) {
+      const [cacheKey, { client, path, query }] = next;
+      const r = await client.get(path, query, { limit: 1 });
+      // Only a clean empty answer means "missing"; an error means the check could not be made.
+      known.set(cacheKey, r.ok ? { exists: (r.items ?? []).length > 0 } : { exists: 'unknown', status: r.status, message: r.message ?? `HTTP ${r.status}` });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, pending.length) }, worker));
+  for (const { op, u, query, cacheKey } of needs) {
+    const found = known.get(cacheKey) as Lookup;
+    const label = `${u.resource} ${JSON.stringify(query)}`;
+    if (found.exists === false) {
+      const m = missing.get(cacheKey) ?? { resource: u.resource, reference: u.from, key: query, records: 0 };
+      m.records++;
+      missing.set(cacheKey, m);
+      blocked.set(op, [...(blocked.get(op) ?? []), label]);
+    } else if ('status' in found) {
+      const m = unchecked.get(cacheKey) ?? { resource: u.resource, reference: u.from, key: query, records: 0, status: found.status, message: found.message };
+      m.records++;
+      unchecked.set(cacheKey, m);
+      const n = notChecked.get(op) ?? { refs: [], status: found.status, message: found.message };
+      n.refs.push(label);
+      notChecked.set(op, n);
     }
   }
   const held = new Map(blocked);
