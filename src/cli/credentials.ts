@@ -67,10 +67,10 @@ function fromJson(text: string, file: string): Partial<Credentials> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (err) {
-    // JSON.parse's own message quotes the text around the problem: only the position is taken from it.
-    const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    const where = position === undefined ? '' : ` at ${lineAndColumn(text, Number(position))}`;
+  } catch {
+    // JSON.parse's own message quotes the text around the problem, so it is never shown: the place is found here.
+    const position = jsonErrorOffset(text);
+    const where = position === undefined ? '' : ` at ${lineAndColumn(text, position)}`;
     throw new CredentialsError(`credentials file ${file} is not valid JSON${where} (expected {"clientId": "...", "clientSecret": "..."})`, CONFIG);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -138,4 +138,89 @@ function lineAndColumn(text: string, position: number): string {
   const line = before.split('\n').length;
   const column = position - before.lastIndexOf('\n');
   return `line ${line}, column ${column}`;
+}
+
+/**
+ * Where a JSON text stops being valid: a small recursive-descent reader that knows only the grammar and keeps no
+ * value, because the only other way to know (JSON.parse's message) quotes the text.
+ */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string): void => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = (): void => {
+    if (text[i] !== '"') fail();
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = (): void => {
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += (m as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    number();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : undefined;
+  } catch (at) {
+    return typeof at === 'number' ? Math.min(at, text.length) : undefined;
+  }
 }

@@ -52,6 +52,8 @@ export interface TestServerOptions {
   dataStandard?: string;
   /** The school year `store` stands for with a route context (ods-7, dms); default 2026. */
   defaultSchoolYear?: number;
+  /** The other route context values `store` stands for (e.g. { districtId: '255901' }). */
+  defaultRouteContext?: Record<string, string>;
   /** dms: a rate limiter answering 429 with Retry-After beyond `requests` data requests per `windowMs`. */
   rateLimit?: { requests: number; windowMs: number };
   /**
@@ -134,7 +136,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (!s) instances.set(prefix, (s = newStore()));
     return s;
   };
-  const store = storeFor(flavor === 'ods-6' ? '/data/v3' : layout.instancePrefix(defaultYear, {}));
+  const store = storeFor(flavor === 'ods-6' ? '/data/v3' : defaultPrefix());
+  function defaultPrefix(): string {
+    try {
+      return layout.instancePrefix(defaultYear, options.defaultRouteContext ?? {});
+    } catch {
+      // A route context with more than the school year and no default values: `store` is reachable by no request.
+      return '(no default instance)';
+    }
+  }
   const rateWindow = { start: 0, count: 0 };
   const requests: RequestLogEntry[] = [];
   const timers = new Set<NodeJS.Timeout>();
