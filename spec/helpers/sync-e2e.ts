@@ -37,9 +37,12 @@ export const CLIENT_SECRET = 'e2e-Sync-Secret-7c41f09d2b';
 export type Row = Record<string, string | number | boolean | null>;
 export type Tables = Record<string, Row[]>;
 
-/** Fixture rows of a small Campus world on the standard base (district 1234567, school year 2025-26, programs 1 and 2). */
-export function fixtureYaml(tables: Tables, extra: { allowOrphans?: boolean } = {}): string {
-  return stringify({ profile: 'core', base: 'standard', ...(extra.allowOrphans ? { allowOrphans: true } : {}), tables });
+/**
+ * Fixture rows of a small Campus world on the standard base (district 1234567, school year 2025-26, programs 1 and 2)
+ * of a profile (core by default; a profile's own fixture-base.yaml adds its connection).
+ */
+export function fixtureYaml(tables: Tables, extra: { allowOrphans?: boolean; profile?: string } = {}): string {
+  return stringify({ profile: extra.profile ?? 'core', base: 'standard', ...(extra.allowOrphans ? { allowOrphans: true } : {}), tables });
 }
 
 /** One student with an enrollment in the 2025-26 calendar and a CTE program record. */
@@ -170,9 +173,10 @@ export class SyncHarness {
     return this.server.store;
   }
 
-  /** (Re)writes the snapshot from fixture tables. */
+  /** (Re)writes the snapshot from fixture tables, on the standard world of the connections the profile serves. */
   world(tables: Tables, extra: { allowOrphans?: boolean } = {}): this {
-    buildSnapshotFromFixture(loadFixture(fixtureYaml(tables, extra), 'e2e fixture'), this.snapshot);
+    const serves = coreProfile(this.profile).def.connectionProfile ?? coreProfile(this.profile).def.name;
+    buildSnapshotFromFixture(loadFixture(fixtureYaml(tables, { ...extra, profile: serves }), 'e2e fixture'), this.snapshot);
     return this;
   }
 
@@ -297,6 +301,6 @@ export function keyText(naturalKey: JsonObject): string {
 }
 
 /** The natural key of a stored body, in the profile's paths. */
-export function naturalKeyOfBody(body: JsonObject): JsonObject {
-  return naturalKeyOf(body, coreProfile().def.naturalKey);
+export function naturalKeyOfBody(body: JsonObject, profile = 'core'): JsonObject {
+  return naturalKeyOf(body, coreProfile(profile).def.naturalKey);
 }

@@ -34,6 +34,8 @@ export interface TestServerOptions {
   clientSecret?: string;
   /** Default 1800, as an ODS/API. */
   tokenLifetimeSeconds?: number;
+  /** Answer expires_in as the absolute expiry (epoch seconds), as some token endpoints do. */
+  epochExpiresIn?: boolean;
   /** The largest `limit` a GET accepts; default 500. */
   maxPageSize?: number;
   /** A path prefix before everything, e.g. `/api`; default ''. */
@@ -118,7 +120,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const defaultYear = options.defaultSchoolYear ?? 2026;
   const listing = options.listing ?? 'ok';
-  const tokens = new TokenRegistry(options.tokenLifetimeSeconds ?? 1800);
+  const tokens = new TokenRegistry(options.tokenLifetimeSeconds ?? 1800, options.epochExpiresIn ?? false);
   const faults = new FaultInjector();
   const newStore = (): EdFiStore =>
     new EdFiStore({
