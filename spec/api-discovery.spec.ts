@@ -193,6 +193,19 @@ describe('connectApi', () => {
     }
   });
 
+  it('gives instance keys without credentials (plan with --api-base), and no client', async () => {
+    const s = await server({ flavor: 'dms' });
+    const conn = await connectApi({ target: { apiRoot: s.url }, connections: [{ key: '1:2026', endYear: 2026 }] });
+    try {
+      expect(conn.instanceOf('1:2026')).to.equal(`${s.url}/2026/data`);
+      expect(conn.instanceOf('3:2024')).to.equal(`${s.url}/2024/data`);
+      expect(() => conn.api('1:2026')).to.throw(/no credentials/);
+      expect(s.requests.map((r) => r.path)).to.deep.equal(['/']);
+    } finally {
+      await conn.close();
+    }
+  });
+
   for (const [flavor, profile, other] of [
     ['ods-7', 'core', 'core-ds5'],
     ['dms', 'missouri', 'missouri-ds5'],

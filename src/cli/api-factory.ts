@@ -27,7 +27,8 @@ export interface ApiTarget {
   flavor?: ApiFlavor;
   /** --data-path: overrides the discovered data URL ({endYear} and route-context placeholders are filled). */
   dataPath?: string;
-  credentials: Credentials;
+  /** Needed for clients; a run that only wants instance keys (plan) reads the root document without any. */
+  credentials?: Credentials;
   /**
    * Values for route-context placeholders the connection does not give by itself (it gives its school year as
    * {schoolYear} / {schoolYearFromRoute}). A value may name a fact of the connection query in braces:
@@ -68,7 +69,7 @@ export interface ApiConnection {
   forConnection(connectionKey: string): ConnectedApi;
   /** The client of a connection key: what the emitter, reconcile and the reference check take. */
   api: (connectionKey: string) => EdFiClient;
-  /** The ODS instance of a connection key (PlanOptions.instanceOf). */
+  /** The ODS instance of a connection key (PlanOptions.instanceOf); needs no credentials. */
   instanceOf: (connectionKey: string) => string;
   /** The APIs read, one line each: "Ed-Fi ODS/API 7.x 7.3, Ed-Fi Data Standard 5.2.0, at https://...". */
   describe(): string[];
@@ -130,14 +131,23 @@ export async function connectApi(o: ConnectApiOptions): Promise<ApiConnection> {
 
   const clients = new Map<string, EdFiClient>();
   const connected = new Map<string, ConnectedApi>();
-  const forConnection = (connectionKey: string): ConnectedApi => {
-    let c = connected.get(connectionKey);
-    if (c) return c;
+  const locations = new Map<string, { target: ApiTarget; api: DiscoveredApi; tokenUrl: string; dataUrl: string }>();
+  const locate = (connectionKey: string): { target: ApiTarget; api: DiscoveredApi; tokenUrl: string; dataUrl: string } => {
+    let l = locations.get(connectionKey);
+    if (l) return l;
     const target = targetOf(connectionKey);
     const api = discovered.get(`${trimSlashes(target.apiRoot.trim())}\n${target.flavor ?? ''}`);
     if (!api) throw new Error(`connection ${connectionKey}: its API ${target.apiRoot} was not read when the run connected`);
     const info = infos.get(connectionKey) ?? { key: connectionKey, endYear: endYearOf(connectionKey) };
-    const { tokenUrl, dataUrl } = api.locate(contextFor(info, target), target.dataPath);
+    l = { target, api, ...api.locate(contextFor(info, target), target.dataPath) };
+    locations.set(connectionKey, l);
+    return l;
+  };
+  const forConnection = (connectionKey: string): ConnectedApi => {
+    let c = connected.get(connectionKey);
+    if (c) return c;
+    const { target, api, tokenUrl, dataUrl } = locate(connectionKey);
+    if (!target.credentials) throw new Error(`connection ${connectionKey}: no credentials to send with`);
     const clientKey = `${tokenUrl}\n${dataUrl}\n${target.credentials.clientId}`;
     let client = clients.get(clientKey);
     if (!client) {
@@ -163,7 +173,7 @@ export async function connectApi(o: ConnectApiOptions): Promise<ApiConnection> {
   return {
     forConnection,
     api: (key) => forConnection(key).client,
-    instanceOf: (key) => forConnection(key).instanceKey,
+    instanceOf: (key) => locate(key).dataUrl,
     describe: () => [...discovered.values()].map((a) => a.describe()),
     close: () => agent.close(),
   };
