@@ -9,6 +9,7 @@ import type { ApiFlavor } from '../src/api/flavor.js';
 import { runResync } from '../src/cli/commands/resync.js';
 import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/exit-codes.js';
+import { startTestServer } from '../src/testserver/server.js';
 import { ConfigError } from '../src/util/errors.js';
 import type { JsonObject } from '../src/types.js';
 import { captureStderr, keyText, naturalKeyOfBody, RESOURCE, SyncHarness, writes, type Row, type Tables } from './helpers/sync-e2e.js';
@@ -179,6 +180,19 @@ describe('a profile and an API of different Data Standards', function () {
     expect(writes(h.server.requests)).to.deep.equal([]);
   });
 
+  it('an API root that does not answer: exit 6 with the URL, before planning', async () => {
+    h = await SyncHarness.start({ flavor: 'ods-6' });
+    h.world(coreWorld(FIVE));
+    const gone = await startTestServer({});
+    const root = gone.url;
+    await gone.close();
+    const { text } = await captureStderr(() =>
+      main(['node', 'edfi-sync', 'sync', '--profile', 'core', '--snapshot', h.snapshot, '--state', h.state, '--api-base', root, '--quiet']),
+    );
+    expect(process.exitCode).to.equal(EXIT.unreachable);
+    expect(text).to.include(`could not reach the Ed-Fi API's root document at ${root}/`);
+  });
+
   it('sync refuses missouri-ds5 on an ODS/API 6.x (Data Standard 4.0), naming missouri', async () => {
     h = await SyncHarness.start({ flavor: 'ods-6', profile: 'missouri-ds5' });
     h.world(missouriWorld(FIVE));
@@ -266,6 +280,25 @@ describe('what differs by generation, end to end', function () {
       expect(entry!.fix).to.include('Resync the resource being mentioned in the error');
     });
   }
+
+  it('a DMS routing by district and year: --route-context districtId={districtNumber} fills the district from the connection', async () => {
+    h = await SyncHarness.start({ flavor: 'dms', routeContext: ['districtId', 'schoolYear'], defaultRouteContext: { districtId: '1234567' } });
+    h.world(coreWorld(FIVE));
+    await h.preload();
+    const args = ['node', 'edfi-sync', 'sync', '--profile', 'core-ds5', '--snapshot', h.snapshot, '--state', h.state, '--api-base', h.server.url, '--quiet'];
+    const without = await captureStderr(() => main(args));
+    expect(process.exitCode).to.equal(EXIT.unreachable);
+    expect(without.text).to.match(/needs \{districtId\}, which this connection does not give: add --route-context districtId=VALUE/);
+    process.exitCode = undefined;
+    const withContext = await captureStderr(() => main([...args, '--route-context', 'districtId={districtNumber}']));
+    expect(process.exitCode, withContext.text).to.equal(EXIT.ok);
+    expect(h.server.instance('/1234567/2026/data').count(RESOURCE)).to.equal(5);
+    process.exitCode = undefined;
+    const bad = await captureStderr(() => main([...args, '--route-context', 'districtId']));
+    expect(process.exitCode).to.equal(EXIT.usage);
+    expect(bad.text).to.match(/--route-context takes name=value/);
+    process.exitCode = undefined;
+  });
 
   it('a token whose expires_in is an absolute epoch time: said once, and the run completes', async () => {
     h = await SyncHarness.start({ flavor: 'ods-6', epochExpiresIn: true });

@@ -170,6 +170,14 @@ export async function connectApi(o: ConnectApiOptions): Promise<ApiConnection> {
     return c;
   };
 
+  try {
+    // Every known connection's URLs now: a route placeholder no connection value fills stops the run before planning.
+    for (const key of infos.keys()) locate(key);
+  } catch (err) {
+    await agent.close();
+    throw err;
+  }
+
   return {
     forConnection,
     api: (key) => forConnection(key).client,

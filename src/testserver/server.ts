@@ -349,8 +349,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     flavor,
     store,
     instance: storeFor,
-    instanceFor: (schoolYear, context) => storeFor(layout.instancePrefix(schoolYear, context)),
-    instancePrefix: (schoolYear, context) => layout.instancePrefix(schoolYear, context),
+    instanceFor: (schoolYear, context) => storeFor(layout.instancePrefix(schoolYear, context ?? options.defaultRouteContext)),
+    instancePrefix: (schoolYear, context) => layout.instancePrefix(schoolYear, context ?? options.defaultRouteContext),
     faults,
     requests,
     seed(resource: string, body: object): string {
