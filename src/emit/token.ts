@@ -128,7 +128,7 @@ export class TokenCache {
   }
 
   async #fetch(reason: 'first' | 'expiring' | 'rejected'): Promise<string> {
-    const { tokenUrl, timeoutMs, retry, redactor, emit } = this.#options;
+    const { tokenUrl, timeoutMs, retry, emit } = this.#options;
     emit({ type: 'token-requested', reason });
     for (let attempt = 1; ; attempt++) {
       let response: RawResponse;
