@@ -14,6 +14,7 @@ import type { TestServer } from '../src/testserver/server.js';
 import type { JsonObject } from '../src/types.js';
 import {
   coreProfile,
+  FLAVORS,
   fixtureYaml,
   idOf,
   keyText,
@@ -157,7 +158,7 @@ function methods(run: SyncRun): string[] {
   return writes(run.requests).map((r) => r.method);
 }
 
-describe('sync end to end against the Ed-Fi test server', function () {
+for (const flavor of FLAVORS) describe(`sync end to end against the Ed-Fi test server (${flavor})`, function () {
   this.timeout(30_000);
   let h: SyncHarness;
 
@@ -176,7 +177,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
 
   describe('first sync', function () {
     it('puts every planned record in the ODS with its mapped body, keeps the Location ids, exits 0; a second sync sends nothing', async function () {
-      h = await SyncHarness.start();
+      h = await SyncHarness.start({ flavor });
       const run = await firstSync(students(6));
       const desired = await h.desired();
       expect(desired).to.have.length(6);
@@ -202,7 +203,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
 
   describe('change sync', function () {
     it('an end date set: one PUT with the id in the body, the ODS updated', async function () {
-      h = await SyncHarness.start();
+      h = await SyncHarness.start({ flavor });
       await firstSync(students(3));
       const before = h.identityOf(sourceKey(2))!;
       const puts = spyPuts(h.store);
@@ -218,7 +219,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
     });
 
     it('a program start date changed (natural key): DELETE of the old id, then POST; one record with the new beginDate', async function () {
-      h = await SyncHarness.start();
+      h = await SyncHarness.start({ flavor });
       await firstSync(students(3));
       const oldId = h.identityOf(sourceKey(2))!.edfiId!;
       h.world(studentTables([{ personID: 1 }, { personID: 2, startDate: '2025-09-02' }, { personID: 3 }]));
@@ -239,7 +240,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
     });
 
     it('a student made No Show and a program record removed from Campus: a DELETE each, the ODS and identity rows rid of them', async function () {
-      h = await SyncHarness.start();
+      h = await SyncHarness.start({ flavor });
       await firstSync(students(4));
       const noShowId = h.identityOf(sourceKey(2))!.edfiId!;
       const removedId = h.identityOf(sourceKey(3))!.edfiId!;
@@ -260,7 +261,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
     });
 
     it('a program record re-entered in Campus (new Program ID, same data): the old id is deleted first, then the new record created', async function () {
-      h = await SyncHarness.start();
+      h = await SyncHarness.start({ flavor });
       await firstSync(students(2));
       const oldId = h.identityOf(sourceKey(2))!.edfiId!;
       const tables = studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]);
@@ -276,7 +277,7 @@ describe('sync end to end against the Ed-Fi test server', function () {
     });
 
     it('a re-entered record whose old DELETE failed: the new record took over the Ed-Fi record, so the old one is not deleted later', async function () {
-      h = await SyncHarness.start();
+      h = await SyncHarness.start({ flavor });
       await firstSync(students(2));
       const oldId = h.identityOf(sourceKey(2))!.edfiId!;
       const tables = studentTables([{ personID: 1 }, { personID: 2, noParticipation: true }]);
@@ -300,7 +301,9 @@ describe('sync end to end against the Ed-Fi test server', function () {
     });
 
     it('two school-year connections sharing one ODS instance: a DELETE for one year keeps the record the other year still sends', async function () {
-      h = await SyncHarness.start();
+      // ODS/API 7.x and the DMS route each school year to its own instance: no two years share one here.
+      if (flavor !== 'ods-6') this.skip();
+      h = await SyncHarness.start({ flavor });
       // A second connection, for 2024-25, sending to the same ODS (no year segment in the data path).
       const prefs = loadFixture(fixtureYaml({})).tables.EdFiResourcePreference ?? [];
       const year2025: Tables = {
@@ -575,7 +578,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
   });
 });
 
-describe('sync end to end: faults on the way', function () {
+for (const flavor of FLAVORS) describe(`sync end to end: faults on the way (${flavor})`, function () {
   this.timeout(30_000);
   let h: SyncHarness;
   const eight = students(8);
@@ -598,7 +601,7 @@ describe('sync end to end: faults on the way', function () {
   }
 
   it('500 twice, then success: retried, every record in the ODS, exit 0', async function () {
-    h = await SyncHarness.start();
+    h = await SyncHarness.start({ flavor });
     const run = await faultyRun(() => h.server.faults.add({ kind: 'status', status: 500, times: 2, match: { method: 'POST', pathIncludes: SCPA_PATH } }));
     const statuses = writes(run.requests).map((r) => r.status);
     expect(statuses.filter((s) => s === 500)).to.have.length(2);
@@ -606,7 +609,7 @@ describe('sync end to end: faults on the way', function () {
   });
 
   it('429 with Retry-After: waits as asked, then every record in the ODS, exit 0', async function () {
-    h = await SyncHarness.start();
+    h = await SyncHarness.start({ flavor });
     const run = await faultyRun(() => h.server.faults.add({ kind: 'status', status: 429, retryAfterSeconds: 1, times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } }));
     const w = writes(run.requests);
     expect(w.filter((r) => r.status === 429)).to.have.length(1);
@@ -615,7 +618,7 @@ describe('sync end to end: faults on the way', function () {
   });
 
   it('connection reset: the request is sent again, every record in the ODS, exit 0', async function () {
-    h = await SyncHarness.start();
+    h = await SyncHarness.start({ flavor });
     const run = await faultyRun(() => h.server.faults.add({ kind: 'reset', times: 2, match: { method: 'POST', pathIncludes: SCPA_PATH } }));
     const w = writes(run.requests);
     expect(w.filter((r) => r.status === 0)).to.have.length(2);
@@ -623,7 +626,7 @@ describe('sync end to end: faults on the way', function () {
   });
 
   it('token expiry mid-run: a new token is fetched, every record in the ODS, exit 0', async function () {
-    h = await SyncHarness.start();
+    h = await SyncHarness.start({ flavor });
     const run = await faultyRun(() => {
       // Every token issued so far stops working after the third association reached the ODS, as on an ODS restart.
       let posts = 0;
@@ -634,7 +637,7 @@ describe('sync end to end: faults on the way', function () {
         return out;
       };
     });
-    const tokenRequests = run.requests.filter((r) => r.path.endsWith('/oauth/token'));
+    const tokenRequests = run.requests.filter((r) => /\/token$/.test(r.path));
     expect(tokenRequests.length).to.be.greaterThanOrEqual(2);
     expect(tokenRequests.every((r) => r.status === 200)).to.equal(true);
     expect(writes(run.requests).filter((r) => r.status === 401).length).to.be.greaterThanOrEqual(1);
@@ -642,7 +645,7 @@ describe('sync end to end: faults on the way', function () {
   });
 
   it('credentials: the client secret is never in the state file, stderr or the error log, even when the server echoes it', async function () {
-    h = await SyncHarness.start();
+    h = await SyncHarness.start({ flavor });
     h.world(studentTables(eight));
     await h.preload();
     h.server.faults.add({ kind: 'reset', times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } });
@@ -662,7 +665,7 @@ describe('sync end to end: faults on the way', function () {
   });
 
   it('refused credentials: exit 6, nothing sent, the run stopped, and the wrong secret is not echoed either', async function () {
-    h = await SyncHarness.start();
+    h = await SyncHarness.start({ flavor });
     h.world(studentTables(eight));
     await h.preload();
     const wrong = 'e2e-Wrong-Secret-93be1a';

@@ -7,9 +7,9 @@ import { readConnections, connectionKey } from '../snapshot/connections.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
 import type { Connection, Json, JsonObject, Operation } from '../types.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
-import { normalizeOdsBody } from './ods-body.js';
+import { listOdsRecords } from './ods-listing.js';
 
-export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step';
+export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step' | 'unchecked';
 
 export interface ReconcileRow {
   action: ReconcileAction;
@@ -27,6 +27,10 @@ export interface Reconciliation {
   deletes: Operation[];
   counts: Record<ReconcileAction, number>;
   odsRecords: number;
+  /** Whether every ODS instance could be listed; when not, mapped records were looked up by id instead. */
+  complete: boolean;
+  /** What could not be done and what was done instead (an API that cannot list records). */
+  notes: string[];
 }
 
 /**
@@ -68,9 +72,11 @@ export async function reconcile(o: {
     const api = o.api(connectionKey(conn));
     groups.set(api, [...(groups.get(api) ?? []), conn]);
   }
+  const notes: string[] = [];
+  let complete = true;
   for (const [api, conns] of groups) {
-    const ods = new Map<string, JsonObject>();
-    const queries = new Set<string>();
+    const queries: Array<Record<string, string | number>> = [];
+    const seenQueries = new Set<string>();
     for (const conn of conns) {
       const query: Record<string, string | number> = {};
       for (const [param, fact] of Object.entries(profile.def.resync?.scope ?? {})) {
@@ -78,17 +84,15 @@ export async function reconcile(o: {
         if (v !== null && v !== undefined) query[param] = typeof v === 'number' ? v : String(v);
       }
       const q = canonicalJson(query);
-      if (queries.has(q)) continue;
-      queries.add(q);
-      const pageSize = 500;
-      for (let offset = 0; ; offset += pageSize) {
-        const page = await api.get(profile.def.resource.path, query, { offset, limit: pageSize, totalCount: offset === 0 });
-        if (!page.ok) throw new Error(`resync: GET ${profile.def.resource.path} failed (${page.status}): ${page.message ?? ''}`);
-        const items = (page.items ?? []) as JsonObject[];
-        for (const item of items) ods.set(String(item.id), normalizeOdsBody(item) as JsonObject);
-        if (items.length < pageSize) break;
-      }
+      if (seenQueries.has(q)) continue;
+      seenQueries.add(q);
+      queries.push(query);
     }
+    const mappedIds = conns.flatMap((c) => [...identity.forConnection(connectionKey(c), resource).values()].map((r) => r.edfiId).filter((id): id is string => Boolean(id)));
+    const listing = await listOdsRecords(api, profile.def.resource.path, queries, mappedIds, `connection${conns.length > 1 ? 's' : ''} ${conns.map(connectionKey).join(', ')}`);
+    const ods = listing.records;
+    notes.push(...listing.notes);
+    if (!listing.complete) complete = false;
     odsRecords += ods.size;
     const mappedById = new Map<string, IdentityRow>();
     const mappedRows: IdentityRow[] = [];
@@ -104,6 +108,10 @@ export async function reconcile(o: {
 
     const changes: Array<() => void> = [];
     for (const row of mappedRows) {
+      if (row.edfiId && listing.unchecked.has(row.edfiId)) {
+        rows.push({ action: 'unchecked', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'the ODS could not be asked for this record: the mapping is kept as it is' });
+        continue;
+      }
       if (row.edfiId && !ods.has(row.edfiId)) {
         rows.push({ action: 'forget-mapping', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'in the identity mapping but not in the ODS: mapping removed (sent again if Campus still wants it)', rule: notInOds });
         changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
@@ -138,7 +146,7 @@ export async function reconcile(o: {
     }
     if (o.apply) state.transaction(() => changes.forEach((c) => c()))();
   }
-  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0 } as Record<ReconcileAction, number>;
+  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0, unchecked: 0 } as Record<ReconcileAction, number>;
   for (const r of rows) counts[r.action]++;
-  return { rows, deletes, counts, odsRecords };
+  return { rows, deletes, counts, odsRecords, complete, notes };
 }

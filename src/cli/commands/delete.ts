@@ -4,15 +4,19 @@ import { entryFor, ErrorLog } from '../../state/error-log.js';
 import { acquireLock } from '../../state/lock.js';
 import { openState } from '../../state/state-db.js';
 import { loadProfile } from '../../profile/load-profile.js';
-import { clientFactory } from '../api-factory.js';
+import type { ApiFlavor } from '../../api/flavor.js';
+import { connectApi, apiEventReporter } from '../api-factory.js';
 import { readCredentials } from '../credentials.js';
+import { apiOptions } from '../options.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface DeleteOptions {
   profile: string;
   state: string;
   apiBase: string;
-  dataPath: string;
+  dataPath?: string;
+  apiFlavor?: ApiFlavor;
+  routeContext?: Record<string, string>;
   id?: string[];
   sourceKey?: string;
   student?: string;
@@ -29,9 +33,21 @@ export interface DeleteOptions {
 export async function runDelete(o: DeleteOptions): Promise<number> {
   const profile = loadProfile(o.profile);
   const creds = readCredentials(o.credentialsFile);
-  const api = clientFactory(o.apiBase, o.dataPath, creds);
+  const connection = await connectApi({
+    target: { apiRoot: o.apiBase, flavor: o.apiFlavor, dataPath: o.dataPath, credentials: creds, routeContext: o.routeContext },
+    profile,
+    onEvent: apiEventReporter((line) => process.stderr.write(`${line}\n`)),
+  });
+  const api = connection.api;
   const db = openState(o.state);
-  const release = acquireLock(db);
+  let release: () => void;
+  try {
+    release = acquireLock(db);
+  } catch (err) {
+    db.close();
+    await connection.close();
+    throw err;
+  }
   try {
     const identity = new IdentityMap(db);
     const log = new ErrorLog(db);
@@ -70,17 +86,18 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
   } finally {
     release();
     db.close();
+    await connection.close();
   }
 }
 
 export function registerDelete(program: Command): void {
-  program
+  const cmd = program
     .command('delete')
     .description('Delete records from the ODS (and the identity mapping) by Ed-Fi id, source key or student')
     .requiredOption('--profile <name|path>', 'state profile (its resource and error catalogue)')
     .requiredOption('--state <file>', 'state file')
-    .requiredOption('--api-base <url>', 'Ed-Fi ODS/API root')
-    .option('--data-path <path>', "data API path ('/data/v3/{endYear}' for year-specific instances)", '/data/v3')
+    .requiredOption('--api-base <url>', "the Ed-Fi API's root URL");
+  apiOptions(cmd)
     .option('--id <id...>', 'Ed-Fi resource id(s)')
     .option('--source-key <key>', "Campus record, e.g. 'participationID=42'")
     .option('--student <id>', 'every mapped record of this student')

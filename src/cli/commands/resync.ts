@@ -6,15 +6,15 @@ import { reconcile, type Reconciliation } from '../../resync/reconcile.js';
 import { IdentityMap } from '../../state/identity-map.js';
 import { acquireLock } from '../../state/lock.js';
 import { finishRun, startRun } from '../../state/runs.js';
-import { clientFactory } from '../api-factory.js';
+import { connectRun, type ApiConnection } from '../api-factory.js';
 import { openContext } from '../context.js';
-import { readCredentials } from '../credentials.js';
 import { EXIT } from '../exit-codes.js';
 import { runSync, type SyncOptions } from './sync.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 
 export function reconciliationText(r: Reconciliation, limit = 50): string {
-  const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS`];
+  const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS${r.complete ? '' : ' (looked up by id: the API could not list them)'}`];
+  for (const note of r.notes) lines.push(`  note: ${note}`);
   for (const [action, n] of Object.entries(r.counts)) lines.push(`  ${action.padEnd(16)} ${n}`);
   const shown = r.rows.filter((x) => x.action !== 'in-step');
   if (shown.length > 0) {
@@ -29,14 +29,23 @@ export function reconciliationText(r: Reconciliation, limit = 50): string {
 
 export async function runResync(o: SyncOptions & { format?: string }): Promise<number> {
   if (!o.apiBase) throw Object.assign(new Error('--api-base is required'), { exitCode: EXIT.usage });
-  const creds = readCredentials(o.credentialsFile);
-  const api = clientFactory(o.apiBase, o.dataPath, creds);
   const ctx = openContext(o);
-  const release = acquireLock(ctx.state);
+  let release: () => void;
+  try {
+    release = acquireLock(ctx.state);
+  } catch (err) {
+    ctx.close();
+    throw err;
+  }
   const runId = startRun(ctx.state, o.dryRun ? 'resync --dry-run' : 'resync', ctx.profile.def.name, o.snapshot);
   let status = 'failed';
+  let connection: ApiConnection | undefined;
+  let proceed = false;
   try {
+    connection = await connectRun({ ...o, apiBase: o.apiBase }, ctx);
+    const api = connection.api;
     const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false });
+    if (!preview.complete && o.format === 'json') for (const note of preview.notes) process.stderr.write(`note: ${note}\n`);
     process.stdout.write((o.format === 'json' ? JSON.stringify(preview, null, 2) : reconciliationText(preview)) + '\n');
     if (o.dryRun) {
       status = 'dry-run';
@@ -60,13 +69,19 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
     const result = await emitPlan({ api, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
     process.stderr.write(`resync: deleted ${result.deleted} ODS record(s) nobody wants${result.failed ? `, ${result.failed} failed` : ''}\n`);
     status = 'ok';
+    proceed = true;
   } finally {
+    if (!proceed) await connection?.close();
     finishRun(ctx.state, runId, status, null);
     release();
     ctx.close();
   }
-  // Every wanted record is evaluated with today's mappings and sent where the ODS differs.
-  return runSync({ ...o, allowMassDelete: o.allowMassDelete });
+  // Every wanted record is evaluated with today's mappings and sent where the ODS differs, on the same connection.
+  try {
+    return await runSync({ ...o, allowMassDelete: o.allowMassDelete }, { api: connection });
+  } finally {
+    await connection?.close();
+  }
 }
 
 export function registerResync(program: Command): void {

@@ -5,10 +5,10 @@ import { buildPlan } from '../../plan/planner.js';
 import type { Plan } from '../../plan/plan-types.js';
 import { acquireLock } from '../../state/lock.js';
 import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
+import type { ApiFlavor } from '../../api/flavor.js';
 import { openContext } from '../context.js';
-import { readCredentials } from '../credentials.js';
-import { clientFactory } from '../api-factory.js';
-import { checkReferences, missingReferencesText } from '../../emit/reference-check.js';
+import { connectRun, type ApiConnection } from '../api-factory.js';
+import { checkReferences, missingReferencesText, uncheckedReferencesText } from '../../emit/reference-check.js';
 import { EXIT } from '../exit-codes.js';
 import { planSummaryText, writeOperations } from '../output.js';
 import { planningProgress, Progress } from '../progress.js';
@@ -19,7 +19,10 @@ export interface SyncOptions {
   snapshot: string;
   state: string;
   apiBase?: string;
-  dataPath: string;
+  /** Overrides the data path the API's root document gives. */
+  dataPath?: string;
+  apiFlavor?: ApiFlavor;
+  routeContext?: Record<string, string>;
   concurrency: number;
   dryRun?: boolean;
   allowMassDelete?: boolean;
@@ -29,6 +32,8 @@ export interface SyncOptions {
   out?: string;
   quiet?: boolean;
   checkReferences?: boolean;
+  /** With checkReferences: send records whose reference lookup failed (default: hold them back). */
+  sendUncheckedReferences?: boolean;
   workers?: number;
 }
 
@@ -50,8 +55,11 @@ export function emitSummaryText(s: EmitSummary, plan: Plan): string {
   return lines.join('\n');
 }
 
-/** plan + emit: the scheduled job. Returns the exit code. */
-export async function runSync(o: SyncOptions): Promise<number> {
+/**
+ * plan + emit: the scheduled job. Returns the exit code. `shared.api` is a connection an enclosing command (resync)
+ * already made, so the API's root document is read once per run.
+ */
+export async function runSync(o: SyncOptions, shared: { api?: ApiConnection } = {}): Promise<number> {
   const ctx = openContext(o);
   let release: () => void;
   try {
@@ -64,7 +72,13 @@ export async function runSync(o: SyncOptions): Promise<number> {
   const runId = startRun(ctx.state, o.dryRun ? 'sync --dry-run' : 'sync', ctx.profile.def.name, o.snapshot);
   let status = 'failed';
   let summary: unknown = null;
+  let api: ApiConnection | undefined;
   try {
+    // The API is read before planning: a wrong URL or a profile for another Data Standard stops the run at once.
+    if (!o.dryRun) {
+      if (!o.apiBase) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
+      api = shared.api ?? (await connectRun({ ...o, apiBase: o.apiBase }, ctx));
+    }
     const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onProgress: o.quiet ? undefined : planningProgress() });
     if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
     recordExcluded(ctx.state, runId, plan);
@@ -81,13 +95,13 @@ export async function runSync(o: SyncOptions): Promise<number> {
       summary = plan.summary;
       return EXIT.ok;
     }
-    if (!o.apiBase) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
-    const creds = readCredentials(o.credentialsFile);
-    const client = clientFactory(o.apiBase, o.dataPath, creds);
+    if (!api) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
+    const client = api.api;
     let toSend = plan;
     if (o.checkReferences) {
-      const checked = await checkReferences(plan, ctx.profile, client);
+      const checked = await checkReferences(plan, ctx.profile, client, { sendUnchecked: o.sendUncheckedReferences });
       if (checked.missing.length > 0) process.stderr.write(missingReferencesText(checked.missing) + '\n');
+      if (checked.unchecked.length > 0) process.stderr.write(uncheckedReferencesText(checked.unchecked, Boolean(o.sendUncheckedReferences)) + '\n');
       toSend = checked.plan;
     }
     const progress = new Progress('sending');
@@ -107,6 +121,7 @@ export async function runSync(o: SyncOptions): Promise<number> {
     if (notSent > 0) process.stderr.write(`${result.failed} record(s) failed, ${result.heldBack} held back (see \`edfi-sync errors\`)\n`);
     return notSent > 0 ? EXIT.apiFailed : EXIT.ok;
   } finally {
+    if (api !== shared.api) await api?.close();
     finishRun(ctx.state, runId, status, summary);
     release();
     ctx.close();
@@ -120,7 +135,8 @@ export function registerSync(program: Command): void {
   deleteGuardOptions(runOptions(cmd, false))
     .option('--dry-run', 'print the plan (JSON Lines) and send nothing')
     .option('--out <file>', 'with --dry-run: write the operations here')
-    .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing')
+    .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing (or could not be looked up)')
+    .option('--send-unchecked-references', 'with --check-references: send the records whose reference lookup failed instead of holding them back')
     .option('--quiet', 'no summary or progress')
     .action(async (o: SyncOptions) => {
       process.exitCode = await runSync(o);
