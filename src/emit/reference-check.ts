@@ -55,6 +55,7 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
     student: op.student ?? null,
     catalogueId: entry.id, status: 409, method: op.method === 'PUT' ? 'PUT' : 'POST',
     message: `not sent: the referenced ${refs.join(', ')} does not exist in the ODS (checked before sending)`, body: op.body,
+    check: 'reference-check',
   }));
   // A key change whose new record cannot be sent keeps its old record: both halves wait.
   const operations = plan.operations.filter((op) => !blocked.has(op) && !(op.unit && blockedUnits.has(op.unit)));

@@ -12,6 +12,8 @@ export interface PlanIssue {
   method: 'POST' | 'PUT' | 'DELETE';
   message: string;
   body?: JsonObject;
+  /** The check that held the record back (edfi-schema, duplicate-natural-key, reference-check, ...), for the error log. */
+  check?: string;
 }
 
 export interface ExcludedRecord {
@@ -62,6 +64,8 @@ export interface Plan {
 export interface PlanWarning {
   id: string;
   message: string;
+  /** The connection it concerns, when it concerns one. */
+  connection?: string;
 }
 
 /** A plan with nothing in it yet: the planner fills it; resync sends its own DELETEs through one. */

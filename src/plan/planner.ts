@@ -23,6 +23,8 @@ export interface PlanOptions {
   workerThreshold?: number;
   /** Only these source keys (retry); others keep their identity rows untouched. */
   onlySourceKeys?: Set<string>;
+  /** Only these connections ("districtID:endYear"); the others are neither sent nor deleted. */
+  onlyConnections?: Set<string>;
   onProgress?: (done: number, connection: string) => void;
   /** Every decision as it is made (fixture coverage, explain). */
   onDecision?: (connection: string, sourceKey: string, decision: Decision) => void;
@@ -90,6 +92,7 @@ export class Planner {
     const reader = new CandidateReader(snapshot, profile);
     try {
       for (const conn of readConnections(snapshot, profile)) {
+        if (this.opts.onlyConnections && !this.opts.onlyConnections.has(connectionKey(conn))) continue;
         plan.connections.push(await this.planConnection(conn, reader, plan));
       }
     } finally {
@@ -185,7 +188,7 @@ export class Planner {
       summary.candidates++;
       if (summary.candidates % 10_000 === 0) this.opts.onProgress?.(summary.candidates, key);
       if (read.has(raw.sourceKey)) {
-        plan.issues.push(this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict'));
+        plan.issues.push(this.issue(conn, raw.sourceKey, null, 'POST', 409, `the source query returned ${raw.sourceKey} twice; only the first is used`, 'natural-key-conflict', undefined, 'duplicate-source-row'));
         continue;
       }
       const student = studentIndex >= 0 ? ((raw.values[studentIndex] as string | null) ?? null) : null;
@@ -259,7 +262,7 @@ export class Planner {
     const firstDerived = applyDerive(deriveDefs, keptDerive);
     await mapAll(new Map(keptDerive.map((k) => [k.sourceKey, firstDerived.get(k.sourceKey) ?? {}])), true);
 
-    const heldBack = new Map<string, { status: number; message: string; kind: string }>();
+    const heldBack = new Map<string, { status: number; message: string; kind: string; check: string }>();
     const findHeldBack = (): void => {
       heldBack.clear();
       const byNaturalKey = new Map<string, string>();
@@ -267,12 +270,12 @@ export class Planner {
         const m = mapped.get(sourceKey)!;
         if (m.problems.length > 0) {
           // Not sent; what was sent before stays in the ODS until the Campus data is fixed.
-          heldBack.set(sourceKey, { status: 400, message: `the body does not pass the Ed-Fi schema: ${m.problems.join('; ')}`, kind: 'required-field' });
+          heldBack.set(sourceKey, { status: 400, message: `the body does not pass the Ed-Fi schema: ${m.problems.join('; ')}`, kind: 'required-field', check: 'edfi-schema' });
           continue;
         }
         const other = byNaturalKey.get(m.nk);
         if (other) {
-          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(keyOf(m)).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict' });
+          heldBack.set(sourceKey, { status: 409, message: `same natural key as ${other} (${Object.values(keyOf(m)).join(', ')}): duplicate data in Campus`, kind: 'natural-key-conflict', check: 'duplicate-natural-key' });
           continue;
         }
         byNaturalKey.set(m.nk, sourceKey);
@@ -303,7 +306,7 @@ export class Planner {
       const old = identity.get(sourceKey);
       const hb = heldBack.get(sourceKey);
       if (hb) {
-        plan.issues.push(this.issue(conn, sourceKey, s.student, hb.status === 400 && old?.edfiId ? 'PUT' : 'POST', hb.status, hb.message, hb.kind, bodyOf(sourceKey, m)));
+        plan.issues.push(this.issue(conn, sourceKey, s.student, hb.status === 400 && old?.edfiId ? 'PUT' : 'POST', hb.status, hb.message, hb.kind, bodyOf(sourceKey, m), hb.check));
         continue;
       }
       desiredKeys.add(sourceKey);
@@ -392,7 +395,7 @@ export class Planner {
     }
     for (const f of profile.def.immutableFields ?? []) {
       if (changedPaths(old.body, body, [f.path]).length > 0) {
-        plan.issues.push(this.issue(conn, sourceKey, s.student, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`, f.error ?? 'other', body));
+        plan.issues.push(this.issue(conn, sourceKey, s.student, 'PUT', 0, `${f.path} changed after the record was sent (was ${JSON.stringify(naturalKeyOf(old.body, [f.path])[f.path])}): ${f.reason ?? f.spec}`, f.error ?? 'other', body, 'immutable-field'));
         return;
       }
     }
@@ -415,7 +418,7 @@ export class Planner {
     });
   }
 
-  private issue(conn: Connection, sourceKey: string, student: string | null, method: PlanIssue['method'], status: number, message: string, kind: string, body?: JsonObject): PlanIssue {
+  private issue(conn: Connection, sourceKey: string, student: string | null, method: PlanIssue['method'], status: number, message: string, kind: string, body?: JsonObject, check?: string): PlanIssue {
     const { profile } = this.opts;
     const entry = profile.catalogue.entries.find((e) => e.id === kind || e.id.endsWith('.' + kind)) ?? profile.catalogue.match(status, method, message);
     return {
@@ -428,6 +431,7 @@ export class Planner {
       method,
       message,
       body,
+      check,
     };
   }
 }

@@ -41,6 +41,8 @@ export async function reconcile(o: {
   state: Database;
   api: (connection: string) => ResourceApi;
   apply: boolean;
+  /** Only these connections are reconciled; the others of their ODS are read, never changed. */
+  onlyConnections?: Set<string>;
 }): Promise<Reconciliation> {
   const { profile, snapshot, state } = o;
   const resource = profile.def.resource.name;
@@ -68,8 +70,12 @@ export async function reconcile(o: {
     const api = o.api(connectionKey(conn));
     groups.set(api, [...(groups.get(api) ?? []), conn]);
   }
+  const touched = (connection: string): boolean => !o.onlyConnections || o.onlyConnections.has(connection);
   for (const [api, conns] of groups) {
+    if (!conns.some((c) => touched(connectionKey(c)))) continue;
     const ods = new Map<string, JsonObject>();
+    // Which connection's scope query found each ODS record: a record nobody wants belongs to that connection.
+    const foundBy = new Map<string, string>();
     const queries = new Set<string>();
     for (const conn of conns) {
       const query: Record<string, string | number> = {};
@@ -85,7 +91,10 @@ export async function reconcile(o: {
         const page = await api.get(profile.def.resource.path, query, { offset, limit: pageSize, totalCount: offset === 0 });
         if (!page.ok) throw new Error(`resync: GET ${profile.def.resource.path} failed (${page.status}): ${page.message ?? ''}`);
         const items = (page.items ?? []) as JsonObject[];
-        for (const item of items) ods.set(String(item.id), normalizeOdsBody(item) as JsonObject);
+        for (const item of items) {
+          ods.set(String(item.id), normalizeOdsBody(item) as JsonObject);
+          if (!foundBy.has(String(item.id))) foundBy.set(String(item.id), connectionKey(conn));
+        }
         if (items.length < pageSize) break;
       }
     }
@@ -104,7 +113,7 @@ export async function reconcile(o: {
 
     const changes: Array<() => void> = [];
     for (const row of mappedRows) {
-      if (row.edfiId && !ods.has(row.edfiId)) {
+      if (row.edfiId && !ods.has(row.edfiId) && touched(row.connection)) {
         rows.push({ action: 'forget-mapping', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'in the identity mapping but not in the ODS: mapping removed (sent again if Campus still wants it)', rule: notInOds });
         changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
       }
@@ -115,6 +124,7 @@ export async function reconcile(o: {
       const hash = hashJson(body);
       const row = mappedById.get(id);
       if (row) {
+        if (!touched(row.connection)) continue;
         const same = row.bodyHash === hash;
         rows.push({ action: same ? 'in-step' : 'refresh', connection: row.connection, sourceKey: row.sourceKey, edfiId: id, naturalKey, detail: same ? 'mapped and identical' : "the ODS body differs from what was last sent: compared again with today's mapping" });
         if (!same) changes.push(() => identity.upsert({ ...row, naturalKey, body, bodyHash: hash, lastOutcome: 'ok' }));
@@ -123,6 +133,7 @@ export async function reconcile(o: {
       const want = wanted.get(canonicalJson(naturalKey));
       const current = want ? identity.get(want.connection, resource, want.sourceKey) : undefined;
       const wantKey = want ? `${want.connection}/${want.sourceKey}` : '';
+      if (want && !touched(want.connection)) continue;
       if (want && !adopted.has(wantKey) && !(current?.edfiId && ods.has(current.edfiId))) {
         adopted.add(wantKey);
         rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
@@ -132,7 +143,8 @@ export async function reconcile(o: {
         }));
         continue;
       }
-      const conn = connectionKey(conns[0]!);
+      const conn = foundBy.get(id) ?? connectionKey(conns[0]!);
+      if (!touched(conn)) continue;
       rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: deleted', rule: notInCampus.id });
       deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec });
     }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { htmlReport } from '../../report/html-report.js';
-import { openState } from '../../state/state-db.js';
+import { openStateFile } from '../state-file.js';
 
 export function registerReport(program: Command): void {
   program
@@ -11,7 +11,7 @@ export function registerReport(program: Command): void {
     .requiredOption('--html <file>', 'HTML file to write')
     .option('--run <id>', 'run id (default: the latest sync)', (v) => parseInt(v, 10))
     .action((o: { state: string; html: string; run?: number }) => {
-      const db = openState(o.state);
+      const db = openStateFile(o.state, { mustExist: true });
       try {
         writeFileSync(o.html, htmlReport(db, o.run));
         process.stderr.write(`wrote ${o.html}\n`);

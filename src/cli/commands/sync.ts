@@ -1,24 +1,34 @@
 import type { Command } from 'commander';
-import { emitPlan, type EmitSummary } from '../../emit/emitter.js';
-import { massDeleteLimits, massDeleteMessage, massDeleteViolations } from '../../plan/mass-delete.js';
-import { buildPlan } from '../../plan/planner.js';
+import type { EmitSummary } from '../../emit/emitter.js';
+import { createRunLog, type LogFormat, type RunLog } from '../../log/run-log.js';
+import { massDeleteLimits, massDeleteMessage, massDeleteViolations, type MassDeleteViolation } from '../../plan/mass-delete.js';
 import type { Plan } from '../../plan/plan-types.js';
-import { acquireLock } from '../../state/lock.js';
+import { buildPlan } from '../../plan/planner.js';
+import { connectionKey } from '../../snapshot/connections.js';
+import { ErrorLog } from '../../state/error-log.js';
+import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
+import { targetsFromCommandLine, targetsFromFile, type ConnectionTargets } from '../../targets/targets.js';
+import { connectionRef, type ConnectionRef } from '../../targets/types.js';
+import { usageError } from '../cli-error.js';
+import { ConnectionApis } from '../connection-apis.js';
+import { checkConnectionKeys, selectConnections } from '../connection-select.js';
 import { openContext } from '../context.js';
-import { readCredentials } from '../credentials.js';
-import { clientFactory } from '../api-factory.js';
-import { checkReferences, missingReferencesText } from '../../emit/reference-check.js';
-import { EXIT } from '../exit-codes.js';
-import { planSummaryText, writeOperations } from '../output.js';
-import { planningProgress, Progress } from '../progress.js';
+import { EXIT, EXIT_CODES_HELP, exitName } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
+import { connectionPlanCounts, planEvents, planSummaryText, writeOperations } from '../output.js';
+import { planningProgress } from '../progress.js';
+import { reportRun } from '../run-report.js';
+import { finishSummary, startSummary, type ConnectionOutcome, type RunSummary } from '../run-summary.js';
+import { sendByConnection, type ConnectionSend } from '../send-connections.js';
 
 export interface SyncOptions {
   profile: string;
   snapshot: string;
   state: string;
   apiBase?: string;
+  targets?: string;
+  connection?: string[];
   dataPath: string;
   concurrency: number;
   dryRun?: boolean;
@@ -30,6 +40,11 @@ export interface SyncOptions {
   quiet?: boolean;
   checkReferences?: boolean;
   workers?: number;
+  heldBackOk?: boolean;
+  summaryJson?: string;
+  logFormat?: LogFormat;
+  /** The run's id in logs and the summary; a new one when not given. */
+  runId?: string;
 }
 
 export function emitSummaryText(s: EmitSummary, plan: Plan): string {
@@ -50,65 +65,155 @@ export function emitSummaryText(s: EmitSummary, plan: Plan): string {
   return lines.join('\n');
 }
 
+/** The targets of a run: a targets file, or --api-base with one key for every connection. */
+export function targetsOf(o: { targets?: string; apiBase?: string; dataPath?: string; credentialsFile?: string }): ConnectionTargets | undefined {
+  if (o.targets && o.apiBase) throw usageError('give --targets or --api-base, not both');
+  if (o.targets) return targetsFromFile(o.targets);
+  if (o.apiBase) return targetsFromCommandLine({ apiBase: o.apiBase, dataPath: o.dataPath, credentialsFile: o.credentialsFile });
+  return undefined;
+}
+
+export function addEmit(total: EmitSummary, s: EmitSummary): void {
+  for (const k of ['created', 'updated', 'deleted', 'alreadyGone', 'failed', 'heldBack'] as const) total[k] += s[k];
+  for (const [k, n] of Object.entries(s.failedByStatus)) total.failedByStatus[k] = (total.failedByStatus[k] ?? 0) + n;
+  for (const [k, n] of Object.entries(s.failedByError)) total.failedByError[k] = (total.failedByError[k] ?? 0) + n;
+  if (s.aborted && !total.aborted) total.aborted = s.aborted;
+}
+
+/**
+ * A connection's exit code. Everything sent: ok. Data problems only: heldBack (ok with --held-back-ok). Failures at
+ * the API: apiFailed, or unreachable when no request got any answer at all.
+ */
+export function connectionExit(send: ConnectionSend | undefined, refused: boolean, heldBack: number, heldBackOk: boolean): number {
+  if (refused) return EXIT.refused;
+  if (send?.stopped) return send.stopped.code;
+  const e = send?.emit;
+  if (e && e.failed > 0) {
+    const answered = e.created + e.updated + e.deleted + e.alreadyGone + (e.failed - (e.failedByStatus['0'] ?? 0));
+    return answered === 0 ? EXIT.unreachable : EXIT.apiFailed;
+  }
+  if (heldBack > 0) return heldBackOk ? EXIT.ok : EXIT.heldBack;
+  return EXIT.ok;
+}
+
+/** Each connection's counts and exit code after a run (sent, refused by the guard, or stopped). */
+export function connectionOutcomes(
+  plan: Plan, keys: string[], refs: Map<string, ConnectionRef>, sent: Map<string, ConnectionSend>,
+  refused: Map<string, MassDeleteViolation>, heldBackOk: boolean,
+): ConnectionOutcome[] {
+  return keys.map((key) => {
+    const ref = refs.get(key)!;
+    const s = sent.get(key);
+    const counts = connectionPlanCounts(plan, key);
+    if (s) {
+      const e = s.emit;
+      Object.assign(counts, { heldBack: e.heldBack, created: e.created, updated: e.updated, deleted: e.deleted, alreadyGone: e.alreadyGone, failed: e.failed });
+    }
+    const exitCode = connectionExit(s, refused.has(key), counts.heldBack, heldBackOk);
+    const outcome: ConnectionOutcome = { connection: key, districtNumber: ref.districtNumber, schoolYear: ref.schoolYear, exitCode, exitReason: exitName(exitCode), counts };
+    const v = refused.get(key);
+    if (v) {
+      outcome.message = `refused: ${v.deletes} delete(s) of ${v.mapped} mapped record(s); the limit is ${v.limit}`;
+      outcome.fix = 'Check the snapshot. If the deletes are intended, run again with --allow-mass-delete.';
+    }
+    if (s?.stopped) {
+      outcome.message = s.stopped.message;
+      if (s.stopped.fix) outcome.fix = s.stopped.fix;
+    }
+    return outcome;
+  });
+}
+
+/** The end of a run: the counts, each connection that did not end ok, the exit code. */
+export function reportOutcomes(summary: RunSummary, total: EmitSummary, plan: Plan, log: RunLog, sent: boolean): void {
+  if (sent && log.format === 'text') log.event('info', 'summary', {}, emitSummaryText(total, plan));
+  for (const c of summary.connections) {
+    const show = log.format === 'json' || c.exitCode !== EXIT.ok || summary.connections.length > 1;
+    if (!show) continue;
+    log.event(c.exitCode === EXIT.ok || c.exitCode === EXIT.heldBack ? 'info' : 'error', 'connection-end', {
+      connection: c.connection, counts: { ...c.counts }, exitCode: c.exitCode, exitReason: c.exitReason,
+      ...(c.message ? { reason: c.message } : {}), ...(c.fix ? { fix: c.fix } : {}),
+    }, outcomeText(c));
+  }
+  if (sent && total.failed + total.heldBack > 0 && log.format === 'text') {
+    log.event('warn', 'not-sent', {}, `${total.failed} record(s) failed, ${total.heldBack} held back (see \`edfi-sync errors\`)`);
+  }
+}
+
+function outcomeText(c: ConnectionOutcome): string {
+  const n = c.counts;
+  const head = `connection ${c.connection} (district ${c.districtNumber ?? '?'}, school year ${c.schoolYear}): ${c.exitReason} — ` +
+    `${n.created} new, ${n.updated} updated, ${n.deleted} deleted, ${n.unchanged} unchanged, ${n.heldBack} held back, ${n.failed} failed`;
+  return [head, c.message && `  ${c.message}`, c.fix && `  fix: ${c.fix}`].filter(Boolean).join('\n');
+}
+
 /** plan + emit: the scheduled job. Returns the exit code. */
 export async function runSync(o: SyncOptions): Promise<number> {
+  const summary = startSummary(o.dryRun ? 'sync --dry-run' : 'sync', o.runId);
+  const log = createRunLog({ runId: summary.runId, format: o.logFormat, quiet: o.quiet });
+  return reportRun(o, summary, log, () => sync(o, summary, log));
+}
+
+async function sync(o: SyncOptions, summary: RunSummary, log: RunLog): Promise<number> {
+  const only = checkConnectionKeys(o.connection);
+  const targets = targetsOf(o);
+  if (!targets && !o.dryRun) throw usageError('--api-base or --targets is required (or use --dry-run)');
   const ctx = openContext(o);
-  let release: () => void;
   try {
-    release = acquireLock(ctx.state);
-  } catch (err) {
-    // Refused (another run holds the lock): close the snapshot and the state file before saying so.
-    ctx.close();
-    throw err;
-  }
-  const runId = startRun(ctx.state, o.dryRun ? 'sync --dry-run' : 'sync', ctx.profile.def.name, o.snapshot);
-  let status = 'failed';
-  let summary: unknown = null;
-  try {
-    const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onProgress: o.quiet ? undefined : planningProgress() });
-    if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
-    recordExcluded(ctx.state, runId, plan);
-    const violations = massDeleteViolations(plan, massDeleteLimits(o, ctx.profile));
-    if (violations.length > 0 && !o.allowMassDelete) {
-      process.stderr.write(massDeleteMessage(violations) + '\n');
-      status = 'refused';
-      summary = { violations };
-      return EXIT.refused;
+    summary.profile = ctx.profile.def.name;
+    const conns = selectConnections(ctx.snapshot, ctx.profile, only);
+    const keys = conns.map(connectionKey);
+    const refs = new Map<string, ConnectionRef>(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
+    const release = acquireLocks(ctx.state, keys.map(connectionLock));
+    const runId = startRun(ctx.state, summary.command, ctx.profile.def.name, o.snapshot, summary.runId, keys);
+    summary.stateRunId = runId;
+    let status = 'failed';
+    let plan: Plan | undefined;
+    const total: EmitSummary = { created: 0, updated: 0, deleted: 0, alreadyGone: 0, failed: 0, heldBack: 0, failedByStatus: {}, failedByError: {} };
+    try {
+      log.event('info', 'run-start', { command: summary.command, profile: ctx.profile.def.name, connections: keys });
+      plan = await buildPlan({
+        profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onlyConnections: only,
+        onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
+      });
+      if (log.format === 'text') log.event('info', 'plan', {}, planSummaryText(plan));
+      else planEvents(plan, log);
+      recordExcluded(ctx.state, runId, plan);
+
+      const violations = massDeleteViolations(plan, massDeleteLimits(o, ctx.profile));
+      const refused = new Map<string, MassDeleteViolation>(o.allowMassDelete ? [] : violations.map((v) => [v.connection, v]));
+      if (refused.size > 0) {
+        log.event('error', 'mass-delete-refused', { connections: [...refused.keys()], counts: { refused: refused.size } }, massDeleteMessage([...refused.values()]));
+      }
+
+      let sent = new Map<string, ConnectionSend>();
+      if (o.dryRun) {
+        await writeOperations(plan.operations.filter((op) => !refused.has(op.connection)), o.out);
+        status = 'dry-run';
+      } else {
+        const errors = new ErrorLog(ctx.state);
+        for (const k of refused.keys()) errors.addHeldBack(plan.issues.filter((i) => i.connection === k), ctx.profile.catalogue, runId);
+        sent = await sendByConnection({
+          plan, connections: keys.filter((k) => !refused.has(k)), apis: new ConnectionApis(targets!, refs), profile: ctx.profile,
+          state: ctx.state, runId, log, concurrency: o.concurrency, checkReferences: o.checkReferences,
+        });
+        for (const s of sent.values()) addEmit(total, s.emit);
+        // Problems the engine found before and did not find again are over; a toggled-off connection was not looked at.
+        const resource = ctx.profile.def.resource.name;
+        for (const c of plan.connections) if (c.resourceEnabled && !sent.get(c.connection)?.stopped) errors.resolveNotSeen(c.connection, resource, runId);
+        if (!only) errors.resolveNotSeen(null, resource, runId);
+      }
+
+      summary.connections.push(...connectionOutcomes(plan, keys, refs, sent, refused, Boolean(o.heldBackOk)));
+      finishSummary(summary);
+      reportOutcomes(summary, total, plan, log, !o.dryRun);
+      if (status !== 'dry-run') status = summary.exitCode === EXIT.ok ? 'ok' : summary.exitCode === EXIT.refused ? 'refused' : summary.exitCode === EXIT.unreachable ? 'aborted' : 'partial';
+      return summary.exitCode;
+    } finally {
+      finishRun(ctx.state, runId, status, { plan: plan?.summary ?? null, emit: total, exitCode: summary.exitCode, connections: summary.connections });
+      release();
     }
-    if (o.dryRun) {
-      await writeOperations(plan.operations, o.out);
-      status = 'dry-run';
-      summary = plan.summary;
-      return EXIT.ok;
-    }
-    if (!o.apiBase) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
-    const creds = readCredentials(o.credentialsFile);
-    const client = clientFactory(o.apiBase, o.dataPath, creds);
-    let toSend = plan;
-    if (o.checkReferences) {
-      const checked = await checkReferences(plan, ctx.profile, client);
-      if (checked.missing.length > 0) process.stderr.write(missingReferencesText(checked.missing) + '\n');
-      toSend = checked.plan;
-    }
-    const progress = new Progress('sending');
-    const result = await emitPlan({
-      api: client, profile: ctx.profile, plan: toSend, state: ctx.state, runId, concurrency: o.concurrency,
-      onProgress: o.quiet ? undefined : (d, t) => progress.update(d, t),
-    });
-    summary = { plan: plan.summary, emit: result };
-    if (!o.quiet) process.stderr.write(emitSummaryText(result, toSend) + '\n');
-    if (result.aborted) {
-      status = 'aborted';
-      return EXIT.unreachable;
-    }
-    // "All sent" means every record the snapshot wants: a record held back (invalid data, missing reference) is not.
-    const notSent = result.failed + result.heldBack;
-    status = notSent > 0 ? 'partial' : 'ok';
-    if (notSent > 0) process.stderr.write(`${result.failed} record(s) failed, ${result.heldBack} held back (see \`edfi-sync errors\`)\n`);
-    return notSent > 0 ? EXIT.apiFailed : EXIT.ok;
   } finally {
-    finishRun(ctx.state, runId, status, summary);
-    release();
     ctx.close();
   }
 }
@@ -116,12 +221,13 @@ export async function runSync(o: SyncOptions): Promise<number> {
 export function registerSync(program: Command): void {
   const cmd = program
     .command('sync')
-    .description('Plan and send: bring the Ed-Fi ODS in step with the snapshot (the scheduled job). Key and secret from EDFI_CLIENT_ID / EDFI_CLIENT_SECRET.');
-  deleteGuardOptions(runOptions(cmd, false))
+    .description('Plan and send: bring the Ed-Fi ODS in step with the snapshot (the scheduled job). Key and secret from EDFI_CLIENT_ID / EDFI_CLIENT_SECRET, or per connection from --targets.');
+  deleteGuardOptions(runOptions(cmd, true))
     .option('--dry-run', 'print the plan (JSON Lines) and send nothing')
     .option('--out <file>', 'with --dry-run: write the operations here')
     .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing')
     .option('--quiet', 'no summary or progress')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async (o: SyncOptions) => {
       process.exitCode = await runSync(o);
     });
