@@ -49,11 +49,12 @@ export function runOptions(cmd: Command, apiRequired: boolean): Command {
   cmd
     .requiredOption('--profile <name|path>', "state profile: a name under profiles/ (e.g. 'core') or a path to a profile.yaml")
     .requiredOption('--snapshot <file>', 'Campus snapshot (SQLite)')
-    .requiredOption('--state <file>', 'state file: identity mapping, error log, run history (created if missing)')
+    .requiredOption('--state <file>', "state file: identity mapping, error log, run history (created if missing); '/state/{connection}.sqlite': one file per connection")
     .option('--api-base <url>', `Ed-Fi ODS/API root, e.g. https://ods.example.org/api${apiRequired ? ' (or --targets)' : ''}`)
     .option('--targets <file>', TARGETS_HELP);
   connectionOption(cmd);
   cmd
+    .option('--shard <index/count>', 'only the connections of this shard (e.g. $(JOB_COMPLETION_INDEX)/8 in a Kubernetes Indexed Job); connections of one ODS instance are always in the same shard')
     .option('--data-path <path>', "with --api-base: data API path; year-specific ODS instances: '/data/v3/{endYear}'", '/data/v3')
     .option('--concurrency <n>', 'requests in flight', positiveInt('--concurrency'), 8)
     .option('--credentials-file <file>', 'with --api-base: file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines (keep it outside the profiles)')

@@ -12,7 +12,7 @@ import { checkConnectionKeys, selectConnections } from '../connection-select.js'
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { connectionOption, TARGETS_HELP } from '../options.js';
 import { openStateFile } from '../state-file.js';
-import { targetsOf } from './sync.js';
+import { singleStateFile, targetsOf } from './sync.js';
 
 export interface DeleteOptions {
   profile: string;
@@ -53,7 +53,7 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
   if (o.targets && !o.snapshot) throw usageError('with --targets, give --snapshot too (the district numbers of the connections come from it)');
   const profile = loadProfile(o.profile);
   const apis = new ConnectionApis(targets, connectionRefs(o));
-  const db = openStateFile(o.state);
+  const db = openStateFile(singleStateFile(o.state, o.connection));
   let release: (() => void) | undefined;
   try {
     const identity = new IdentityMap(db);

@@ -17,7 +17,7 @@ import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 import { reportRun } from '../run-report.js';
 import { newRunId, startSummary } from '../run-summary.js';
-import { runSync, targetsOf, type SyncOptions } from './sync.js';
+import { runConnections, runSync, singleStateFile, targetsOf, type SyncOptions } from './sync.js';
 
 export function reconciliationText(r: Reconciliation, limit = 50): string {
   const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS`];
@@ -43,12 +43,13 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
   const log = createRunLog({ runId, format: o.logFormat, quiet: o.quiet });
   // When the reconciliation goes through, the sync that follows writes the summary of the whole command.
   const code = await reportRun(o, summary, log, async () => {
-    const only = checkConnectionKeys(o.connection);
+    checkConnectionKeys(o.connection);
     const targets = targetsOf(o);
     if (!targets) throw usageError('--api-base or --targets is required');
-    const ctx = openContext(o);
+    const ctx = openContext({ ...o, state: singleStateFile(o.state, o.connection) });
     try {
-      const conns = selectConnections(ctx.snapshot, ctx.profile, only);
+      const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
+      const only = new Set(conns.map(connectionKey));
       const keys = conns.map(connectionKey);
       const refs = new Map(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
       // Every connection of the snapshot may be read (shared ODS instances); only the selected ones are changed.

@@ -10,27 +10,27 @@ import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import { ConnectionApis } from '../connection-apis.js';
-import { checkConnectionKeys, selectConnections } from '../connection-select.js';
+import { checkConnectionKeys } from '../connection-select.js';
 import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { runOptions } from '../options.js';
 import { reportRun } from '../run-report.js';
 import { finishSummary, startSummary } from '../run-summary.js';
 import { sendByConnection } from '../send-connections.js';
-import { addEmit, connectionOutcomes, reportOutcomes, targetsOf, type SyncOptions } from './sync.js';
+import { addEmit, connectionOutcomes, reportOutcomes, runConnections, singleStateFile, targetsOf, type SyncOptions } from './sync.js';
 
 /** Re-sends only the records whose last send failed (the spec's "retry the errored record"). */
 export async function runRetry(o: SyncOptions): Promise<number> {
   const summary = startSummary('retry', o.runId);
   const log = createRunLog({ runId: summary.runId, format: o.logFormat, quiet: o.quiet });
   return reportRun(o, summary, log, async () => {
-    const only = checkConnectionKeys(o.connection);
+    checkConnectionKeys(o.connection);
     const targets = targetsOf(o);
     if (!targets) throw usageError('--api-base or --targets is required');
-    const ctx = openContext(o);
+    const ctx = openContext({ ...o, state: singleStateFile(o.state, o.connection) });
     try {
       summary.profile = ctx.profile.def.name;
-      const conns = selectConnections(ctx.snapshot, ctx.profile, only);
+      const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
       const connKeys = conns.map(connectionKey);
       const refs = new Map(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
       const release = acquireLocks(ctx.state, connKeys.map(connectionLock));

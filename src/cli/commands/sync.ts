@@ -1,20 +1,23 @@
+import type { Database } from 'better-sqlite3';
 import type { Command } from 'commander';
 import type { EmitSummary } from '../../emit/emitter.js';
 import { createRunLog, type LogFormat, type RunLog } from '../../log/run-log.js';
 import { massDeleteLimits, massDeleteMessage, massDeleteViolations, type MassDeleteViolation } from '../../plan/mass-delete.js';
 import type { Plan } from '../../plan/plan-types.js';
 import { buildPlan } from '../../plan/planner.js';
-import { connectionKey } from '../../snapshot/connections.js';
+import type { LoadedProfile } from '../../profile/load-profile.js';
+import { connectionKey, readConnections } from '../../snapshot/connections.js';
+import type { Connection } from '../../types.js';
 import { ErrorLog } from '../../state/error-log.js';
 import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
-import { targetsFromCommandLine, targetsFromFile, type ConnectionTargets } from '../../targets/targets.js';
+import { instanceOf, targetsFromCommandLine, targetsFromFile, type ConnectionTargets } from '../../targets/targets.js';
 import { connectionRef, type ConnectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import { ConnectionApis } from '../connection-apis.js';
-import { checkConnectionKeys, selectConnections } from '../connection-select.js';
+import { checkConnectionKeys, inShard, parseShard, selectConnections } from '../connection-select.js';
 import { openContext } from '../context.js';
-import { EXIT, EXIT_CODES_HELP, exitName } from '../exit-codes.js';
+import { EXIT, EXIT_CODES_HELP, exitName, mostSevere } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 import { connectionPlanCounts, planEvents, planSummaryText, writeOperations } from '../output.js';
 import { planningProgress } from '../progress.js';
@@ -41,6 +44,8 @@ export interface SyncOptions {
   checkReferences?: boolean;
   workers?: number;
   heldBackOk?: boolean;
+  /** INDEX/COUNT: only the connections of this shard. */
+  shard?: string;
   summaryJson?: string;
   logFormat?: LogFormat;
   /** The run's id in logs and the summary; a new one when not given. */
@@ -154,14 +159,71 @@ export async function runSync(o: SyncOptions): Promise<number> {
   return reportRun(o, summary, log, () => sync(o, summary, log));
 }
 
+/** `--state` naming one file per connection: `/state/{connection}.sqlite`. */
+export const PER_CONNECTION_STATE = '{connection}';
+
+/** The state file of one connection: its key with ':' made file-name safe ("1:2026" -> "1-2026"). */
+export function stateFileOf(template: string, connection: string): string {
+  return template.split(PER_CONNECTION_STATE).join(connection.replace(/:/g, '-'));
+}
+
+/**
+ * The state file of an operator command (retry, resync, delete) given a per-connection --state: it needs exactly
+ * one --connection to know which file.
+ */
+export function singleStateFile(state: string, connection: string[] | undefined): string {
+  if (!state.includes(PER_CONNECTION_STATE)) return state;
+  if (connection?.length !== 1) throw usageError(`with --state ${state}, give exactly one --connection (it names the file)`);
+  return stateFileOf(state, connection[0]!);
+}
+
+/** The connections of this run: --connection, then --shard (by ODS instance when the targets are known). */
+export function runConnections(
+  snapshot: Database, profile: LoadedProfile, o: { connection?: string[]; shard?: string }, targets: ConnectionTargets | undefined,
+): Connection[] {
+  const selected = selectConnections(snapshot, profile, checkConnectionKeys(o.connection));
+  const shard = parseShard(o.shard);
+  return inShard(selected, shard, (c) => (targets ? instanceOf(targets.specFor(connectionRef(c, connectionKey(c)))) : connectionKey(c)));
+}
+
 async function sync(o: SyncOptions, summary: RunSummary, log: RunLog): Promise<number> {
-  const only = checkConnectionKeys(o.connection);
   const targets = targetsOf(o);
   if (!targets && !o.dryRun) throw usageError('--api-base or --targets is required (or use --dry-run)');
+  if (!o.state.includes(PER_CONNECTION_STATE)) return syncState(o, summary, log, targets);
+  // One state file per connection (jobs on several machines): each connection is a run of its own file.
+  const ctx = openContext({ profile: o.profile, snapshot: o.snapshot });
+  let keys: string[];
+  try {
+    keys = runConnections(ctx.snapshot, ctx.profile, o, targets).map(connectionKey);
+    if (targets) refuseSharedInstances(readConnections(ctx.snapshot, ctx.profile), keys, targets);
+  } finally {
+    ctx.close();
+  }
+  for (const key of keys) await syncState({ ...o, state: stateFileOf(o.state, key), connection: [key], shard: undefined }, summary, log, targets);
+  finishSummary(summary);
+  return summary.exitCode;
+}
+
+/**
+ * Records of connections that share an ODS instance have one owner among them, which only one state file can
+ * know: per-connection state files are refused for them (they would each claim, and later delete, the other's records).
+ */
+function refuseSharedInstances(all: Connection[], keys: string[], targets: ConnectionTargets): void {
+  const instanceOfKey = new Map(all.map((c) => [connectionKey(c), instanceOf(targets.specFor(connectionRef(c, connectionKey(c))))]));
+  for (const key of keys) {
+    const others = [...instanceOfKey].filter(([k, i]) => k !== key && i === instanceOfKey.get(key)).map(([k]) => k);
+    if (others.length > 0) {
+      throw usageError(`connection ${key} shares its ODS instance ${instanceOfKey.get(key)} with ${others.join(', ')}: connections of one instance must share one state file (give --state without ${PER_CONNECTION_STATE})`);
+    }
+  }
+}
+
+async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targets: ConnectionTargets | undefined): Promise<number> {
+  const only = checkConnectionKeys(o.connection);
   const ctx = openContext(o);
   try {
     summary.profile = ctx.profile.def.name;
-    const conns = selectConnections(ctx.snapshot, ctx.profile, only);
+    const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
     const keys = conns.map(connectionKey);
     const refs = new Map<string, ConnectionRef>(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
     const release = acquireLocks(ctx.state, keys.map(connectionLock));
@@ -173,7 +235,7 @@ async function sync(o: SyncOptions, summary: RunSummary, log: RunLog): Promise<n
     try {
       log.event('info', 'run-start', { command: summary.command, profile: ctx.profile.def.name, connections: keys });
       plan = await buildPlan({
-        profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onlyConnections: only,
+        profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onlyConnections: only || o.shard ? new Set(keys) : undefined,
         onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
       });
       if (log.format === 'text') log.event('info', 'plan', {}, planSummaryText(plan));
@@ -201,16 +263,19 @@ async function sync(o: SyncOptions, summary: RunSummary, log: RunLog): Promise<n
         // Problems the engine found before and did not find again are over; a toggled-off connection was not looked at.
         const resource = ctx.profile.def.resource.name;
         for (const c of plan.connections) if (c.resourceEnabled && !sent.get(c.connection)?.stopped) errors.resolveNotSeen(c.connection, resource, runId);
-        if (!only) errors.resolveNotSeen(null, resource, runId);
+        if (!only && !o.shard) errors.resolveNotSeen(null, resource, runId);
       }
 
       summary.connections.push(...connectionOutcomes(plan, keys, refs, sent, refused, Boolean(o.heldBackOk)));
       finishSummary(summary);
-      reportOutcomes(summary, total, plan, log, !o.dryRun);
-      if (status !== 'dry-run') status = summary.exitCode === EXIT.ok ? 'ok' : summary.exitCode === EXIT.refused ? 'refused' : summary.exitCode === EXIT.unreachable ? 'aborted' : 'partial';
+      // A run of one connection among several of a per-connection-state run reports its own part only.
+      const own = { ...summary, connections: summary.connections.filter((c) => keys.includes(c.connection)) };
+      reportOutcomes(own, total, plan, log, !o.dryRun);
+      const code = mostSevere(own.connections.map((c) => c.exitCode));
+      if (status !== 'dry-run') status = code === EXIT.ok ? 'ok' : code === EXIT.refused ? 'refused' : code === EXIT.unreachable ? 'aborted' : 'partial';
       return summary.exitCode;
     } finally {
-      finishRun(ctx.state, runId, status, { plan: plan?.summary ?? null, emit: total, exitCode: summary.exitCode, connections: summary.connections });
+      finishRun(ctx.state, runId, status, { plan: plan?.summary ?? null, emit: total, connections: summary.connections.filter((c) => keys.includes(c.connection)) });
       release();
     }
   } finally {
