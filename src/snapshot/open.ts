@@ -7,6 +7,9 @@ import { checkSnapshotSchema } from './schema-check.js';
 
 export { checkSnapshotSchema, findSnapshotProblems, SnapshotSchemaError } from './schema-check.js';
 
+/** The command line's exit code for an input that cannot be read (EXIT.input). */
+const SNAPSHOT_UNREADABLE = 4;
+
 /** An open snapshot connection (better-sqlite3). */
 export type SnapshotDb = Database.Database;
 
@@ -16,7 +19,7 @@ export function openSnapshot(file: string): SnapshotDb {
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
   } catch (err) {
-    throw new Error(`Cannot open snapshot ${file}: ${(err as Error).message}`);
+    throw Object.assign(new Error(`Cannot open snapshot ${file}: ${(err as Error).message}`), { exitCode: SNAPSHOT_UNREADABLE });
   }
   try {
     checkSnapshotSchema(db, file);
@@ -24,7 +27,7 @@ export function openSnapshot(file: string): SnapshotDb {
     db.close();
     // A file that is not SQLite at all surfaces here, on the first read, as SQLITE_NOTADB.
     if (err instanceof Error && (err as { code?: string }).code === 'SQLITE_NOTADB') {
-      throw new Error(`Cannot open snapshot ${file}: ${err.message}`);
+      throw Object.assign(new Error(`Cannot open snapshot ${file}: ${err.message}`), { exitCode: SNAPSHOT_UNREADABLE });
     }
     throw err;
   }
