@@ -142,6 +142,8 @@ describe('exit codes, one per outcome, with --summary-json', function () {
     const run = await sync();
     expect(run.code, run.stderr).to.equal(EXIT.heldBack);
     expect(expectSummary(7, 'heldBack').connections[0]!.counts).to.include({ heldBack: 2, created: 2, failed: 0, toSend: 2 });
+    // A dry run sends nothing and is done: 0, held-back records or not.
+    expect((await sync('--dry-run', '--out', join(h.dir, 'plan.jsonl'))).code).to.equal(EXIT.ok);
     const ok = await sync('--held-back-ok');
     expect(ok.code).to.equal(EXIT.ok);
     expect(expectSummary(0, 'ok').connections[0]!.counts).to.include({ heldBack: 2, unchanged: 2, toSend: 0 });

@@ -143,3 +143,14 @@ targets:
   });
 });
 
+
+describe('deploy/targets.example.yaml', function () {
+  it('is a valid targets file whose entries resolve as its comments say', async function () {
+    const { repoPath } = await import('../src/util/repo-root.js');
+    const t = targetsFromFile(repoPath('deploy', 'targets.example.yaml'));
+    expect(instanceOf(t.specFor(A))).to.equal('https://cedar-valley.ods.example.org/api/data/v3/2026');
+    expect(t.specFor({ ...B, schoolYear: 2025 })).to.deep.include({ apiRoot: 'https://legacy.ods.example.org/api', flavor: 'ods-api-5', dataPath: '/data/v3' });
+    expect(t.specFor(B).credentials).to.deep.equal({ kind: 'file', file: '/run/secrets/edfi/480101.env' });
+    expect(t.specFor(C).credentials).to.deep.equal({ kind: 'env', keyEnv: 'EDFI_KEY_1150025', secretEnv: 'EDFI_SECRET_1150025' });
+  });
+});

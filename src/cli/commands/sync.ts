@@ -91,7 +91,9 @@ export function addEmit(total: EmitSummary, s: EmitSummary): void {
  */
 export function connectionExit(send: ConnectionSend | undefined, refused: boolean, heldBack: number, heldBackOk: boolean): number {
   if (refused) return EXIT.refused;
-  if (send?.stopped) return send.stopped.code;
+  // A dry run sends nothing: the plan is done.
+  if (!send) return EXIT.ok;
+  if (send.stopped) return send.stopped.code;
   const e = send?.emit;
   if (e && e.failed > 0) {
     const answered = e.created + e.updated + e.deleted + e.alreadyGone + (e.failed - (e.failedByStatus['0'] ?? 0));
