@@ -93,6 +93,11 @@ describe('exit codes, one per outcome, with --summary-json', function () {
 
   it('4 input: a state file that is not one (named), and a snapshot that fails its checks', async function () {
     await world();
+    // A state file without the run a report asks for.
+    expect((await runCli(['plan', '--profile', 'core', '--snapshot', h.snapshot, '--state', h.state, '--quiet'])).code).to.equal(EXIT.ok);
+    const report = await runCli(['report', '--state', h.state, '--html', join(h.dir, 'r.html')]);
+    expect(report.code).to.equal(EXIT.input);
+    expect(report.stderr).to.contain(`state file ${h.state}: no sync run in this state file yet`);
     writeFileSync(h.state, 'not a database\n'.repeat(100));
     const run = await sync();
     expect(run.code).to.equal(EXIT.input);
