@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { LoadedProfile } from '../profile/load-profile.js';
 import { connectionKey, readConnections } from '../snapshot/connections.js';
+import { instanceOf, targetsFromCommandLine, targetsFromFile, type ConnectionTargets } from '../targets/targets.js';
+import { connectionRef } from '../targets/types.js';
 import type { Connection } from '../types.js';
 import { usageError } from './cli-error.js';
 
@@ -58,3 +60,53 @@ export function inShard<T>(items: T[], shard: Shard | undefined, groupOf: (item:
   if (!shard) return items;
   return items.filter((x) => stableHash(groupOf(x)) % shard.count === shard.index);
 }
+
+/** The targets of a run: a targets file, or --api-base with one key for every connection. */
+export function targetsOf(o: { targets?: string; apiBase?: string; dataPath?: string; credentialsFile?: string }): ConnectionTargets | undefined {
+  if (o.targets && o.apiBase) throw usageError('give --targets or --api-base, not both');
+  if (o.targets) return targetsFromFile(o.targets);
+  if (o.apiBase) return targetsFromCommandLine({ apiBase: o.apiBase, dataPath: o.dataPath, credentialsFile: o.credentialsFile });
+  return undefined;
+}
+
+/** `--state` naming one file per connection: `/state/{connection}.sqlite`. */
+export const PER_CONNECTION_STATE = '{connection}';
+
+/** The state file of one connection: its key with ':' made file-name safe ("1:2026" -> "1-2026"). */
+export function stateFileOf(template: string, connection: string): string {
+  return template.split(PER_CONNECTION_STATE).join(connection.replace(/:/g, '-'));
+}
+
+/**
+ * The state file of an operator command (retry, resync, delete) given a per-connection --state: it needs exactly
+ * one --connection to know which file.
+ */
+export function singleStateFile(state: string, connection: string[] | undefined): string {
+  if (!state.includes(PER_CONNECTION_STATE)) return state;
+  if (connection?.length !== 1) throw usageError(`with --state ${state}, give exactly one --connection (it names the file)`);
+  return stateFileOf(state, connection[0]!);
+}
+
+/** The connections of this run: --connection, then --shard (by ODS instance when the targets are known). */
+export function runConnections(
+  snapshot: Database, profile: LoadedProfile, o: { connection?: string[]; shard?: string }, targets: ConnectionTargets | undefined,
+): Connection[] {
+  const selected = selectConnections(snapshot, profile, checkConnectionKeys(o.connection));
+  const shard = parseShard(o.shard);
+  return inShard(selected, shard, (c) => (targets ? instanceOf(targets.specFor(connectionRef(c, connectionKey(c)))) : connectionKey(c)));
+}
+
+/**
+ * Records of connections that share an ODS instance have one owner among them, which only one state file can
+ * know: per-connection state files are refused for them (they would each claim, and later delete, the other's records).
+ */
+export function refuseSharedInstances(all: Connection[], keys: string[], targets: ConnectionTargets): void {
+  const instanceOfKey = new Map(all.map((c) => [connectionKey(c), instanceOf(targets.specFor(connectionRef(c, connectionKey(c))))]));
+  for (const key of keys) {
+    const others = [...instanceOfKey].filter(([k, i]) => k !== key && i === instanceOfKey.get(key)).map(([k]) => k);
+    if (others.length > 0) {
+      throw usageError(`connection ${key} shares its ODS instance ${instanceOfKey.get(key)} with ${others.join(', ')}: connections of one instance must share one state file (give --state without ${PER_CONNECTION_STATE})`);
+    }
+  }
+}
+

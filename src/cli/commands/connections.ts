@@ -4,10 +4,10 @@ import { connectionKey } from '../../snapshot/connections.js';
 import { openSnapshot } from '../../snapshot/open.js';
 import { describeSource, connectionRef } from '../../targets/types.js';
 import { instanceOf } from '../../targets/targets.js';
-import { checkConnectionKeys, selectConnections } from '../connection-select.js';
+import { checkConnectionKeys, selectConnections, targetsOf } from '../connection-select.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { TARGETS_HELP } from '../options.js';
-import { targetsOf } from './sync.js';
+
 
 /** One connection as a scheduler maps over it: what to pass as --connection, and where it sends (no secrets). */
 export interface ConnectionListing {

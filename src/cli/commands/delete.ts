@@ -8,11 +8,11 @@ import { acquireLocks, connectionLock, WHOLE_STATE } from '../../state/lock.js';
 import { connectionRef, type ConnectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import { ConnectionApis } from '../connection-apis.js';
-import { checkConnectionKeys, selectConnections } from '../connection-select.js';
+import { checkConnectionKeys, selectConnections, singleStateFile, targetsOf } from '../connection-select.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { connectionOption, TARGETS_HELP } from '../options.js';
 import { openStateFile } from '../state-file.js';
-import { singleStateFile, targetsOf } from './sync.js';
+
 
 export interface DeleteOptions {
   profile: string;

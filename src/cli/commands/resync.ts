@@ -11,13 +11,13 @@ import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import { ConnectionApis } from '../connection-apis.js';
-import { checkConnectionKeys, selectConnections } from '../connection-select.js';
+import { checkConnectionKeys, runConnections, selectConnections, singleStateFile, targetsOf } from '../connection-select.js';
 import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 import { reportRun } from '../run-report.js';
 import { newRunId, startSummary } from '../run-summary.js';
-import { runConnections, runSync, singleStateFile, targetsOf, type SyncOptions } from './sync.js';
+import { runSync, type SyncOptions } from './sync.js';
 
 export function reconciliationText(r: Reconciliation, limit = 50): string {
   const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS`];

@@ -10,14 +10,15 @@ import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import { ConnectionApis } from '../connection-apis.js';
-import { checkConnectionKeys } from '../connection-select.js';
+import { checkConnectionKeys, runConnections, singleStateFile, targetsOf } from '../connection-select.js';
 import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { runOptions } from '../options.js';
 import { reportRun } from '../run-report.js';
 import { finishSummary, startSummary } from '../run-summary.js';
 import { sendByConnection } from '../send-connections.js';
-import { addEmit, connectionOutcomes, reportOutcomes, runConnections, singleStateFile, targetsOf, type SyncOptions } from './sync.js';
+import type { SyncOptions } from './sync.js';
+import { addEmit, connectionOutcomes, reportOutcomes } from '../connection-outcomes.js';
 
 /** Re-sends only the records whose last send failed (the spec's "retry the errored record"). */
 export async function runRetry(o: SyncOptions): Promise<number> {
