@@ -181,12 +181,4 @@ export class ErrorLog {
       .all(resource) as Array<{ connection: string; sourceKey: string }>;
     return connections ? rows.filter((r) => connections.has(r.connection)) : rows;
   }
-
-  /** Open entries per connection and kind, for run summaries. */
-  openCounts(resource: string): Map<string, { failed: number; heldBack: number; warnings: number }> {
-    const rows = this.db.prepare(`SELECT IFNULL(connection, '') AS connection,
-        SUM(method IS NOT NULL AND level = 'error') AS failed, SUM(held_back IS NOT NULL) AS heldBack, SUM(level = 'warning') AS warnings
-      FROM error_log WHERE state = 'open' AND resource = ? GROUP BY 1`).all(resource) as Array<{ connection: string; failed: number; heldBack: number; warnings: number }>;
-    return new Map(rows.map((r) => [r.connection, { failed: r.failed, heldBack: r.heldBack, warnings: r.warnings }]));
-  }
 }
