@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { createRunLog, type LogFormat } from '../../log/run-log.js';
 import { buildPlan } from '../../plan/planner.js';
+import { connectionKey } from '../../snapshot/connections.js';
+import { connectionRef } from '../../targets/types.js';
 import { checkConnectionKeys, selectConnections } from '../connection-select.js';
 import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
@@ -30,7 +32,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<number> {
     const ctx = openContext(o);
     try {
       summary.profile = ctx.profile.def.name;
-      selectConnections(ctx.snapshot, ctx.profile, only);
+      const refs = new Map(selectConnections(ctx.snapshot, ctx.profile, only).map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
       const plan = await buildPlan({
         profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, workers: o.workers ?? 0, onlyConnections: only,
         onProgress: o.quiet || log.format === 'json' ? undefined : planningProgress(),
@@ -40,7 +42,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<number> {
       else planEvents(plan, log);
       for (const c of plan.connections) {
         summary.connections.push({
-          connection: c.connection, districtNumber: null, schoolYear: c.endYear, exitCode: EXIT.ok, exitReason: 'ok', counts: connectionPlanCounts(plan, c.connection),
+          connection: c.connection, districtNumber: refs.get(c.connection)?.districtNumber ?? null, schoolYear: c.endYear, exitCode: EXIT.ok, exitReason: 'ok', counts: connectionPlanCounts(plan, c.connection),
         });
       }
       return EXIT.ok;
