@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { EXIT } from '../src/cli/exit-codes.js';
 import { runSync } from '../src/cli/commands/sync.js';
 import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
 import { buildSnapshotFromFixture, loadFixture } from '../src/snapshot/fixture.js';
@@ -48,13 +49,16 @@ for (const flavor of FLAVORS) {
       await preloadFromSnapshot(server, snapshot, [profile]);
       server.store.delete('students', server.store.findId('students', { studentUniqueId: '1000000011' })!);
       const code = await runSync({ profile, snapshot, state: join(dir, 'state.sqlite'), apiBase: server.url, concurrency: 2, quiet: true, checkReferences: true });
-      expect(code).to.equal(1);
+      // Held back by a known data problem (the student is missing), nothing failed at the API.
+      expect(code).to.equal(EXIT.heldBack);
       expect(posts(server), 'only the record whose student exists is sent').to.equal(1);
       const lookups = server.requests.filter((r) => r.method === 'GET' && r.path.includes('/students?'));
       expect(lookups, 'each student is looked up once').to.have.length(2);
       const log = errorLog(join(dir, 'state.sqlite'));
       expect(log.map((e) => e.sourceKey).sort()).to.deep.equal(['participationID=1001', 'participationID=1002']);
       expect(log.every((e) => e.catalogueId === 'core.error.unresolved-reference' && /Resync the resource being mentioned/.test(e.fix ?? ''))).to.equal(true);
+      expect(log.map((e) => [e.method, e.status, e.heldBack])).to.deep.equal([[null, null, 'reference-check'], [null, null, 'reference-check']]);
+      expect(log.map((e) => e.specMessage)).to.deep.equal(Array(2).fill("400: 'StudentCTEProgramAssociation' failed. Student reference could not be resolved."));
     });
   });
 }
@@ -79,7 +83,7 @@ for (const listing of ['error-500', 'no-search-400'] as const) {
 
     it('holds back every record whose reference could not be looked up, with one line per lookup and the reason in the error log', async function () {
       const { code, text, state } = await run(false);
-      expect(code).to.equal(1);
+      expect(code).to.equal(EXIT.heldBack);
       expect(posts(w.server)).to.equal(0);
       const lines = text.split('\n').filter((l) => l.startsWith('could not check: '));
       // One LEA, two students, two programs.

@@ -122,7 +122,7 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
   it('the delete tool clears a 409 dependency: delete the dependent record, then the original delete succeeds', async function () {
     const program = server.store.list('programs')[0]!;
     // The program is no record of this profile: --connection names the school year (the instance) it lives in.
-    const del = { profile, state: o.state, apiBase: server.url, connection: '1:2026' };
+    const del = { profile, state: o.state, apiBase: server.url, connection: ['1:2026'] };
     const first = await quietly(() => runDelete({ ...del, resourcePath: '/ed-fi/programs', id: [program.id] }));
     expect(first).to.equal(1);
     let db = openState(o.state);

@@ -86,7 +86,13 @@ function catalogueEntry(id: SpecErrorId): CatalogueEntry {
 function expectLogged(
   entries: ErrorLogEntry[],
   id: SpecErrorId,
-  want: { sourceKey: string; student: string | null; status: number; method?: string; level?: 'error' | 'info'; message?: RegExp },
+  want: {
+    sourceKey: string; student: string | null; status: number | null; method?: string | null; level?: 'error' | 'info'; message?: RegExp;
+    /** The check that held the record back (nothing was sent). */
+    heldBack?: string;
+    /** The spec's text with RESOURCE and FIELD filled in; by default RESOURCE is this resource's entity. */
+    spec?: string;
+  },
 ): ErrorLogEntry {
   const found = entries.filter((e) => e.sourceKey === want.sourceKey && e.catalogueId === id);
   expect(found, `no ${id} entry for ${want.sourceKey} in ${JSON.stringify(entries.map((e) => [e.sourceKey, e.catalogueId, e.status, e.message]))}`).to.have.length.greaterThan(0);
@@ -97,9 +103,11 @@ function expectLogged(
   expect(e.resource).to.equal(RESOURCE);
   expect(e.connection).to.equal('1:2026');
   expect(e.level).to.equal(want.level ?? 'error');
-  if (want.method) expect(e.method).to.equal(want.method);
+  if (want.method !== undefined) expect(e.method).to.equal(want.method);
+  expect(e.heldBack ?? null).to.equal(want.heldBack ?? null);
   if (want.message) expect(e.message).to.match(want.message);
-  expect(e.specMessage).to.equal(cat.specMessage);
+  expect(e.specMessage).to.equal(want.spec ?? cat.specMessage.replace(/'\s*RESOURCE\s*'/g, `'${ENTITY}'`));
+  expect(e.specMessage, 'placeholders left in the spec text').to.not.match(/\bRESOURCE\b|\bFIELD\b/);
   expect(e.specMessage).to.match(new RegExp(`^${SPEC_ERRORS[id].status}:`));
   expect(e.cause).to.equal(cat.cause);
   expect(e.fix).to.equal(cat.fix);
@@ -366,11 +374,14 @@ describe('sync end to end: the spec\'s Error Log', function () {
       Program: [{ programID: 1, districtID: 1, name: longName, code: 'WELD', type: 'CTE', category: 'Skilled Trades', stateCode: '48.0508' }],
     });
     const run = await h.sync();
-    // Not sent, so "some records failed", though every request the run made succeeded.
-    expect(run.code, run.stderr).to.equal(EXIT.apiFailed);
+    // Not sent, but every request the run made succeeded: "held back by a data problem", not "failed at the API".
+    expect(run.code, run.stderr).to.equal(EXIT.heldBack);
     expect(writes(run.requests).map((r) => r.method)).to.deep.equal(['POST']);
     expect(h.store.count(RESOURCE)).to.equal(1);
-    const e = expectLogged(h.errors(), 'core.error.required-field', { sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /programName/ });
+    const e = expectLogged(h.errors(), 'core.error.required-field', {
+      sourceKey: sourceKey(1), student: stateID(1), status: null, method: null, heldBack: 'edfi-schema', message: /programName/,
+      spec: `400: Validation of '${ENTITY}' failed. programReference.programName is required.`,
+    });
     expect(JSON.parse(e.body ?? '{}')).to.have.nested.property('programReference.programName', longName);
     expect(h.identityOf(sourceKey(1))).to.equal(undefined);
     expectNoSecret(h);
@@ -387,7 +398,10 @@ describe('sync end to end: the spec\'s Error Log', function () {
     const run = await h.sync();
     expect(run.code).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 400']);
-    expectLogged(h.errors(), 'core.error.required-field', { sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /TechnicalSkillsAssessmentDescriptor is required/ });
+    expectLogged(h.errors(), 'core.error.required-field', {
+      sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /TechnicalSkillsAssessmentDescriptor is required/,
+      spec: `400: Validation of '${ENTITY}' failed. technicalSkillsAssessmentDescriptor is required.`,
+    });
     expect(h.store.count(RESOURCE)).to.equal(0);
     const row = h.identityOf(sourceKey(1))!;
     expect(row.edfiId).to.equal(null);
@@ -411,6 +425,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['POST 201', 'POST 400']);
     expectLogged(h.errors(), 'core.error.unresolved-reference', {
       sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /Unable to resolve value .*Space Exploration.* 'CareerPathwayDescriptor'/,
+      spec: `400: '${ENTITY}' failed. CareerPathwayDescriptor reference could not be resolved.`,
     });
     expect(h.store.count(RESOURCE)).to.equal(1);
     expectNoSecret(h);
@@ -428,6 +443,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
       expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['POST 201', `POST ${status}`]);
       expectLogged(h.errors(), 'core.error.unresolved-reference', {
         sourceKey: sourceKey(1), student: stateID(1), status, method: 'POST', message: /The value supplied for the related 'Student' resource does not exist/i,
+        spec: `400: '${ENTITY}' failed. Student reference could not be resolved.`,
       });
 
       // "Resync the resource being mentioned in the error, then resync the errored resource."
@@ -500,9 +516,11 @@ describe('sync end to end: the spec\'s Error Log', function () {
     h.world(tables);
     await h.preload();
     const run = await h.sync();
-    expect(run.code).to.equal(EXIT.apiFailed);
+    expect(run.code).to.equal(EXIT.heldBack);
     expect(methods(run)).to.deep.equal(['POST', 'POST']);
-    expectLogged(h.errors(), 'core.error.natural-key-conflict', { sourceKey: 'participationID=2001', student: stateID(1), status: 409, method: 'POST', message: /same natural key as participationID=1001/ });
+    expectLogged(h.errors(), 'core.error.natural-key-conflict', {
+      sourceKey: 'participationID=2001', student: stateID(1), status: null, method: null, heldBack: 'duplicate-natural-key', message: /same natural key as participationID=1001/,
+    });
     expect(h.identityOf('participationID=2001')).to.equal(undefined);
     expect(h.store.count(RESOURCE)).to.equal(2);
   });
@@ -533,7 +551,10 @@ describe('sync end to end: the spec\'s Error Log', function () {
     const run = await h.sync();
     expect(run.code).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => `${r.method} ${idOf(r)} ${r.status}`)).to.deep.equal([`DELETE ${id} 409`]);
-    expectLogged(h.errors(), 'core.error.delete-dependency', { sourceKey: sourceKey(2), student: stateID(2), status: 409, method: 'DELETE', message: /cannot be deleted because it is a dependency/ });
+    expectLogged(h.errors(), 'core.error.delete-dependency', {
+      sourceKey: sourceKey(2), student: stateID(2), status: 409, method: 'DELETE', message: /cannot be deleted because it is a dependency/,
+      spec: "409: The resource (or a subordinate entity of the resource) cannot be deleted because it is a dependency of the 'studentCTEProgramAssociationExtension' entity.",
+    });
     expect(h.store.get(RESOURCE, id)).to.not.equal(undefined);
     expect(h.identityOf(sourceKey(2))!.edfiId).to.equal(id);
 

@@ -231,13 +231,9 @@ export class SyncHarness {
     return this.identity().find((r) => r.sourceKey === key);
   }
 
+  /** Every entry of the error log, open and resolved (`resolved` 1 once the record went through). */
   errors(): Array<ErrorLogEntry & { resolved: number }> {
-    return this.withState((db) => {
-      const resolved = new Map(
-        (db.prepare('SELECT error_id AS id, resolved FROM error_log').all() as Array<{ id: number; resolved: number }>).map((r) => [r.id, r.resolved]),
-      );
-      return new ErrorLog(db).list().map((e) => ({ ...e, resolved: resolved.get(e.errorId ?? -1) ?? 0 }));
-    });
+    return this.withState((db) => new ErrorLog(db).list({ state: 'all' }).map((e) => ({ ...e, resolved: e.state === 'resolved' ? 1 : 0 })));
   }
 
   /** Every text value of every table of the state file. */

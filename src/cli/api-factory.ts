@@ -15,6 +15,7 @@ import { Redactor } from '../emit/redact.js';
 import { RetryPolicy, type RetrySettings } from '../emit/retry.js';
 import { loadProfile, type LoadedProfile } from '../profile/load-profile.js';
 import { ConfigError } from '../util/errors.js';
+import { sha1 } from '../util/hash.js';
 import { connectionKey, readConnections } from '../snapshot/connections.js';
 import { readCredentials, type Credentials } from './credentials.js';
 import { listProfiles } from './commands/validate.js';
@@ -148,7 +149,8 @@ export async function connectApi(o: ConnectApiOptions): Promise<ApiConnection> {
     if (c) return c;
     const { target, api, tokenUrl, dataUrl } = locate(connectionKey);
     if (!target.credentials) throw new Error(`connection ${connectionKey}: no credentials to send with`);
-    const clientKey = `${tokenUrl}\n${dataUrl}\n${target.credentials.clientId}`;
+    // The secret counts too: two connections may use one key name with different secrets (one of them wrong).
+    const clientKey = `${tokenUrl}\n${dataUrl}\n${target.credentials.clientId}\n${sha1(target.credentials.clientSecret)}`;
     let client = clients.get(clientKey);
     if (!client) {
       client = new EdFiClient({

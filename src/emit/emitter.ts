@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Plan } from '../plan/plan-types.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { entryFor, ErrorLog } from '../state/error-log.js';
+import { ErrorLog } from '../state/error-log.js';
 import type { Operation } from '../types.js';
 import type { ResourceApi } from './api.js';
 import { EdFiAuthError } from './token.js';
@@ -69,19 +69,11 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
   const resourcePath = o.profile.def.resource.path;
   const recorder = new OutcomeRecorder(o.state, o.profile.catalogue, o.runId);
 
-  // Records the plan held back are logged with the spec's cause and fix, like API errors.
+  // Records the plan held back ("held back, not sent", with the check that held them) and plan warnings stay
+  // readable after the run, in the same log as the API's errors.
   const log = new ErrorLog(o.state);
-  const at = new Date().toISOString();
-  log.addMany(o.plan.issues.map((i) => entryFor(
-    { runId: o.runId, at, connection: i.connection, resource: i.resource, sourceKey: i.sourceKey, student: i.student, method: i.method, status: i.status || null, message: i.message, body: i.body ? JSON.stringify(i.body) : null },
-    o.profile.catalogue.byId(i.catalogueId) ?? o.profile.catalogue.match(i.status, i.method, i.message),
-  )));
-  // Plan warnings (a school year without a valid configuration, ...) stay readable after the run, in the same log.
-  log.addMany(o.plan.warnings.map((w) => ({
-    runId: o.runId, at, connection: w.connection ?? null, resource: o.plan.resource, sourceKey: w.sourceKey ?? null, student: w.student ?? null, method: null, status: null,
-    level: 'warning' as const, message: w.message, catalogueId: w.id, specMessage: o.profile.catalogue.byId(w.id)?.specMessage ?? null,
-    cause: o.profile.catalogue.byId(w.id)?.cause ?? null, fix: o.profile.catalogue.byId(w.id)?.fix ?? null, body: null,
-  })));
+  log.addHeldBack(o.plan.issues, o.profile.catalogue, o.runId);
+  log.addWarnings(o.plan.warnings, o.plan.resource, o.runId, o.profile.catalogue);
   summary.heldBack = o.plan.issues.length;
   for (const f of o.plan.forget) recorder.forget(f.connection, o.plan.resource, f.sourceKey);
 

@@ -56,8 +56,8 @@ export class OutcomeRecorder {
           lastSentAt: now,
         });
       }
-      this.errors.resolve(op.connection, op.resource, op.sourceKey);
-    })();
+      this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
+    }).immediate();
   }
 
   /** Logs a failure with the spec's cause and fix; returns the catalogue entry so the caller can act on it. */
@@ -89,7 +89,7 @@ export class OutcomeRecorder {
           lastStatus: status, lastOutcome: 'error', lastSentAt: now,
         });
       }
-    })();
+    }).immediate();
     return entry;
   }
 
@@ -110,11 +110,14 @@ export class OutcomeRecorder {
       const row = this.existing(op);
       if (op.unit && row) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: null, lastOutcome: 'released', lastSentAt: now });
       else this.identity.remove(op.connection, op.resource, op.sourceKey);
-      this.errors.resolve(op.connection, op.resource, op.sourceKey);
-    })();
+      this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
+    }).immediate();
   }
 
   forget(connection: string, resource: string, sourceKey: string): void {
-    this.identity.remove(connection, resource, sourceKey);
+    this.db.transaction(() => {
+      this.identity.remove(connection, resource, sourceKey);
+      this.errors.resolve(connection, resource, sourceKey, this.runId, 'no longer wanted');
+    }).immediate();
   }
 }

@@ -102,6 +102,7 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
         connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: op.student ?? null,
         catalogueId: entry.id, status: 409, method: op.method === 'PUT' ? 'PUT' : 'POST',
         message: `not sent: the referenced ${refs.join(', ')} does not exist in the ODS (checked before sending)`, body: op.body,
+        checks: ['reference-check'],
       });
     }
   }
@@ -114,6 +115,7 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
       issues.push({
         connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: op.student ?? null,
         catalogueId: entry.id, status: n.status, method: op.method === 'PUT' ? 'PUT' : 'POST', message, body: op.body,
+        checks: ['reference-check'],
       });
     }
   }

@@ -24,6 +24,8 @@ export interface PlanOptions {
   workerThreshold?: number;
   /** Only these source keys (retry); others keep their identity rows untouched. */
   onlySourceKeys?: Set<string>;
+  /** Only these connections ("districtID:endYear"); the others are neither sent nor deleted. */
+  onlyConnections?: Set<string>;
   onProgress?: (done: number, connection: string) => void;
   /** Every decision as it is made (fixture coverage, explain). */
   onDecision?: (connection: string, sourceKey: string, decision: Decision) => void;
@@ -101,6 +103,7 @@ export class Planner {
     const reader = new CandidateReader(snapshot, profile);
     try {
       for (const conn of readConnections(snapshot, profile)) {
+        if (this.opts.onlyConnections && !this.opts.onlyConnections.has(connectionKey(conn))) continue;
         plan.connections.push(await this.planConnection(conn, reader, plan));
       }
     } finally {

@@ -17,6 +17,8 @@ export interface OdsListing {
   unchecked: Set<string>;
   /** What went wrong and what was done instead, for the operator. */
   notes: string[];
+  /** Ed-Fi id -> the index of the first query that listed it (absent when looked up by id). */
+  foundBy: Map<string, number>;
 }
 
 const PAGE_SIZE = 500;
@@ -24,14 +26,17 @@ const PAGE_SIZE = 500;
 /** Every record matching each query; falls back to a lookup by id of `mappedIds` when listing fails. */
 export async function listOdsRecords(api: ResourceApi, resourcePath: string, queries: Array<Record<string, string | number>>, mappedIds: string[], label: string): Promise<OdsListing> {
   const records = new Map<string, JsonObject>();
+  const foundBy = new Map<string, number>();
   try {
-    for (const query of queries) {
+    for (const [index, query] of queries.entries()) {
       for await (const item of listAll(api, resourcePath, query)) {
         const id = (item as { id?: unknown }).id;
-        if (typeof id === 'string' && id !== '') records.set(id, normalizeOdsBody(item as JsonObject) as JsonObject);
+        if (typeof id !== 'string' || id === '') continue;
+        records.set(id, normalizeOdsBody(item as JsonObject) as JsonObject);
+        if (!foundBy.has(id)) foundBy.set(id, index);
       }
     }
-    return { records, complete: true, unchecked: new Set(), notes: [] };
+    return { records, complete: true, unchecked: new Set(), notes: [], foundBy };
   } catch (err) {
     if (!(err instanceof EdFiRequestError)) throw err;
     return lookUpById(api, resourcePath, mappedIds, label, err.result);
@@ -63,7 +68,7 @@ async function lookUpById(api: ResourceApi, resourcePath: string, ids: string[],
   if (!api.getById) {
     for (const id of ids) unchecked.add(id);
     notes.push(`${label}: this API cannot be asked for one record by id either: nothing was checked.`);
-    return { records, complete: false, unchecked, notes };
+    return { records, complete: false, unchecked, notes, foundBy: new Map() };
   }
   const failures = new Map<string, number>();
   for (const id of ids) {
@@ -79,5 +84,5 @@ async function lookUpById(api: ResourceApi, resourcePath: string, ids: string[],
     const counts = [...failures].map(([k, n]) => `${n} ${k}`).join(', ');
     notes.push(`${label}: ${unchecked.size} lookup(s) by id failed (${counts}): those records are kept as mapped.`);
   }
-  return { records, complete: false, unchecked, notes };
+  return { records, complete: false, unchecked, notes, foundBy: new Map() };
 }

@@ -45,6 +45,8 @@ export async function reconcile(o: {
   state: Database;
   api: (connection: string) => ResourceApi;
   apply: boolean;
+  /** Only these connections are reconciled; the others of their ODS are read, never changed. */
+  onlyConnections?: Set<string>;
 }): Promise<Reconciliation> {
   const { profile, snapshot, state } = o;
   const resource = profile.def.resource.name;
@@ -74,8 +76,12 @@ export async function reconcile(o: {
   }
   const notes: string[] = [];
   let complete = true;
+  const touched = (connection: string): boolean => !o.onlyConnections || o.onlyConnections.has(connection);
   for (const [api, conns] of groups) {
+    if (!conns.some((c) => touched(connectionKey(c)))) continue;
     const queries: Array<Record<string, string | number>> = [];
+    /** The connection whose scope query each query is: a record nobody wants belongs to the connection that found it. */
+    const queryConnection: string[] = [];
     const seenQueries = new Set<string>();
     for (const conn of conns) {
       const query: Record<string, string | number> = {};
@@ -87,6 +93,7 @@ export async function reconcile(o: {
       if (seenQueries.has(q)) continue;
       seenQueries.add(q);
       queries.push(query);
+      queryConnection.push(connectionKey(conn));
     }
     const mappedIds = conns.flatMap((c) => [...identity.forConnection(connectionKey(c), resource).values()].map((r) => r.edfiId).filter((id): id is string => Boolean(id)));
     const listing = await listOdsRecords(api, profile.def.resource.path, queries, mappedIds, `connection${conns.length > 1 ? 's' : ''} ${conns.map(connectionKey).join(', ')}`);
@@ -112,7 +119,7 @@ export async function reconcile(o: {
         rows.push({ action: 'unchecked', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'the ODS could not be asked for this record: the mapping is kept as it is' });
         continue;
       }
-      if (row.edfiId && !ods.has(row.edfiId)) {
+      if (row.edfiId && !ods.has(row.edfiId) && touched(row.connection)) {
         rows.push({ action: 'forget-mapping', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'in the identity mapping but not in the ODS: mapping removed (sent again if Campus still wants it)', rule: notInOds });
         changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
       }
@@ -123,6 +130,7 @@ export async function reconcile(o: {
       const hash = hashJson(body);
       const row = mappedById.get(id);
       if (row) {
+        if (!touched(row.connection)) continue;
         const same = row.bodyHash === hash;
         rows.push({ action: same ? 'in-step' : 'refresh', connection: row.connection, sourceKey: row.sourceKey, edfiId: id, naturalKey, detail: same ? 'mapped and identical' : "the ODS body differs from what was last sent: compared again with today's mapping" });
         if (!same) changes.push(() => identity.upsert({ ...row, naturalKey, body, bodyHash: hash, lastOutcome: 'ok' }));
@@ -131,6 +139,7 @@ export async function reconcile(o: {
       const want = wanted.get(canonicalJson(naturalKey));
       const current = want ? identity.get(want.connection, resource, want.sourceKey) : undefined;
       const wantKey = want ? `${want.connection}/${want.sourceKey}` : '';
+      if (want && !touched(want.connection)) continue;
       if (want && !adopted.has(wantKey) && !(current?.edfiId && ods.has(current.edfiId))) {
         adopted.add(wantKey);
         rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
@@ -140,7 +149,9 @@ export async function reconcile(o: {
         }));
         continue;
       }
-      const conn = connectionKey(conns[0]!);
+      const found = listing.foundBy.get(id);
+      const conn = found !== undefined ? queryConnection[found]! : connectionKey(conns[0]!);
+      if (!touched(conn)) continue;
       rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: deleted', rule: notInCampus.id });
       deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec });
     }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import { SCHEDULER_MIGRATIONS } from './scheduler-migrations.js';
 
 // The engine's own state, in a SQLite file of its own: the Campus snapshot is replaced nightly and never written.
 // Every table is keyed by connection (district:year) and resource so one state file can serve many.
@@ -85,20 +86,24 @@ const MIGRATIONS: string[] = [
   // The body's hash and natural key beside it, so an unchanged record is judged without parsing its body.
   `ALTER TABLE eval_cache ADD COLUMN body_hash TEXT;
    ALTER TABLE eval_cache ADD COLUMN natural_key TEXT;`,
+  // Named migrations of other modules (the error log's entries, run ids), applied in this order.
+  ...SCHEDULER_MIGRATIONS.map((m) => m.sql),
 ];
 
 /** Opens (creating when needed) a state file and brings its schema up to date. */
 export function openState(file: string): Db {
   const db = new Database(file);
+  // Parallel per-connection jobs share one state file: wait for another process's write instead of failing,
+  // and let only one of them bring the schema up to date (the version is read again under the write lock).
+  db.pragma('busy_timeout = 30000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (let v = version; v < MIGRATIONS.length; v++) {
+  if ((db.pragma('user_version', { simple: true }) as number) < MIGRATIONS.length) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+      const version = db.pragma('user_version', { simple: true }) as number;
+      for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${MIGRATIONS.length}`);
+    }).immediate();
   }
   return db;
 }
