@@ -510,12 +510,14 @@ describe('EdFiClient', () => {
         errors: ['The request could not be processed.'],
       };
       expect(read(JSON.stringify(body))).to.equal(
-        "Data validation failed. See 'validationErrors' for details. $.programReference.programName: programName is required. The request could not be processed.",
+        "Data validation failed. See 'validationErrors' for details. $.programReference.programName: programName is required. The request could not be processed. " +
+          '[urn:ed-fi:api:bad-request:data-validation-failed]',
       );
     });
 
-    it('reads a problem+json with only a title', () => {
-      expect(read(JSON.stringify({ type: 'urn:ed-fi:api:not-found', title: 'Resource Not Found', status: 404 }))).to.equal('Resource Not Found');
+    it('reads a problem+json with only a title, keeping its type', () => {
+      expect(read(JSON.stringify({ type: 'urn:ed-fi:api:not-found', title: 'Resource Not Found', status: 404 }))).to.equal('Resource Not Found [urn:ed-fi:api:not-found]');
+      expect(read(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }))).to.equal('Not Found');
     });
 
     it('reads {"error": {"message"}} and OAuth {"error": "invalid_client"}', () => {
@@ -554,7 +556,7 @@ describe('EdFiClient', () => {
       });
       const c = client(server);
       const conflict = await c.post(RESOURCE, sampleBody);
-      expect(conflict).to.include({ ok: false, status: 409, message: 'The referenced Program item(s) do not exist.' });
+      expect(conflict).to.include({ ok: false, status: 409, message: 'The referenced Program item(s) do not exist. [urn:ed-fi:api:conflict:unresolved-reference]' });
       expect(conflict.body).to.deep.equal(problem);
       const bad = await c.post(RESOURCE, sampleBody);
       expect(bad).to.include({ status: 400, message: '<h1>400 Bad Request</h1>' });
@@ -633,6 +635,142 @@ describe('EdFiClient', () => {
       const result = await client(server).getById(RESOURCE, ID_1);
       expect(result).to.include({ ok: true, status: 200, id: ID_1 });
       expect(result.body).to.deep.equal({ id: ID_1, beginDate: '2025-08-20' });
+    });
+  });
+
+  describe('the generations beyond ODS/API 6.x', () => {
+    it('cursor paging: follows Next-Page-Token (also past an empty page) until a page comes without one', async () => {
+      const items = Array.from({ length: 5 }, (_, i) => ({ id: `id-${i}` }));
+      const server = await edfiServer((req, res) => {
+        const url = new URL(req.url, 'http://x');
+        const token = url.searchParams.get('pageToken');
+        // Pages: [0,1] -> token a; [] -> token b (a concurrent delete emptied it); [2,3,4] -> no token.
+        if (token === null) return json(res, 200, items.slice(0, 2), { 'next-page-token': 'a' });
+        if (token === 'a') return json(res, 200, [], { 'next-page-token': 'b' });
+        return json(res, 200, items.slice(2));
+      });
+      const got: object[] = [];
+      for await (const item of client(server, { paging: 'cursor' }).getAll(RESOURCE, { studentUniqueId: '1' }, 2)) got.push(item);
+      expect(got).to.deep.equal(items);
+      expect(server.data().map((r) => r.url)).to.deep.equal([
+        `/data/v3${RESOURCE}?studentUniqueId=1&limit=2`,
+        `/data/v3${RESOURCE}?studentUniqueId=1&pageToken=a&pageSize=2`,
+        `/data/v3${RESOURCE}?studentUniqueId=1&pageToken=b&pageSize=2`,
+      ]);
+    });
+
+    it('cursor paging stops with an error when the API repeats a token instead of looping', async () => {
+      const server = await edfiServer((_req, res) => json(res, 200, [{ id: 'x' }], { 'next-page-token': 'same' }));
+      const err = await (async () => {
+        for await (const _item of client(server, { paging: 'cursor' }).getAll(RESOURCE)) {
+          // nothing
+        }
+      })().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(EdFiRequestError);
+      expect((err as Error).message).to.match(/same Next-Page-Token twice/);
+      expect(server.data()).to.have.length(2);
+    });
+
+    it('uses the token and data URLs discovery gives, not {base}/oauth/token', async () => {
+      const server = await startServer(async (req, res) => {
+        if (req.url === '/idp/token') return json(res, 200, { access_token: tokenValue(1), expires_in: 1800 });
+        json(res, 200, []);
+      });
+      const c = new EdFiClient({ tokenUrl: `${server.url}/idp/token`, dataUrl: `${server.url}/2026/data/`, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+      expect(c.dataUrl).to.equal(`${server.url}/2026/data`);
+      expect((await c.get(RESOURCE)).ok).to.equal(true);
+      expect(server.seen.map((r) => r.url)).to.deep.equal(['/idp/token', `/2026/data${RESOURCE}`]);
+    });
+
+    it('survives repeated expiry during one request: each token that had worked is renewed on its 401, bounded', async () => {
+      // The data server: token 1 gets a 500 (so it worked), then 401 (expired); token 2 the same; token 3 succeeds.
+      const seenBy = new Map<string, number>();
+      const server = await edfiServer((req, res) => {
+        const t = bearerOf(req);
+        const n = (seenBy.get(t) ?? 0) + 1;
+        seenBy.set(t, n);
+        if (t === tokenValue(3)) return void res.writeHead(204).end();
+        if (n === 1) return json(res, 500, { message: 'busy' });
+        json(res, 401, { message: 'expired' });
+      });
+      const events: ClientEvent[] = [];
+      const result = await client(server, { onEvent: (e) => events.push(e) }).put(RESOURCE, ID_1, sampleBody);
+      expect(result).to.include({ ok: true, status: 204 });
+      expect(server.tokenRequests()).to.have.length(3);
+      expect(events.filter((e) => e.type === 'unauthorized')).to.have.length(2);
+
+      // A fresh token refused at once is not an expiry: no third token for it.
+      let n = 0;
+      const refusing = await edfiServer((_req, res) => {
+        n++;
+        if (n === 1) json(res, 500, { message: 'busy' });
+        else json(res, 401, { message: 'no access' });
+      });
+      const refused = await client(refusing).delete(RESOURCE, ID_1);
+      expect(refused).to.include({ ok: false, status: 401 });
+      expect(refusing.tokenRequests()).to.have.length(2);
+
+      // Tokens that keep working once and then expire: at most three renewals in one request.
+      const flapping = await edfiServer((req, res) => {
+        const t = bearerOf(req);
+        const k = (seenBy.get(`f${t}`) ?? 0) + 1;
+        seenBy.set(`f${t}`, k);
+        json(res, k === 1 ? 500 : 401, { message: k === 1 ? 'busy' : 'expired' });
+      });
+      const bounded = await client(flapping, { retry: { maxAttempts: 20, baseDelayMs: 1 } }).post(RESOURCE, sampleBody);
+      expect(bounded).to.include({ ok: false, status: 401 });
+      expect(flapping.tokenRequests()).to.have.length(4);
+    });
+
+    it('says once that expires_in was an absolute epoch time, however often the token is renewed', async () => {
+      const epoch = Math.floor(Date.now() / 1000) + 1800;
+      let reject = 0;
+      const server = await edfiServer(
+        (_req, res) => {
+          if (reject > 0) {
+            reject--;
+            return json(res, 401, { message: 'expired' });
+          }
+          json(res, 200, []);
+        },
+        { expiresIn: epoch },
+      );
+      const events: ClientEvent[] = [];
+      const c = client(server, { onEvent: (e) => events.push(e) });
+      for (let i = 0; i < 3; i++) {
+        reject = i === 0 ? 0 : 1;
+        expect((await c.get(RESOURCE)).ok).to.equal(true);
+      }
+      expect(server.tokenRequests()).to.have.length(3);
+      const notes = events.filter((e) => e.type === 'token-lifetime-assumed');
+      expect(notes).to.deep.equal([{ type: 'token-lifetime-assumed', stated: String(epoch), reason: 'epoch-time', assumedSeconds: 300 }]);
+    });
+
+    it('reads {"error": [{"message"}]} bodies of other implementations, {"errors": [{message, path}]}, and a JSON body in no known shape', () => {
+      const read = (body: unknown): string | undefined => readErrorText(parseBody(JSON.stringify(body)));
+      expect(read({ error: [{ message: "'ctePrograms' property is not expected to be here", path: '{requestBody}' }] })).to.equal("'ctePrograms' property is not expected to be here");
+      expect(read({ error: [{ message: 'a' }, { message: 'b' }] })).to.equal('a. b');
+      expect(read({ errors: [{ message: 'is required', path: '$.beginDate' }] })).to.equal('$.beginDate: is required');
+      expect(read({ fault: { code: 17, text: 'queue full' } })).to.equal('{"fault":{"code":17,"text":"queue full"}}');
+      expect(read({})).to.equal(undefined);
+      expect(read({
+        detail: "One or more references could not be resolved. See 'validationErrors' for details.",
+        type: 'urn:ed-fi:api:data-conflict:unresolved-reference',
+        validationErrors: { '$.studentReference': ['The referenced Student item does not exist.'] },
+        errors: [],
+      })).to.equal(
+        "One or more references could not be resolved. See 'validationErrors' for details. $.studentReference: The referenced Student item does not exist. [urn:ed-fi:api:data-conflict:unresolved-reference]",
+      );
+    });
+
+    it('redacts a bearer token or secret a server echoes even when the run never issued it, and leaves plain words alone', () => {
+      const r = new Redactor();
+      expect(r.text('denied for Bearer 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b (expired)')).to.equal('denied for Bearer [redacted] (expired)');
+      expect(r.text('got Authorization: Basic ZGlzdHJpY3Q6c2VjcmV0LXZhbHVl')).to.equal('got Authorization: Basic [redacted]');
+      expect(r.text('grant_type=client_credentials&client_secret=hunter2hunter2&x=1')).to.equal('grant_type=client_credentials&client_secret=[redacted]&x=1');
+      expect(r.text('{"access_token":"eyJhbGciOiJIUzI1NiJ9.e30.abc","expires_in":1800}')).to.equal('{"access_token":"[redacted]","expires_in":1800}');
+      expect(r.text("The referenced 'Basic Skills Program' item does not exist.")).to.equal("The referenced 'Basic Skills Program' item does not exist.");
+      expect(r.json({ message: 'x', access_token: 'abc', nested: { password: 'p4ss' } })).to.deep.equal({ message: 'x', access_token: '[redacted]', nested: { password: '[redacted]' } });
     });
   });
 

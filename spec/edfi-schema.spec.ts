@@ -84,6 +84,8 @@ interface Expected {
   required: boolean;
   /** `unsupported`: an XSD construct these tests do not map; a schema must then leave the property out. */
   kind: 'string' | 'date' | 'integer' | 'boolean' | 'object' | 'array' | 'unsupported';
+  /** int32 (xs:int) or int64 (xs:long: educationOrganizationId from Data Standard 5.0 on). */
+  format?: string;
   maxLength?: number;
   descriptor?: string;
   minItems?: number;
@@ -158,7 +160,9 @@ function scalar(xsd: Xsd, e: XsdElement, where: string): [string, Expected] {
     case 'xs:boolean':
       return [name, { xsd: where, required: e.required, kind: 'boolean' }];
     case 'xs:int':
-      return [name, { xsd: where, required: e.required, kind: 'integer' }];
+      return [name, { xsd: where, required: e.required, kind: 'integer', format: 'int32' }];
+    case 'xs:long':
+      return [name, { xsd: where, required: e.required, kind: 'integer', format: 'int64' }];
     case 'xs:string':
       return [name, { xsd: where, required: e.required, kind: 'string' }];
   }
@@ -271,6 +275,7 @@ function compareProperty(prop: Schema, exp: Expected, mode: Mode, p: string): st
   const expectType = exp.kind === 'date' ? 'string' : exp.kind;
   if (prop['type'] !== expectType) problems.push(`${p}: type ${String(prop['type'])}, XSD says ${exp.kind}`);
   if (exp.kind === 'date' && prop['format'] !== 'date') problems.push(`${p}: should have format date`);
+  if (exp.kind === 'integer' && prop['format'] !== exp.format) problems.push(`${p}: format ${String(prop['format'])}, XSD says ${String(exp.format)}`);
   if (exp.kind === 'string') {
     if (prop['format'] !== undefined) problems.push(`${p}: unexpected format ${String(prop['format'])}`);
     if (prop['maxLength'] !== exp.maxLength) problems.push(`${p}: maxLength ${String(prop['maxLength'])}, XSD says ${String(exp.maxLength)}`);
@@ -384,8 +389,14 @@ function readJson(file: string): Schema {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Schema;
 }
 
-function schemaFor(resource: string): Schema {
-  return readJson(path.join(edfiSchemaDir(), `${resource}.schema.json`));
+/** The Data Standards the project keeps schemas for: 4.0 at the top of schemas/edfi, others in a folder each. */
+const STANDARDS: { standard: string; xsdFolder: string; folder: string }[] = [
+  { standard: '4.0', xsdFolder: 'ds-4.0.0', folder: '' },
+  { standard: '5.2', xsdFolder: 'ds-5.2.0', folder: 'ds-5.2' },
+];
+
+function schemaFor(resource: string, folder = ''): Schema {
+  return readJson(path.join(edfiSchemaDir(), folder, `${resource}.schema.json`));
 }
 
 /** Follow a dotted path of `properties` (`programReference.programName`), `[]` stepping into items. */
@@ -401,22 +412,32 @@ function propertyAt(schema: Schema, dotted: string): Schema {
   return node;
 }
 
-describe('Ed-Fi JSON Schemas agree with Ed-Fi-Core.xsd (DS 4.0)', () => {
+for (const { standard, xsdFolder, folder } of STANDARDS) {
+  describe(`Ed-Fi JSON Schemas agree with Ed-Fi-Core.xsd (DS ${standard})`, () => {
+    let xsd: Xsd;
+
+    before(() => {
+      xsd = new Xsd(fs.readFileSync(path.join(sharedDir(), 'edfi', xsdFolder, 'Ed-Fi-Core.xsd'), 'utf8'));
+    });
+
+    it('has a schema file for each resource the engine and the test server use', () => {
+      expect(schemaResources(folder)).to.include.members(RESOURCES.map((r) => r.resource));
+    });
+
+    for (const { resource, entity, mode } of RESOURCES) {
+      it(`${resource}: names, types, required flags, max lengths and natural key match ${entity}`, () => {
+        expect(compareWithXsd(schemaFor(resource, folder), xsd, entity, mode)).to.deep.equal([]);
+      });
+    }
+  });
+}
+
+describe('Ed-Fi JSON Schemas: the XSD reading and the drift checks', () => {
   let xsd: Xsd;
 
   before(() => {
     xsd = new Xsd(fs.readFileSync(path.join(sharedDir(), 'edfi', 'ds-4.0.0', 'Ed-Fi-Core.xsd'), 'utf8'));
   });
-
-  it('has a schema file for each resource the engine and the test server use', () => {
-    expect(schemaResources()).to.include.members(RESOURCES.map((r) => r.resource));
-  });
-
-  for (const { resource, entity, mode } of RESOURCES) {
-    it(`${resource}: names, types, required flags, max lengths and natural key match ${entity}`, () => {
-      expect(compareWithXsd(schemaFor(resource), xsd, entity, mode)).to.deep.equal([]);
-    });
-  }
 
   it('reads the XSD the way the ODS/API presents it (spot checks of the expectation itself)', () => {
     const expected = expectedProperties(xsd, 'StudentCTEProgramAssociation');
@@ -505,6 +526,62 @@ describe('Ed-Fi JSON Schemas agree with Ed-Fi-Core.xsd (DS 4.0)', () => {
       expect(problemsOf(s)).to.have.length(1);
       expect(problemsOf(s)[0]).to.match(/^x-naturalKey/);
     });
+  });
+});
+
+describe('Data Standard 5.2: what changed for studentCTEProgramAssociations', () => {
+  let xsd5: Xsd;
+  const dms = (): Schema => {
+    const file = path.join(sharedDir(), 'edfi', 'dms-8', 'studentCTEProgramAssociations.ds-5.0.ApiSchema.json');
+    return readJson(file)['jsonSchemaForInsert'] as Schema;
+  };
+
+  before(() => {
+    xsd5 = new Xsd(fs.readFileSync(path.join(sharedDir(), 'edfi', 'ds-5.2.0', 'Ed-Fi-Core.xsd'), 'utf8'));
+  });
+
+  it('the DS 5.2 schema lacks ctePrograms, services and participationStatus, which the DS 4.0 schema has', () => {
+    const four = Object.keys(asSchema(schemaFor('studentCTEProgramAssociations')['properties']) ?? {});
+    const five = Object.keys(asSchema(schemaFor('studentCTEProgramAssociations', 'ds-5.2')['properties']) ?? {});
+    expect(four.filter((p) => !five.includes(p))).to.have.members(['ctePrograms', 'services', 'participationStatus']);
+    expect(five.filter((p) => !four.includes(p))).to.deep.equal([]);
+  });
+
+  it('catches a dropped element put back and an educationOrganizationId left 32-bit', () => {
+    const s = schemaFor('studentCTEProgramAssociations', 'ds-5.2');
+    (asSchema(s['properties']) as Schema)['ctePrograms'] = asSchema(schemaFor('studentCTEProgramAssociations')['properties'])?.['ctePrograms'];
+    propertyAt(s, 'programReference.educationOrganizationId')['format'] = 'int32';
+    expect(compareWithXsd(s, xsd5, 'StudentCTEProgramAssociation', 'complete')).to.have.members([
+      'ctePrograms: not in the XSD',
+      'programReference.educationOrganizationId: format int32, XSD says int64',
+    ]);
+  });
+
+  it('agrees with the Ed-Fi API v8 (DMS) ApiSchema: the same properties at every level, required lists and max lengths', () => {
+    const problems: string[] = [];
+    const compare = (ours: Schema, theirs: Schema, at: string): void => {
+      const ourProps = asSchema(ours['properties']) ?? {};
+      const theirProps = asSchema(theirs['properties']) ?? {};
+      const apiOnly = new Set(['id', '_etag', '_lastModifiedDate', 'link']);
+      const mine = Object.keys(ourProps).filter((k) => !apiOnly.has(k)).sort();
+      const dmsNames = Object.keys(theirProps).sort();
+      if (mine.join() !== dmsNames.join()) problems.push(`${at || '(top)'}: ours ${mine.join(',')} vs DMS ${dmsNames.join(',')}`);
+      const req = (x: Schema): string => ((x['required'] as string[] | undefined) ?? []).slice().sort().join();
+      if (req(ours) !== req(theirs)) problems.push(`${at || '(top)'}: required ${req(ours)} vs DMS ${req(theirs)}`);
+      for (const name of dmsNames) {
+        const o = asSchema(ourProps[name]);
+        const t = asSchema(theirProps[name]);
+        if (!o || !t) continue;
+        const p = at ? `${at}.${name}` : name;
+        if (o['type'] !== t['type']) problems.push(`${p}: type ${String(o['type'])} vs DMS ${String(t['type'])}`);
+        // The DMS sets no maxLength on descriptor URIs (the ODS/API's 306 is ours): only the others are compared.
+        if (t['maxLength'] !== undefined && o['maxLength'] !== t['maxLength']) problems.push(`${p}: maxLength ${String(o['maxLength'])} vs DMS ${String(t['maxLength'])}`);
+        if (o['type'] === 'object' && name !== '_ext') compare(o, t, p);
+        if (o['type'] === 'array') compare(asSchema(o['items']) ?? {}, asSchema(t['items']) ?? {}, `${p}[]`);
+      }
+    };
+    compare(schemaFor('studentCTEProgramAssociations', 'ds-5.2'), dms(), '');
+    expect(problems).to.deep.equal([]);
   });
 });
 

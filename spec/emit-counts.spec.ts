@@ -74,7 +74,7 @@ describe('counts of a run', function () {
     const from = h.server.requests.length;
     const plan = emptyPlan('core', RESOURCE, [{
       method: 'DELETE', resource: RESOURCE, connection: '9:2026', sourceKey: 'participationID=9', naturalKey: held.naturalKey, id: held.edfiId!,
-      rules: [], reason: 'test', instance: '/data/v3',
+      rules: [], reason: 'test', instance: held.instance!,
     }]);
     const client = new EdFiClient({ baseUrl: h.server.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
     const r = await emitPlan({ api: client, profile: coreProfile(), plan, state, runId: null });

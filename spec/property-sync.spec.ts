@@ -130,7 +130,8 @@ function lastRunId(h: SyncHarness): number {
 }
 
 async function checkInvariants(h: SyncHarness, layout: Layout, step: string): Promise<void> {
-  const stores = layout.stores(h);
+  // Instances are the data URLs the API's root document gives: the server's URL, then the path.
+  const stores = new Map([...layout.stores(h)].map(([path, store]) => [`${h.server.url}${path}`, store]));
   const identity = h.identity();
   const mapped = identity.filter((r) => r.edfiId);
   // One owner per ODS record and natural key in an instance.
@@ -154,7 +155,7 @@ async function checkInvariants(h: SyncHarness, layout: Layout, step: string): Pr
   const runId = lastRunId(h);
   const logged = new Set(h.errors().filter((e) => e.runId === runId && e.level === 'error').map((e) => `${e.connection}/${e.sourceKey}`));
   const desired = await h.desired(layout.dataPath);
-  const instanceOf = (connection: string): string => layout.dataPath.replace('{endYear}', connection.split(':')[1]!);
+  const instanceOf = (connection: string): string => `${h.server.url}${layout.dataPath.replace('{endYear}', connection.split(':')[1]!)}`;
   const wanted = new Set<string>();
   for (const d of desired) {
     const instance = instanceOf(d.connection);
@@ -202,7 +203,8 @@ describe('property: random snapshot sequences synced in order keep the ODS equal
           const run = await h.sync({ dataPath: layout.dataPath });
           ran.syncs++;
           const label = `seed ${seed} step ${step} [${history.join(' | ')}]`;
-          expect(run.code, `${label}\n${run.stderr}`).to.be.oneOf([0, 1]);
+          // 0 all sent, 1 something failed at the API (a missing reference), 7 records held back (Campus duplicates).
+          expect(run.code, `${label}\n${run.stderr}`).to.be.oneOf([0, 1, 7]);
           await checkInvariants(h, layout, label);
           ran.steps++;
         }

@@ -11,6 +11,7 @@ import { IdentityMap } from '../src/state/identity-map.js';
 import { openState } from '../src/state/state-db.js';
 import type { TestServer } from '../src/testserver/server.js';
 import { useServerWorld } from './helpers/server-world.js';
+import { coreProfileFor, FLAVORS } from './helpers/sync-e2e.js';
 import type { JsonObject } from '../src/types.js';
 
 const WORLD = `
@@ -25,8 +26,9 @@ ${[10, 11, 12, 13].map((p) => `    - { enrollmentID: ${p}0, personID: ${p}, cale
 ${[10, 11, 12, 13].map((p) => `    - { participationID: ${p}00, personID: ${p}, programID: 1, startDate: '2025-08-25' }`).join('\n')}
 `;
 
-describe('resync and the delete tool, against the local Ed-Fi test server', function () {
-  const w = useServerWorld('each', 'resync', 'rk', 'resync-secret');
+for (const flavor of FLAVORS) describe(`resync and the delete tool, against the local Ed-Fi test server (${flavor})`, function () {
+  const w = useServerWorld('each', 'resync', 'rk', 'resync-secret', { flavor });
+  const profile = coreProfileFor(flavor);
   let dir: string;
   let server: TestServer;
   let o: SyncOptions;
@@ -45,8 +47,8 @@ describe('resync and the delete tool, against the local Ed-Fi test server', func
     ({ dir, server } = w);
     const snapshot = join(dir, 'snap.sqlite');
     buildSnapshotFromFixture(loadFixture(WORLD), snapshot);
-    await preloadFromSnapshot(server, snapshot, ['core']);
-    o = { profile: 'core', snapshot, state: join(dir, 'state.sqlite'), apiBase: server.url, dataPath: '/data/v3', concurrency: 4, quiet: true };
+    await preloadFromSnapshot(server, snapshot, [profile]);
+    o = { profile, snapshot, state: join(dir, 'state.sqlite'), apiBase: server.url, concurrency: 4, quiet: true };
     expect(await runSync(o)).to.equal(0);
     expect(associations()).to.have.length(4);
   });
@@ -99,7 +101,7 @@ describe('resync and the delete tool, against the local Ed-Fi test server', func
     server.store.delete('studentCTEProgramAssociations', server.store.list('studentCTEProgramAssociations')[0]!.id);
     server.requests.length = 0;
     expect(await quietly(() => runResync({ ...o, dryRun: true }))).to.equal(0);
-    expect(server.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/data/'))).to.deep.equal([]);
+    expect(server.requests.filter((r) => r.method !== 'GET' && r.path.includes('/ed-fi/'))).to.deep.equal([]);
     expect(associations()).to.have.length(3);
   });
 
@@ -119,7 +121,8 @@ describe('resync and the delete tool, against the local Ed-Fi test server', func
 
   it('the delete tool clears a 409 dependency: delete the dependent record, then the original delete succeeds', async function () {
     const program = server.store.list('programs')[0]!;
-    const del = { profile: 'core', state: o.state, apiBase: server.url, dataPath: '/data/v3' };
+    // The program is no record of this profile: --connection names the school year (the instance) it lives in.
+    const del = { profile, state: o.state, apiBase: server.url, connection: ['1:2026'] };
     const first = await quietly(() => runDelete({ ...del, resourcePath: '/ed-fi/programs', id: [program.id] }));
     expect(first).to.equal(1);
     let db = openState(o.state);

@@ -8,7 +8,7 @@ import { runGenerate } from '../src/snapshot/cli-generate.js';
 import { generateSnapshot } from '../src/snapshot/generate.js';
 import { createSnapshot, findSnapshotProblems, openSnapshot, SnapshotSchemaError } from '../src/snapshot/open.js';
 import { campusSchema } from '../src/snapshot/schema.js';
-import { projectProfiles } from './helpers/profiles.js';
+import { connectionOwners, projectProfiles } from './helpers/profiles.js';
 
 function tableDigest(file: string): string {
   const db = new Database(file, { readonly: true });
@@ -114,7 +114,7 @@ describe('snapshot', () => {
       expect(() => generateSnapshot({ students: 5, seed: 1.5, out })).to.throw(/seed/);
       expect(() => generateSnapshot({ students: 5, endYears: [], out })).to.throw(/endYears/);
       expect(() => runGenerate({ students: 'ten', out }, () => undefined)).to.throw(/--students must be a whole number, got 'ten'/);
-      expect(() => runGenerate({ students: '5', profile: 'nostate', out }, () => undefined)).to.throw(`profile 'nostate' has no profiles/nostate/fixture-base.yaml (known: ${projectProfiles().join(', ')})`);
+      expect(() => runGenerate({ students: '5', profile: 'nostate', out }, () => undefined)).to.throw(`profile 'nostate' has no profiles/nostate/fixture-base.yaml (known: ${connectionOwners().join(', ')})`);
     });
 
     describe('a generated snapshot', () => {

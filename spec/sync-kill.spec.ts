@@ -8,15 +8,18 @@ import { EXIT } from '../src/cli/exit-codes.js';
 import { generateSnapshot } from '../src/snapshot/generate.js';
 import type { EdFiStore } from '../src/testserver/store.js';
 import { repoPath, repoRoot } from '../src/util/repo-root.js';
-import { CLIENT_ID, CLIENT_SECRET, keyText, naturalKeyOfBody, RESOURCE, SyncHarness, writes } from './helpers/sync-e2e.js';
+import { CLIENT_ID, CLIENT_SECRET, coreProfileFor, FLAVORS, keyText, naturalKeyOfBody, RESOURCE, SyncHarness, writes } from './helpers/sync-e2e.js';
 
-/** Year-specific ODS instances: each school year's connections send to their own database. */
+/**
+ * Year-specific ODS instances: each school year's connections send to their own database. An ODS/API 5.x/6.x is
+ * told so with --data-path; ODS/API 7.x and the DMS route each year by themselves (their root document says how).
+ */
 const YEAR_PATH = '/data/v3/{endYear}';
 const YEARS = [2025, 2026];
 const LATENCY_MS = 20;
 const KILL_AFTER = 40;
 
-describe('sync killed mid-way, then run again', function () {
+for (const flavor of FLAVORS) describe(`sync killed mid-way, then run again (${flavor})`, function () {
   this.timeout(60_000);
   let h: SyncHarness;
   let child: ChildProcess | undefined;
@@ -27,14 +30,17 @@ describe('sync killed mid-way, then run again', function () {
     await h?.close();
   });
 
-  const instance = (year: number): EdFiStore => h.server.instance(YEAR_PATH.replace('{endYear}', String(year)));
+  const dataPath = flavor === 'ods-6' ? YEAR_PATH : undefined;
+  const profile = coreProfileFor(flavor);
+  const instance = (year: number): EdFiStore => (dataPath ? h.server.instance(dataPath.replace('{endYear}', String(year))) : h.server.instanceFor(year));
   const storedCount = (): number => YEARS.reduce((n, y) => n + instance(y).count(RESOURCE), 0);
 
   it('converges: exactly the planned records in the ODS, no duplicates or orphans; a third run sends nothing', async function () {
-    h = await SyncHarness.start();
+    h = await SyncHarness.start({ flavor });
     generateSnapshot({ students: 600, seed: 7, profile: 'core', endYears: YEARS, out: h.snapshot });
-    await preloadFromSnapshot(h.server, h.snapshot, ['core'], YEAR_PATH);
-    const desired = await h.desired(YEAR_PATH);
+    await preloadFromSnapshot(h.server, h.snapshot, [profile], dataPath);
+    // Each school year is an ODS instance of its own (the year data path, or the flavor's route context).
+    const desired = await h.desired(dataPath ?? '/{endYear}');
     expect(desired.length).to.be.greaterThan(200);
     h.server.faults.setLatency(LATENCY_MS);
 
@@ -43,8 +49,8 @@ describe('sync killed mid-way, then run again', function () {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child = spawn(
         process.execPath,
-        [repoPath('bin', 'edfi-sync.js'), 'sync', '--profile', 'core', '--snapshot', h.snapshot, '--state', h.state,
-          '--api-base', h.server.url, '--data-path', YEAR_PATH, '--concurrency', '4', '--quiet'],
+        [repoPath('bin', 'edfi-sync.js'), 'sync', '--profile', profile, '--snapshot', h.snapshot, '--state', h.state,
+          '--api-base', h.server.url, ...(dataPath ? ['--data-path', dataPath] : []), '--concurrency', '4', '--quiet'],
         { cwd: repoRoot(), env: { ...process.env, EDFI_CLIENT_ID: CLIENT_ID, EDFI_CLIENT_SECRET: CLIENT_SECRET }, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString('utf8')));
@@ -54,7 +60,7 @@ describe('sync killed mid-way, then run again', function () {
     void exited.then(() => (finished = true));
     while (storedCount() < 1 && !finished) await sleep(5);
     // While it runs, a second run on the same state file is refused (exit code 5) before it plans or sends.
-    const blocked = await h.sync({ dataPath: YEAR_PATH }).then(
+    const blocked = await h.sync({ dataPath }).then(
       () => undefined,
       (err: unknown) => err as Error & { exitCode?: number },
     );
@@ -71,16 +77,19 @@ describe('sync killed mid-way, then run again', function () {
     expect(sentBeforeKill).to.be.lessThan(desired.length);
 
     // The dead run's lock is still in the state file, and some records are recorded as sent.
-    expect(h.locks().map((l) => l.pid)).to.deep.equal([child!.pid]);
+    // One lock per connection the dead run worked on, all of them its own.
+    const connections = new Set(desired.map((d) => d.connection));
+    expect(h.locks().map((l) => l.name).sort()).to.include.members([...connections].map((c) => `connection:${c}`));
+    expect(h.locks().every((l) => l.pid === child!.pid && l.name.startsWith('connection:'))).to.equal(true);
     const recorded = h.identity().filter((r) => r.edfiId).length;
     expect(recorded).to.be.greaterThan(0);
 
     // The next run takes the lock over and sends the rest.
     h.server.faults.setLatency(0);
-    const rerun = await h.sync({ dataPath: YEAR_PATH });
+    const rerun = await h.sync({ dataPath });
     // The generated world has records the plan holds back (invalid or duplicate Campus data): those make the exit
-    // code 1, but no record the run sent failed.
-    expect(rerun.code, rerun.stderr).to.be.oneOf([EXIT.ok, EXIT.apiFailed]);
+    // code 7 (held back), and no record the run sent failed.
+    expect(rerun.code, rerun.stderr).to.be.oneOf([EXIT.ok, EXIT.heldBack]);
     const emitted = (h.lastRun().summary as { emit: { failed: number; aborted?: string } }).emit;
     expect(emitted.failed).to.equal(0);
     expect(emitted.aborted).to.equal(undefined);
@@ -108,7 +117,7 @@ describe('sync killed mid-way, then run again', function () {
     }
     expect(new Set(identity.map((r) => r.edfiId)).size).to.equal(identity.length);
 
-    const third = await h.sync({ dataPath: YEAR_PATH });
+    const third = await h.sync({ dataPath });
     expect(third.code).to.equal(rerun.code);
     expect(writes(third.requests)).to.deep.equal([]);
     expect(stderr.join('')).to.not.include(CLIENT_SECRET);

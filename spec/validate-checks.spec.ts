@@ -214,10 +214,11 @@ for (const name of listProfiles(repoRoot())) {
 
     it('a mapped field, or an object key, the Ed-Fi resource schema does not have', function () {
       const line = addField(s, `${name}.map.probe-field`, 'notAnEdFiElement', '"x"');
-      const keyLine = addField(s, `${name}.map.probe-key`, 'participationStatus', '{ "participationStatusDescriptr": "x" }');
+      // programParticipationStatuses: a collection every Data Standard since 4.0 has and no shipped profile reports.
+      const keyLine = addField(s, `${name}.map.probe-key`, 'programParticipationStatuses', '[{ "participationStatusDescriptr": "x" }]');
       const problems = s.load();
       expectProblem(problems, { file: s.mappingDisplay, line: [line - 4, line], id: `${name}.map.probe-field`, text: "field 'notAnEdFiElement' is not a property of the Ed-Fi resource" });
-      expectProblem(problems, { file: s.mappingDisplay, line: keyLine, id: `${name}.map.probe-key`, text: 'participationStatus.participationStatusDescriptr is not a property' });
+      expectProblem(problems, { file: s.mappingDisplay, line: keyLine, id: `${name}.map.probe-key`, text: 'programParticipationStatuses.participationStatusDescriptr is not a property' });
     });
 
     it('computed facts: unknown facts, cycles, names taken by columns, expressions that cannot run as rows are read', function () {

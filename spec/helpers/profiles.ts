@@ -12,3 +12,13 @@ export function projectProfiles(): string[] {
 export function loadProjectProfile(name: string): LoadedProfile {
   return loadProfile(name, repoRoot());
 }
+
+/** The profile whose connections a profile serves (`connectionProfile`, e.g. of a variant for another Data Standard). */
+export function connectionProfileOf(name: string): string {
+  return loadProjectProfile(name).def.connectionProfile ?? name;
+}
+
+/** Profiles that have connections of their own (not a variant serving another profile's). */
+export function connectionOwners(): string[] {
+  return projectProfiles().filter((name) => connectionProfileOf(name) === name);
+}

@@ -16,12 +16,20 @@ import { openSnapshot } from '../../src/snapshot/open.js';
 import { ErrorLog, type ErrorLogEntry } from '../../src/state/error-log.js';
 import { IdentityMap, type IdentityRow } from '../../src/state/identity-map.js';
 import { emptyState } from '../../src/state/state-db.js';
+import type { ApiFlavor } from '../../src/api/flavor.js';
 import { startTestServer, type RequestLogEntry, type TestServer, type TestServerOptions } from '../../src/testserver/server.js';
 import type { EdFiStore } from '../../src/testserver/store.js';
 import type { JsonObject } from '../../src/types.js';
 
 export const RESOURCE = 'studentCTEProgramAssociations';
 export const DATA_PATH = '/data/v3';
+/** Every API generation the end-to-end suites run against. */
+export const FLAVORS: readonly ApiFlavor[] = ['ods-6', 'ods-7', 'dms'];
+
+/** The Core profile that fits a flavor's Data Standard: core (4.0) for ODS/API 5.x/6.x, core-ds5 for the others. */
+export function coreProfileFor(flavor: ApiFlavor): string {
+  return flavor === 'ods-6' ? 'core' : 'core-ds5';
+}
 /** Credentials of these specs: distinctive, so a leak into a file or a log can be searched for. */
 export const CLIENT_ID = 'e2e-sync-key';
 export const CLIENT_SECRET = 'e2e-Sync-Secret-7c41f09d2b';
@@ -30,9 +38,12 @@ export const CLIENT_SECRET = 'e2e-Sync-Secret-7c41f09d2b';
 export type Row = Record<string, string | number | boolean | null>;
 export type Tables = Record<string, Row[]>;
 
-/** Fixture rows of a small Campus world on the standard base (district 1234567, school year 2025-26, programs 1 and 2). */
-export function fixtureYaml(tables: Tables, extra: { allowOrphans?: boolean } = {}): string {
-  return stringify({ profile: 'core', base: 'standard', ...(extra.allowOrphans ? { allowOrphans: true } : {}), tables });
+/**
+ * Fixture rows of a small Campus world on the standard base (district 1234567, school year 2025-26, programs 1 and 2)
+ * of a profile (core by default; a profile's own fixture-base.yaml adds its connection).
+ */
+export function fixtureYaml(tables: Tables, extra: { allowOrphans?: boolean; profile?: string } = {}): string {
+  return stringify({ profile: extra.profile ?? 'core', base: 'standard', ...(extra.allowOrphans ? { allowOrphans: true } : {}), tables });
 }
 
 /** One student with an enrollment in the 2025-26 calendar and a CTE program record. */
@@ -98,9 +109,11 @@ export interface DesiredRecord {
   body: JsonObject;
 }
 
-let profileCache: LoadedProfile | undefined;
-export function coreProfile(): LoadedProfile {
-  return (profileCache ??= loadProfile('core'));
+const profileCache = new Map<string, LoadedProfile>();
+export function coreProfile(name = 'core'): LoadedProfile {
+  let p = profileCache.get(name);
+  if (!p) profileCache.set(name, (p = loadProfile(name)));
+  return p;
 }
 
 /** Replaces `process.stderr.write` while `fn` runs and returns what was written. */
@@ -141,13 +154,17 @@ export class SyncHarness {
   readonly snapshot = join(this.dir, 'snapshot.db');
   readonly state = join(this.dir, 'state.db');
   server!: TestServer;
+  /** The profile the runs use: the Core profile that fits the server's flavor unless given. */
+  profile = 'core';
   /** Everything the runs wrote to stderr. */
   stderr = '';
   private readonly savedEnv = { id: process.env.EDFI_CLIENT_ID, secret: process.env.EDFI_CLIENT_SECRET };
 
-  static async start(options: TestServerOptions = {}): Promise<SyncHarness> {
+  static async start(options: TestServerOptions & { profile?: string } = {}): Promise<SyncHarness> {
     const h = new SyncHarness();
-    h.server = await startTestServer({ port: 0, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options });
+    const { profile, ...serverOptions } = options;
+    h.profile = profile ?? coreProfileFor(options.flavor ?? 'ods-6');
+    h.server = await startTestServer({ port: 0, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...serverOptions });
     process.env.EDFI_CLIENT_ID = CLIENT_ID;
     process.env.EDFI_CLIENT_SECRET = CLIENT_SECRET;
     return h;
@@ -157,22 +174,23 @@ export class SyncHarness {
     return this.server.store;
   }
 
-  /** (Re)writes the snapshot from fixture tables. */
+  /** (Re)writes the snapshot from fixture tables, on the standard world of the connections the profile serves. */
   world(tables: Tables, extra: { allowOrphans?: boolean } = {}): this {
-    buildSnapshotFromFixture(loadFixture(fixtureYaml(tables, extra), 'e2e fixture'), this.snapshot);
+    const serves = coreProfile(this.profile).def.connectionProfile ?? coreProfile(this.profile).def.name;
+    buildSnapshotFromFixture(loadFixture(fixtureYaml(tables, { ...extra, profile: serves }), 'e2e fixture'), this.snapshot);
     return this;
   }
 
-  /** Creates the LEAs, students and programs the snapshot's records reference. */
+  /** Creates the LEAs, students and programs the snapshot's records reference, in each year's instance. */
   async preload(): Promise<void> {
-    await preloadFromSnapshot(this.server, this.snapshot, ['core'], DATA_PATH);
+    await preloadFromSnapshot(this.server, this.snapshot, [this.profile]);
   }
 
   async sync(extra: Partial<SyncOptions> = {}): Promise<SyncRun> {
     const from = this.server.requests.length;
     const started = Date.now();
     const { value, text } = await captureStderr(() =>
-      runSync({ profile: 'core', snapshot: this.snapshot, state: this.state, apiBase: this.server.url, dataPath: DATA_PATH, concurrency: 4, quiet: true, ...extra }),
+      runSync({ profile: this.profile, snapshot: this.snapshot, state: this.state, apiBase: this.server.url, concurrency: 4, quiet: true, ...extra }),
     );
     this.stderr += text;
     return { code: value, stderr: text, requests: this.server.requests.slice(from), ms: Date.now() - started };
@@ -185,7 +203,7 @@ export class SyncHarness {
     const out: DesiredRecord[] = [];
     try {
       await buildPlan({
-        profile: coreProfile(),
+        profile: coreProfile(this.profile),
         snapshot,
         state,
         instanceOf: instanceFromDataPath(dataPath),
@@ -215,13 +233,9 @@ export class SyncHarness {
     return this.identity().find((r) => r.sourceKey === key);
   }
 
+  /** Every entry of the error log, open and resolved (`resolved` 1 once the record went through). */
   errors(): Array<ErrorLogEntry & { resolved: number }> {
-    return this.withState((db) => {
-      const resolved = new Map(
-        (db.prepare('SELECT error_id AS id, resolved FROM error_log').all() as Array<{ id: number; resolved: number }>).map((r) => [r.id, r.resolved]),
-      );
-      return new ErrorLog(db).list().map((e) => ({ ...e, resolved: resolved.get(e.errorId ?? -1) ?? 0 }));
-    });
+    return this.withState((db) => new ErrorLog(db).list({ state: 'all' }).map((e) => ({ ...e, resolved: e.state === 'resolved' ? 1 : 0 })));
   }
 
   /** Every text value of every table of the state file. */
@@ -256,7 +270,12 @@ export class SyncHarness {
     return store.list(RESOURCE).map((i) => ({ id: i.id, body: i.body }));
   }
 
+  private closed = false;
+
+  /** Undoes the world; a second call (an afterEach after a skipped test) does nothing. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.server?.close();
     restoreEnv('EDFI_CLIENT_ID', this.savedEnv.id);
     restoreEnv('EDFI_CLIENT_SECRET', this.savedEnv.secret);
@@ -280,6 +299,6 @@ export function keyText(naturalKey: JsonObject): string {
 }
 
 /** The natural key of a stored body, in the profile's paths. */
-export function naturalKeyOfBody(body: JsonObject): JsonObject {
-  return naturalKeyOf(body, coreProfile().def.naturalKey);
+export function naturalKeyOfBody(body: JsonObject, profile = 'core'): JsonObject {
+  return naturalKeyOf(body, coreProfile(profile).def.naturalKey);
 }

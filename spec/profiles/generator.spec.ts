@@ -8,7 +8,7 @@ import { generateSnapshot } from '../../src/snapshot/generate.js';
 import { DISTRICTS } from '../../src/snapshot/generate-catalog.js';
 import { repoPath } from '../../src/util/repo-root.js';
 import { KnownDescriptors, descriptorOfElement } from '../../src/validate/known-descriptors.js';
-import { loadProjectProfile, projectProfiles } from '../helpers/profiles.js';
+import { connectionOwners, connectionProfileOf, loadProjectProfile, projectProfiles } from '../helpers/profiles.js';
 
 interface Pref { configID: number; resource: string; element: string; campusValue: string; edfiCode: string }
 
@@ -33,13 +33,15 @@ describe('profiles: the snapshot generator', function () {
       generateSnapshot({ students: 150, seed: 11, out, profile: name, endYears: [2026] });
       const db = new Database(out, { readonly: true });
       try {
-        expect(db.prepare('SELECT DISTINCT profile FROM EdFiConfiguration').pluck().all()).to.deep.equal([name]);
+        // A variant for another Data Standard is generated with the connections of the profile it serves.
+        const owner = connectionProfileOf(name);
+        expect(db.prepare('SELECT DISTINCT profile FROM EdFiConfiguration').pluck().all()).to.deep.equal([owner]);
         const prefs = db.prepare('SELECT * FROM EdFiResourcePreference').all() as Pref[];
         const configs = db.prepare('SELECT configID FROM EdFiConfiguration').pluck().all() as number[];
         for (const id of configs) {
           const copied = prefs.filter((p) => p.configID === id && !['programTypeDescriptor', 'careerPathwayDescriptor'].includes(p.element))
             .map((p) => `${p.resource}/${p.element}/${p.campusValue}=${p.edfiCode}`).sort();
-          expect(copied, `connection ${id}`).to.deep.equal(copiedPreferences(name));
+          expect(copied, `connection ${id}`).to.deep.equal(copiedPreferences(owner));
         }
         const known = new KnownDescriptors(loadProjectProfile(name));
         const unknown = prefs.flatMap((p) => {
@@ -62,7 +64,7 @@ describe('profiles: the snapshot generator', function () {
     const db = new Database(out, { readonly: true });
     try {
       const rows = db.prepare('SELECT c.profile, d.districtID FROM EdFiConfiguration c JOIN District d USING (districtID) ORDER BY d.districtID, c.endYear').all() as Array<{ profile: string; districtID: number }>;
-      const profiles = projectProfiles();
+      const profiles = connectionOwners();
       const districts = [...new Set(rows.map((r) => r.districtID))];
       expect(districts).to.have.length(DISTRICTS.length);
       districts.forEach((d, i) => {

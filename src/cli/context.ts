@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { loadProfile, type LoadedProfile } from '../profile/load-profile.js';
 import { openSnapshot } from '../snapshot/open.js';
-import { emptyState, openState } from '../state/state-db.js';
+import { openStateFile } from './state-file.js';
 
 /** What most commands open: the profile, the snapshot (checked) and the state file (or an empty one in memory). */
 export interface RunContext {
@@ -14,7 +14,13 @@ export interface RunContext {
 export function openContext(opts: { profile: string; snapshot: string; state?: string }): RunContext {
   const profile = loadProfile(opts.profile);
   const snapshot = openSnapshot(opts.snapshot);
-  const state = opts.state ? openState(opts.state) : emptyState();
+  let state: Database;
+  try {
+    state = openStateFile(opts.state);
+  } catch (err) {
+    snapshot.close();
+    throw err;
+  }
   return {
     profile,
     snapshot,

@@ -1,4 +1,4 @@
-/** Exit codes of every command, documented in the README: a scheduler acts on them. */
+/** Exit codes of every command, documented in the README and in `--help`: a scheduler acts on them. */
 export const EXIT = {
   /** Everything the snapshot wants is in the ODS (or the dry run / plan completed). */
   ok: 0,
@@ -18,3 +18,37 @@ export const EXIT = {
   heldBack: 7,
   internal: 70,
 } as const;
+
+export type ExitName = keyof typeof EXIT;
+export type ExitCode = (typeof EXIT)[ExitName];
+
+const NAMES = new Map<number, ExitName>(Object.entries(EXIT).map(([k, v]) => [v, k as ExitName]));
+
+/** The name of an exit code ("heldBack"), as --summary-json and the JSON log give it. */
+export function exitName(code: number): ExitName {
+  return NAMES.get(code) ?? 'internal';
+}
+
+// Which code a run of several connections ends with: the one a scheduler must act on first.
+const SEVERITY: ExitName[] = ['ok', 'heldBack', 'apiFailed', 'refused', 'unreachable', 'input', 'config', 'usage', 'internal'];
+
+export function mostSevere(codes: Iterable<number>): number {
+  let worst: number = EXIT.ok;
+  for (const c of codes) if (SEVERITY.indexOf(exitName(c)) > SEVERITY.indexOf(exitName(worst))) worst = c;
+  return worst;
+}
+
+/** The table printed by `--help`. */
+export const EXIT_CODES_HELP = `Exit codes:
+  0   ok           everything the snapshot wants is in the ODS (or the plan / dry run completed)
+  1   apiFailed    completed; some operations failed at the API (see \`edfi-sync errors\`); \`test\`: fixtures failed
+  2   usage        bad command line or option value
+  3   config       invalid profile, rule, mapping or targets file, or missing credentials for a connection
+  4   input        snapshot or state file unreadable, corrupt, or failing the schema and value checks
+  5   refused      a safety rail refused: mass-delete guard, or another run holds a connection's lock
+  6   unreachable  the Ed-Fi API could not be reached, or it refused the key and secret
+  7   heldBack     completed; nothing failed at the API, but records were held back by known data problems
+                   (in the error log); --held-back-ok makes such a run exit 0
+  70  internal     a bug
+A run of several connections exits with the most urgent code among them (internal, usage, config, input,
+unreachable, refused, apiFailed, heldBack, ok); --summary-json gives each connection's own.`;

@@ -1,7 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import type { RunLog } from '../log/run-log.js';
 import type { Plan } from '../plan/plan-types.js';
 import type { Operation } from '../types.js';
+import { zeroCounts, type ConnectionCounts } from './run-summary.js';
 
 /** One operation per line, as the plan's contract says: method, resource, sourceKey, naturalKey, body, id, rules. */
 export function operationLine(op: Operation): string {
@@ -9,7 +11,7 @@ export function operationLine(op: Operation): string {
   return JSON.stringify(rest);
 }
 
-export async function writeOperations(ops: Iterable<Operation>, out: string | undefined): Promise<void> {
+export async function writeOperations(ops: Operation[], out: string | undefined): Promise<void> {
   const stream: Writable = out ? createWriteStream(out) : process.stdout;
   for (const op of ops) {
     if (!stream.write(operationLine(op) + '\n')) await new Promise((r) => stream.once('drain', r));
@@ -22,23 +24,44 @@ function table(rows: Array<[string, string | number]>, indent = '  '): string {
   return rows.map(([k, v]) => `${indent}${k.padEnd(width)}  ${v}`).join('\n');
 }
 
-/** The human summary of a plan (stderr): counts per operation, per exclusion reason, per problem. */
-export function planSummaryText(plan: Pick<Plan, 'profile' | 'resource' | 'summary' | 'connections' | 'warnings'>): string {
+/**
+ * A connection's counts from the plan. Every record the rules keep is held back, unchanged or sent (POST or PUT,
+ * or a key change's DELETE + POST); "to send" counts the operations, so records held back are never in it.
+ */
+export function connectionPlanCounts(plan: Plan, connection: string): ConnectionCounts {
+  const counts = zeroCounts();
+  const c = plan.connections.find((x) => x.connection === connection);
+  if (!c) return counts;
+  const ops = plan.operations.filter((o) => o.connection === connection);
+  const sentRecords = new Set(ops.filter((o) => o.method !== 'DELETE' || o.unit).map((o) => o.sourceKey));
+  counts.candidates = c.candidates;
+  counts.kept = c.kept;
+  counts.excluded = plan.excluded.filter((x) => x.connection === connection).length;
+  counts.heldBack = plan.issues.filter((i) => i.connection === connection).length;
+  counts.toSend = ops.length;
+  counts.unchanged = Math.max(0, c.kept - counts.heldBack - sentRecords.size);
+  return counts;
+}
+
+/** The human summary of a plan (stderr): per connection, counts per operation, per exclusion reason, per problem. */
+export function planSummaryText(plan: Plan): string {
   const s = plan.summary;
   const lines: string[] = [];
   lines.push(`Plan for profile '${plan.profile}', resource ${plan.resource}`);
   for (const c of plan.connections) {
-    lines.push(`  connection ${c.connection} (config ${c.configID}, school year ${c.endYear}, ODS ${c.instance}): ${c.candidates} candidate(s), ${c.kept} to send, ${c.evaluated} evaluated, ${c.deletes} delete(s)${c.shared ? `, ${c.shared} shared` : ''}${c.note ? ' — ' + c.note : ''}`);
+    const n = connectionPlanCounts(plan, c.connection);
+    lines.push(`  connection ${c.connection} (config ${c.configID}, school year ${c.endYear}): ${c.candidates} candidate(s), ` +
+      `${c.kept} kept by the rules, ${n.heldBack} held back (not sent), ${n.toSend} to send, ${n.unchanged} unchanged, ${c.deletes} delete(s)` +
+      `${c.note ? ' — ' + c.note : ''}`);
   }
   if (plan.connections.length === 0) lines.push('  no Ed-Fi connection in the snapshot uses this profile');
-  lines.push('Operations:');
+  lines.push('Operations to send:');
   lines.push(table([
     ['POST', s.operations.POST ?? 0],
     ['PUT', s.operations.PUT ?? 0],
     ['DELETE', s.operations.DELETE ?? 0],
-    ['(of which key changes: new record first, then the old one deleted)', s.keyChanges],
+    ['(of which key changes, DELETE + POST)', s.keyChanges],
     ['unchanged', s.unchanged],
-    ['shared (sent as another connection\'s record of the same ODS instance)', s.shared],
   ]));
   const reasons = Object.entries(s.excludedByReason).sort((a, b) => b[1] - a[1]);
   if (reasons.length > 0) {
@@ -47,9 +70,18 @@ export function planSummaryText(plan: Pick<Plan, 'profile' | 'resource' | 'summa
   }
   const issues = Object.entries(s.issues);
   if (issues.length > 0) {
-    lines.push('Records held back (see the error log):');
+    lines.push('Held back, not sent (see the error log):');
     lines.push(table(issues.map(([r, n]) => [r, n])));
   }
   for (const w of plan.warnings) lines.push(`warning [${w.id}]: ${w.message}`);
   return lines.join('\n');
+}
+
+/** The plan as JSON log events: one per connection with its counts, one per warning. */
+export function planEvents(plan: Plan, log: RunLog): void {
+  for (const c of plan.connections) {
+    const counts = connectionPlanCounts(plan, c.connection);
+    log.event('info', 'plan', { connection: c.connection, counts: { ...counts, deletes: c.deletes, evaluated: c.evaluated }, ...(c.note ? { note: c.note } : {}) });
+  }
+  for (const w of plan.warnings) log.event('warn', 'plan-warning', { ...(w.connection ? { connection: w.connection } : {}), warning: w.id }, w.message);
 }

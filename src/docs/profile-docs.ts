@@ -15,7 +15,7 @@ function entriesOf(p: LoadedProfile): Entry[] {
   for (const r of p.rules) out.push({ kind: r.event.type === 'trigger' ? 'Triggering' : 'Exclusion', id: r.id, spec: r.spec, decision: r.decision, where: `${r.file}:${r.line ?? ''}` });
   for (const x of d.derive ?? []) out.push({ kind: 'Cross-record', id: x.id, spec: x.spec, decision: x.decision, where: 'profile derive' });
   for (const f of p.mapping.fields) out.push({ kind: 'Data element', id: f.id, spec: f.spec, decision: f.decision, where: `${p.mapping.file}:${f.line ?? ''}` });
-  for (const f of p.mapping.notReported) out.push({ kind: 'Not reported', id: `(${f.field})`, spec: f.spec, where: p.mapping.file });
+  for (const f of p.mapping.notReported) out.push({ kind: 'Not reported', id: `(${f.field})`, spec: f.spec, decision: f.decision, where: p.mapping.file });
   out.push({ kind: 'Key change', id: '(natural key)', spec: d.naturalKey.join(', '), where: 'profile naturalKey' });
   for (const f of d.keyChangeFields ?? []) out.push({ kind: 'Key change', id: f.id, spec: f.spec, decision: f.decision, where: `profile keyChangeFields: ${f.path}` });
   for (const f of d.immutableFields ?? []) out.push({ kind: 'Cannot change', id: f.id, spec: f.spec, decision: f.decision, where: `profile immutableFields: ${f.path} -> ${f.error ?? ''}` });

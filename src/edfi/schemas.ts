@@ -47,10 +47,19 @@ function ajv(): InstanceType<typeof Ajv> {
   return ajvInstance;
 }
 
+/**
+ * `studentCTEProgramAssociations` is the Data Standard 4.0 schema in schemas/edfi/; another standard's schemas sit
+ * in a folder named for it: `ds-5.2/studentCTEProgramAssociations` is schemas/edfi/ds-5.2/....
+ */
 function schemaFile(resource: string): string {
-  // The resource name becomes a file name: keep it to a plain identifier.
-  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(resource)) throw new Error(`Not a resource name: '${resource}'`);
+  // The resource name becomes a file name: keep it to a plain identifier, after an optional standard folder.
+  if (!/^(?:ds-[0-9][0-9.]*\/)?[A-Za-z][A-Za-z0-9]*$/.test(resource)) throw new Error(`Not a resource name: '${resource}'`);
   return path.join(edfiSchemaDir(), `${resource}.schema.json`);
+}
+
+/** The schema name of `resource` in a standard's folder ('' for the Data Standard 4.0 schemas at the top). */
+export function schemaName(standardFolder: string, resource: string): string {
+  return standardFolder === '' ? resource : `${standardFolder}/${resource}`;
 }
 
 function readSchema(resource: string): JsonSchema {
@@ -69,10 +78,10 @@ export function loadResourceSchema(resource: string): object {
   return structuredClone(readSchema(resource));
 }
 
-/** The names of the resources that have a schema in schemas/edfi. */
-export function schemaResources(): string[] {
+/** The names of the resources that have a schema in schemas/edfi (or in one standard's folder of it). */
+export function schemaResources(standardFolder = ''): string[] {
   return fs
-    .readdirSync(edfiSchemaDir())
+    .readdirSync(path.join(edfiSchemaDir(), standardFolder))
     .filter((f) => f.endsWith('.schema.json'))
     .map((f) => f.slice(0, -'.schema.json'.length))
     .sort();
@@ -203,6 +212,7 @@ function describeError(error: ErrorObject): BodyError {
     case 'format':
       if (params['format'] === 'date') return { path: at, message: `${at} must be a date (yyyy-mm-dd)` };
       if (params['format'] === 'int32') return { path: at, message: `${at} must be a 32-bit integer` };
+      if (params['format'] === 'int64') return { path: at, message: `${at} must be a 64-bit integer` };
       return { path: at, message: `${at} must match format ${String(params['format'])}` };
     default:
       return { path: at, message: `${shown} ${error.message ?? 'is invalid'}` };

@@ -1,11 +1,15 @@
-// The Ed-Fi ODS/API client: POST, PUT, DELETE and GET of one resource, with the token, retries and
-// error texts handled here so the emitter deals only in results.
+// The Ed-Fi API client: POST, PUT, DELETE and GET of one resource, with the token, retries and error texts
+// handled here so the emitter deals only in results. It speaks every generation (ODS/API 5.x-7.x, the DMS):
+// the URLs come from discovery (src/api), the paging style from the flavor.
 //
 // HTTP failures come back as results (ok: false, status, message), never as exceptions, so a run can
 // record each one and go on. Two things do throw: EdFiAuthError when no token can be had (every later
 // call would fail the same way), and EdFiRequestError from getAll, which has no result to return.
 
+import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+import { createHttpAgent, headerValue, send, type RawResponse } from '../api/http-agent.js';
 import { parseBody, readErrorText, type ParsedBody } from './error-body.js';
 import type { ClientEvent, ClientEventHandler } from './events.js';
 import { Redactor } from './redact.js';
@@ -17,17 +21,32 @@ export type { ClientEvent } from './events.js';
 export { EdFiAuthError } from './token.js';
 
 export interface EdFiClientOptions {
-  /** The ODS/API root, e.g. https://ods.example.org/api (the token is at {baseUrl}/oauth/token). */
-  baseUrl: string;
-  /** Default '/data/v3'; year-specific instances use e.g. '/data/v3/2026'. */
+  /**
+   * The API root when no discovery was made: the token is at {baseUrl}/oauth/token and the data at
+   * {baseUrl}{dataPath}. Discovery (src/api) gives `tokenUrl` and `dataUrl` instead.
+   */
+  baseUrl?: string;
+  /** With baseUrl: default '/data/v3'; year-specific instances use e.g. '/data/v3/2026'. */
   dataPath?: string;
+  /** Base of the resource collections, e.g. https://host/2026/data/v3 (wins over baseUrl + dataPath). */
+  dataUrl?: string;
+  /** The OAuth2 token endpoint (wins over {baseUrl}/oauth/token). */
+  tokenUrl?: string;
+  /** How getAll reads a collection: offset/limit (ODS/API) or cursor (pageToken, the DMS). Default offset. */
+  paging?: 'offset' | 'cursor';
   clientId: string;
   clientSecret: string;
-  /** Per request, default 30000. */
+  /** Per request, default 30000: no headers (or body progress) for this long and the request fails. */
   timeoutMs?: number;
   retry?: RetrySettings;
   /** Progress and log events; they never carry credentials, tokens or bodies. */
   onEvent?: (event: ClientEvent) => void;
+  /** A run's pooled dispatcher, shared by its clients (src/api/http-agent.ts); one of its own otherwise. */
+  agent?: Dispatcher;
+  /** A run's retry budget, shared by its clients; one of its own otherwise. */
+  retryPolicy?: RetryPolicy;
+  /** A run's redactor, shared by its clients so a secret or token any of them knows is masked by all. */
+  redactor?: Redactor;
 }
 
 export interface ApiResult {
@@ -47,12 +66,18 @@ export interface PageResult extends ApiResult {
   items?: unknown[];
   /** From the Total-Count header, when asked for with totalCount and given. */
   totalCount?: number;
+  /** Cursor paging: the Next-Page-Token header, absent on the last page. */
+  nextPageToken?: string;
 }
 
 export interface PageOptions {
   offset?: number;
   limit?: number;
   totalCount?: boolean;
+  /** Cursor paging: the token of the page to read (from the previous page's Next-Page-Token). */
+  pageToken?: string;
+  /** Cursor paging: items per page with pageToken. */
+  pageSize?: number;
 }
 
 export type Query = Record<string, string | number>;
@@ -67,8 +92,13 @@ export class EdFiRequestError extends Error {
 
 const DEFAULT_DATA_PATH = '/data/v3';
 const DEFAULT_TIMEOUT_MS = 30_000;
-/** The ODS/API's default page-size cap; larger limits are refused with 400. */
+/** The Ed-Fi APIs' default page-size cap; larger limits are refused with 400. */
 const DEFAULT_PAGE_SIZE = 500;
+/**
+ * New tokens one request may fetch after 401s. A 401 on a token that has worked before is an expiry and earns a
+ * new token; a 401 on a token that never worked means the credentials are refused, and is not tried again.
+ */
+const MAX_REAUTHORIZATIONS = 3;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -77,20 +107,31 @@ interface Exchange extends ApiResult {
 }
 
 export class EdFiClient {
-  readonly #baseUrl: string;
-  readonly #dataPath: string;
+  readonly #dataUrl: string;
+  readonly #paging: 'offset' | 'cursor';
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
-  readonly #redactor = new Redactor();
+  readonly #redactor: Redactor;
   readonly #tokens: TokenCache;
+  readonly #agent: Dispatcher;
   readonly #emit: ClientEventHandler;
+  /** Collection URLs by resource path, built once. */
+  readonly #collections = new Map<string, string>();
+  /** Request headers for the current token, built once per token. */
+  #headersFor: { token: string; read: Record<string, string>; write: Record<string, string> } | undefined;
   #budgetReported = false;
 
   constructor(options: EdFiClientOptions) {
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#dataPath = normalizePath(options.dataPath ?? DEFAULT_DATA_PATH);
+    const base = options.baseUrl?.replace(/\/+$/, '');
+    const dataUrl = options.dataUrl ?? (base !== undefined ? `${base}${normalizePath(options.dataPath ?? DEFAULT_DATA_PATH)}` : undefined);
+    const tokenUrl = options.tokenUrl ?? (base !== undefined ? `${base}/oauth/token` : undefined);
+    if (dataUrl === undefined || tokenUrl === undefined) throw new TypeError('EdFiClient needs baseUrl, or dataUrl and tokenUrl');
+    this.#dataUrl = dataUrl.replace(/\/+$/, '');
+    this.#paging = options.paging ?? 'offset';
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#retry = new RetryPolicy(options.retry);
+    this.#retry = options.retryPolicy ?? new RetryPolicy(options.retry);
+    this.#redactor = options.redactor ?? new Redactor();
+    this.#agent = options.agent ?? createHttpAgent({ timeoutMs: this.#timeoutMs });
     const onEvent = options.onEvent;
     // A throwing log handler must not break a request.
     this.#emit = (event) => {
@@ -101,14 +142,20 @@ export class EdFiClient {
       }
     };
     this.#tokens = new TokenCache({
-      tokenUrl: `${this.#baseUrl}/oauth/token`,
+      tokenUrl,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       timeoutMs: this.#timeoutMs,
       retry: this.#retry,
       redactor: this.#redactor,
       emit: this.#emit,
+      agent: this.#agent,
     });
+  }
+
+  /** The base of the resource collections this client writes to (its ODS instance). */
+  get dataUrl(): string {
+    return this.#dataUrl;
   }
 
   /** Retries spent so far by this client (the run), against retry.maxRetriesPerRun. */
@@ -118,10 +165,10 @@ export class EdFiClient {
 
   /** Create or update by natural key. 201 created, 200 updated; the id is the last segment of Location. */
   async post(resource: string, body: object): Promise<ApiResult> {
-    const result = await this.#send('POST', this.#url(resource), body, [200, 201]);
+    const result = await this.#send('POST', this.#collection(resource), body, [200, 201]);
     if (!result.ok) return strip(result);
     const location = result.headers?.location;
-    const id = location ? lastSegment(location, this.#baseUrl) : idInBody(result.parsed?.json);
+    const id = location ? lastSegment(location) : idInBody(result.parsed?.json);
     const out: ApiResult = { ...strip(result), id };
     if (id === undefined) out.message = 'the server gave no Location header, so the new resource id is unknown';
     else if (!location) out.message = 'the server gave no Location header; id taken from the response body';
@@ -130,23 +177,27 @@ export class EdFiClient {
 
   /** Replace the resource `id`. The id goes in the body too: some implementations insist on it. */
   async put(resource: string, id: string, body: object): Promise<ApiResult> {
-    const result = await this.#send('PUT', this.#url(resource, id), { ...body, id }, [200, 201, 204]);
+    const result = await this.#send('PUT', this.#item(resource, id), { ...body, id }, [200, 201, 204]);
     return { ...strip(result), id };
   }
 
   /** Delete the resource `id`. A 404 comes back as ok: false, status 404: the caller decides it is already gone. */
   async delete(resource: string, id: string): Promise<ApiResult> {
-    const result = await this.#send('DELETE', this.#url(resource, id), undefined, [200, 204]);
+    const result = await this.#send('DELETE', this.#item(resource, id), undefined, [200, 204]);
     return { ...strip(result), id };
   }
 
   async get(resource: string, query: Query = {}, opts: PageOptions = {}): Promise<PageResult> {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) params.set(name, String(value));
+    if (opts.pageToken !== undefined) params.set('pageToken', opts.pageToken);
+    if (opts.pageSize !== undefined) params.set('pageSize', String(opts.pageSize));
     if (opts.offset !== undefined) params.set('offset', String(opts.offset));
     if (opts.limit !== undefined) params.set('limit', String(opts.limit));
     if (opts.totalCount) params.set('totalCount', 'true');
-    const result = await this.#send('GET', this.#url(resource, undefined, params), undefined, [200]);
+    const search = params.toString();
+    const url = search === '' ? this.#collection(resource) : `${this.#collection(resource)}?${search}`;
+    const result = await this.#send('GET', url, undefined, [200]);
     if (!result.ok) return strip(result);
     const json = result.parsed?.json;
     if (!Array.isArray(json)) {
@@ -155,15 +206,23 @@ export class EdFiClient {
     const out: PageResult = { ...strip(result), items: json };
     const total = Number.parseInt(result.headers?.['total-count'] ?? '', 10);
     if (Number.isFinite(total) && total >= 0) out.totalCount = total;
+    const next = result.headers?.['next-page-token'];
+    if (next) out.nextPageToken = next;
     return out;
   }
 
   /**
-   * Every item matching `query`, page by page with offset/limit. Stops at Total-Count when the server
-   * gives it, otherwise at the first short page. Throws EdFiRequestError when a page fails.
+   * Every item matching `query`, page by page in the API's paging style. Offset paging stops at Total-Count when the
+   * server gives it, otherwise at the first short page; cursor paging follows Next-Page-Token until a page comes
+   * without one (an empty page with a token is followed: the DMS documents that). Throws EdFiRequestError when a
+   * page fails.
    */
   async *getAll(resource: string, query: Query = {}, pageSize: number = DEFAULT_PAGE_SIZE): AsyncIterable<object> {
     if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a whole number of at least 1');
+    if (this.#paging === 'cursor') {
+      yield* this.#getAllByCursor(resource, query, pageSize);
+      return;
+    }
     let offset = 0;
     let total: number | undefined;
     for (;;) {
@@ -179,61 +238,90 @@ export class EdFiClient {
     }
   }
 
+  async *#getAllByCursor(resource: string, query: Query, pageSize: number): AsyncIterable<object> {
+    const seen = new Set<string>();
+    let page = await this.get(resource, query, { limit: pageSize });
+    for (;;) {
+      if (!page.ok || !page.items) throw new EdFiRequestError(page);
+      for (const item of page.items) {
+        if (typeof item === 'object' && item !== null) yield item;
+      }
+      const token = page.nextPageToken;
+      if (!token) return;
+      if (seen.has(token)) {
+        throw new EdFiRequestError({ ...page, ok: false, message: 'the API answered the same Next-Page-Token twice: paging stopped to avoid a loop' });
+      }
+      seen.add(token);
+      page = await this.get(resource, query, { pageToken: token, pageSize });
+    }
+  }
+
   async getById(resource: string, id: string): Promise<ApiResult> {
-    const result = await this.#send('GET', this.#url(resource, id), undefined, [200]);
+    const result = await this.#send('GET', this.#item(resource, id), undefined, [200]);
     return { ...strip(result), id };
   }
 
-  #url(resource: string, id?: string, params?: URLSearchParams): URL {
-    const path = `${this.#dataPath}${normalizePath(resource)}${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
-    const url = new URL(`${this.#baseUrl}${path}`);
-    if (params) url.search = params.toString();
+  #collection(resource: string): string {
+    let url = this.#collections.get(resource);
+    if (url === undefined) this.#collections.set(resource, (url = `${this.#dataUrl}${normalizePath(resource)}`));
     return url;
   }
 
-  async #send(method: Method, url: URL, payload: object | undefined, accepted: readonly number[]): Promise<Exchange> {
+  #item(resource: string, id: string): string {
+    return `${this.#collection(resource)}/${encodeURIComponent(id)}`;
+  }
+
+  #headers(token: string, withBody: boolean): Record<string, string> {
+    let h = this.#headersFor;
+    if (h?.token !== token) {
+      const read = { authorization: `Bearer ${token}`, accept: 'application/json' };
+      h = this.#headersFor = { token, read, write: { ...read, 'content-type': 'application/json' } };
+    }
+    return withBody ? h.write : h.read;
+  }
+
+  async #send(method: Method, url: string, payload: object | undefined, accepted: readonly number[]): Promise<Exchange> {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
-    const path = url.pathname;
-    let reauthorized = false;
+    let reauthorizations = 0;
     for (let attempt = 1; ; attempt++) {
       const token = await this.#tokens.get();
-      let response: Response;
-      let text: string;
+      let response: RawResponse;
       try {
-        const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-        if (body !== undefined) headers['content-type'] = 'application/json';
-        response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.#timeoutMs) });
-        text = await response.text();
+        response = await send(this.#agent, url, method, this.#headers(token, body !== undefined), body);
       } catch (err) {
         // Retrying a POST whose answer was lost is safe: Ed-Fi POST is an upsert on the natural key.
         // A retried DELETE may meet 404, which the caller already reads as "gone".
         const failure = describeTransportError(err, this.#timeoutMs);
         const decision = failure.retryable ? this.#decide(attempt, undefined, null) : undefined;
         if (decision?.retry) {
-          await this.#wait(method, path, attempt, 0, failure.message, decision);
+          await this.#wait(method, url, attempt, 0, failure.message, decision);
           continue;
         }
         return { ok: false, status: 0, attempts: attempt, message: this.#clean(failure.message + whyNotRetried(decision)) };
       }
 
       const status = response.status;
-      const headers = this.#headers(response.headers);
-      if (status === 401 && !reauthorized) {
-        // Tokens can be revoked or expire early (servers differ on expires_in): one try with a new token.
-        reauthorized = true;
-        this.#tokens.reject(token);
-        this.#emit({ type: 'unauthorized', method, path });
-        continue;
+      if (status === 401) {
+        if (reauthorizations < MAX_REAUTHORIZATIONS && (reauthorizations === 0 || this.#tokens.hasWorked(token))) {
+          // The token expired or was revoked (servers differ on expires_in, and restarts purge tokens): a new one.
+          reauthorizations++;
+          this.#tokens.reject(token);
+          this.#emit({ type: 'unauthorized', method, path: pathOf(url) });
+          continue;
+        }
+      } else {
+        this.#tokens.worked(token);
       }
-      const parsed = parseBody(text);
-      if (accepted.includes(status)) return { ok: true, status, attempts: attempt, headers, parsed, body: parsed.json };
+      const parsed = parseBody(response.text);
+      if (accepted.includes(status)) return { ok: true, status, attempts: attempt, headers: flatten(response.headers), parsed, body: parsed.json };
 
-      const serverText = readErrorText(parsed) ?? `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`;
+      const headers = this.#cleanHeaders(response.headers);
+      const serverText = readErrorText(parsed) ?? `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
       let decision: RetryDecision | undefined;
       if (isRetryableStatus(status)) {
         decision = this.#decide(attempt, status, headers['retry-after']);
         if (decision.retry) {
-          await this.#wait(method, path, attempt, status, serverText, decision);
+          await this.#wait(method, url, attempt, status, serverText, decision);
           continue;
         }
       }
@@ -257,11 +345,11 @@ export class EdFiClient {
     return decision;
   }
 
-  async #wait(method: string, path: string, attempt: number, status: number, reason: string, decision: RetryDecision & { retry: true }): Promise<void> {
+  async #wait(method: string, url: string, attempt: number, status: number, reason: string, decision: RetryDecision & { retry: true }): Promise<void> {
     this.#emit({
       type: 'retry-scheduled',
       method,
-      path,
+      path: pathOf(url),
       attempt,
       delayMs: decision.delayMs,
       status,
@@ -271,17 +359,27 @@ export class EdFiClient {
     await sleep(decision.delayMs);
   }
 
-  #headers(headers: Headers): Record<string, string> {
+  #cleanHeaders(headers: RawResponse['headers']): Record<string, string> {
     const out: Record<string, string> = {};
-    headers.forEach((value, name) => {
-      out[name] = this.#redactor.text(value);
-    });
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      out[name] = this.#redactor.text(Array.isArray(value) ? value.join(', ') : value);
+    }
     return out;
   }
 
   #clean(text: string): string {
     return this.#redactor.text(text);
   }
+}
+
+function flatten(headers: RawResponse['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    const v = headerValue(headers, name);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
 }
 
 function whyNotRetried(decision: RetryDecision | undefined): string {
@@ -308,16 +406,19 @@ function normalizePath(path: string): string {
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
+/** The path of a URL, for events (no host, no query). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const path = start < 0 ? '/' : url.slice(start);
+  const q = path.indexOf('?');
+  return q < 0 ? path : path.slice(0, q);
+}
+
 /** The last path segment of a Location (absolute or relative), decoded. */
-function lastSegment(location: string, base: string): string | undefined {
-  let pathname: string;
-  try {
-    pathname = new URL(location, `${base}/`).pathname;
-  } catch {
-    return undefined;
-  }
-  const segment = pathname.split('/').filter((s) => s !== '').pop();
-  if (segment === undefined) return undefined;
+function lastSegment(location: string): string | undefined {
+  const path = location.split(/[?#]/, 1)[0]!.replace(/\/+$/, '');
+  const segment = path.slice(path.lastIndexOf('/') + 1);
+  if (segment === '' || segment.includes(':')) return undefined;
   try {
     return decodeURIComponent(segment);
   } catch {

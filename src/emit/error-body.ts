@@ -1,7 +1,10 @@
 // One readable sentence from whatever an Ed-Fi server put in an error body.
-// ODS/API 5.x/6.x answer {"message", "modelState"}, 7.2+ answer problem+json (detail, errors,
-// validationErrors), OAuth answers {"error": "invalid_client"}, and proxies in front answer HTML or text.
-// The error catalogue matches on this text, so the server's words are kept as they are, only joined.
+// ODS/API 5.x/6.x answer {"message", "modelState"}, 7.0/7.1 {code, type, message, modelState}, 7.2+ and the DMS
+// answer problem+json (detail, errors, validationErrors by JSON path, a `type` URN), OAuth answers
+// {"error": "invalid_client"}, other Ed-Fi implementations {"error": [{"message": ...}]}, and proxies in front answer
+// HTML or text. The error catalogue matches on this text, so the server's words are kept as they are, only joined;
+// a problem+json `type` is kept too (in brackets at the end), and a JSON body in no known shape is shown as it is,
+// so the real reason always reaches the error log.
 
 const TEXT_LIMIT = 500;
 const MESSAGE_LIMIT = 2000;
@@ -31,8 +34,10 @@ export function parseBody(text: string): ParsedBody {
 export function readErrorText(body: ParsedBody): string | undefined {
   if (body.json !== undefined) {
     const parts = messagesOf(body.json);
-    if (parts.length > 0) return clip(joinSentences(dedupe(parts)), MESSAGE_LIMIT);
-    return undefined;
+    const type = problemType(body.json);
+    if (parts.length > 0) return clip(joinSentences(dedupe(parts)), MESSAGE_LIMIT) + (type ? ` [${type}]` : '');
+    if (type) return type;
+    return isEmptyJson(body.json) ? undefined : clip(JSON.stringify(body.json), TEXT_LIMIT);
   }
   const text = body.text.replace(/\s+/g, ' ').trim();
   return text === '' ? undefined : clip(text, TEXT_LIMIT);
@@ -57,10 +62,12 @@ function messagesOf(json: unknown): string[] {
   const parts: string[] = [];
   // detail is the specific sentence of problem+json; title is the generic heading, used only alone.
   const head = nonEmptyString(json.message) ?? nonEmptyString(json.detail) ?? nonEmptyString(json.title);
-  if (head) parts.push(head);
+  // An item of a list of errors may name the field it is about ({"message", "path"}).
+  const path = nonEmptyString(json.path) ?? nonEmptyString(json.field);
+  if (head) parts.push(path && !head.includes(path) && !path.startsWith('{') ? `${path}: ${head}` : head);
 
   const error = json.error;
-  if (isRecord(error)) {
+  if (isRecord(error) || Array.isArray(error)) {
     parts.push(...messagesOf(error));
   } else {
     const code = nonEmptyString(error);
@@ -93,6 +100,19 @@ function listMessages(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap((item) => messagesOf(item));
   if (isRecord(value)) return fieldMessages(value);
   return [];
+}
+
+/** The problem+json `type` (a URN or URL), when the body has one that says more than 'about:blank'. */
+function problemType(json: unknown): string | undefined {
+  if (!isRecord(json)) return undefined;
+  const type = nonEmptyString(json.type);
+  return type && type !== 'about:blank' && /^(urn:|https?:\/\/)/i.test(type) ? type : undefined;
+}
+
+function isEmptyJson(json: unknown): boolean {
+  if (json === null || json === '') return true;
+  if (Array.isArray(json)) return json.length === 0;
+  return isRecord(json) && Object.keys(json).length === 0;
 }
 
 function dedupe(parts: string[]): string[] {

@@ -5,6 +5,13 @@ export type ClientEvent =
   | { type: 'token-requested'; reason: 'first' | 'expiring' | 'rejected' }
   | { type: 'token-refreshed'; expiresInSeconds: number; lifetimeAssumed: boolean }
   | { type: 'token-failed'; status: number; message: string }
+  | {
+      /** The token endpoint's expires_in is no usable lifetime: a short one is assumed (said once per client). */
+      type: 'token-lifetime-assumed';
+      stated: string;
+      reason: 'missing' | 'not-a-number' | 'not-positive' | 'epoch-time' | 'too-long';
+      assumedSeconds: number;
+    }
   | { type: 'unauthorized'; method: string; path: string }
   | {
       type: 'retry-scheduled';

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { CatalogueEntry, ErrorCatalogue } from '../errors/catalogue.js';
 import type { PlanIssue, PlanWarning } from '../plan/plan-types.js';
-import { entryFor, ErrorLog, type ErrorLogEntry } from '../state/error-log.js';
+import { entryFor, ErrorLog, heldBackEntry } from '../state/error-log.js';
 import { IdentityMap, naturalKeyHash, OwedDeletes, type IdentityRow } from '../state/identity-map.js';
 import type { JsonObject, Operation } from '../types.js';
 import { hashJson } from '../util/hash.js';
@@ -54,9 +54,11 @@ export class OutcomeRecorder {
     if (this.queue.length === 0) return;
     const writes = this.queue;
     this.queue = [];
+    // IMMEDIATE: parallel per-connection jobs share a state file; a transaction that starts as a reader and then
+    // writes could meet another writer and fail instead of waiting.
     this.db.transaction(() => {
       for (const w of writes) w();
-    })();
+    }).immediate();
   }
 
   private now(): string {
@@ -111,7 +113,7 @@ export class OutcomeRecorder {
         naturalKey: op.naturalKey, body, bodyHash: op.bodyHash ?? hashJson(body), lastMethod: op.method, lastStatus: status,
         lastOutcome: 'ok', lastSentAt: at,
       }, nkHash);
-      this.errors.resolve(op.connection, op.resource, op.sourceKey);
+      this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
     });
   }
 
@@ -128,7 +130,7 @@ export class OutcomeRecorder {
         if (op.restore) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: status, lastOutcome: 'deleted', lastSentAt: at });
         else this.identity.remove(op.connection, op.resource, op.sourceKey);
       }
-      this.errors.resolve(op.connection, op.resource, op.sourceKey);
+      this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
     });
   }
 
@@ -205,26 +207,24 @@ export class OutcomeRecorder {
         if (op.restore) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: null, lastOutcome: 'released', lastSentAt: at });
         else this.identity.remove(op.connection, op.resource, op.sourceKey);
       }
-      this.errors.resolve(op.connection, op.resource, op.sourceKey);
+      this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
     });
   }
 
   forget(connection: string, resource: string, sourceKey: string): void {
-    this.enqueue(() => this.identity.remove(connection, resource, sourceKey));
+    this.enqueue(() => {
+      this.identity.remove(connection, resource, sourceKey);
+      this.errors.resolve(connection, resource, sourceKey, this.runId, 'no longer wanted');
+    });
   }
 
-  /** Held-back records and warnings of the plan, with the spec's cause and fix, like API errors. */
+  /** A record the plan held back ("held back, not sent", with the check that held it), or a warning about one record. */
   issue(i: PlanIssue): void {
     if (i.level === 'warning') {
       this.warning(i.resource, { id: i.catalogueId, message: i.message, connection: i.connection, sourceKey: i.sourceKey, student: i.student });
       return;
     }
-    const at = this.now();
-    const entry = this.catalogue.byId(i.catalogueId) ?? this.catalogue.match(i.status, i.method, i.message);
-    const e: ErrorLogEntry = entryFor({
-      runId: this.runId, at, connection: i.connection, resource: i.resource, sourceKey: i.sourceKey, student: i.student, method: i.method,
-      status: i.status || null, message: i.message, body: i.body ? JSON.stringify(i.body) : null,
-    }, entry);
+    const e = heldBackEntry(i, this.catalogue, this.runId, this.now());
     this.enqueue(() => this.errors.add(e));
   }
 

@@ -3,6 +3,8 @@
 // whenever the API rejects it, because servers differ in what they say about its lifetime.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+import { createHttpAgent, headerValue, send, type RawResponse } from '../api/http-agent.js';
 import { parseBody, readErrorText } from './error-body.js';
 import type { ClientEventHandler } from './events.js';
 import type { Redactor } from './redact.js';
@@ -13,11 +15,15 @@ import { describeTransportError } from './transport-error.js';
 const ASSUMED_LIFETIME_S = 300;
 /** An expires_in above a day is not a lifetime: some servers send an absolute epoch time there. */
 const MAX_PLAUSIBLE_LIFETIME_S = 86_400;
+/** An expires_in at or above this (2001-09-09 in epoch seconds) is read as a point in time, not a duration. */
+const EPOCH_SECONDS_FLOOR = 1_000_000_000;
 const MAX_REFRESH_MARGIN_S = 60;
 
 /** The token could not be had: bad credentials, wrong URL, or the token endpoint is down. */
 export class EdFiAuthError extends Error {
   override readonly name = 'EdFiAuthError';
+  /** EXIT.unreachable: a command that cannot get a token stops with it. */
+  readonly exitCode = 6;
   constructor(
     message: string,
     /** HTTP status of the token endpoint, 0 when it did not answer. */
@@ -37,6 +43,8 @@ export interface TokenCacheOptions {
   retry: RetryPolicy;
   redactor: Redactor;
   emit: ClientEventHandler;
+  /** The run's pooled dispatcher; one of its own otherwise. */
+  agent?: Dispatcher;
   now?: () => number;
 }
 
@@ -49,8 +57,13 @@ interface HeldToken {
 export class TokenCache {
   // Private fields, so neither util.inspect nor JSON.stringify of the cache can show a credential.
   readonly #authorization: string;
-  readonly #options: Omit<TokenCacheOptions, 'clientId' | 'clientSecret'>;
+  readonly #options: Omit<TokenCacheOptions, 'clientId' | 'clientSecret' | 'agent'>;
+  readonly #agent: Dispatcher;
   readonly #now: () => number;
+  /** Tokens some request got a non-401 answer with: a later 401 on one of them is an expiry, not a refusal. */
+  readonly #worked = new Set<string>();
+  /** The server's expires_in could not be used as a lifetime: said once per client, not at every renewal. */
+  #lifetimeNoted = false;
   #held: HeldToken | undefined;
   #inFlight: Promise<string> | undefined;
   #lastRejected = false;
@@ -63,7 +76,8 @@ export class TokenCache {
   #bodyTried = false;
 
   constructor(options: TokenCacheOptions) {
-    const { clientId, clientSecret, ...rest } = options;
+    const { clientId, clientSecret, agent, ...rest } = options;
+    this.#agent = agent ?? createHttpAgent({ timeoutMs: rest.timeoutMs });
     // Plain key:secret, not form-encoded first as RFC 6749 §2.3.1 asks: Ed-Fi clients and servers use the
     // pair as it is, and a base64-style secret holding '+' or '/' would be changed by form-encoding.
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
@@ -96,30 +110,41 @@ export class TokenCache {
    * (many requests in flight get their 401s together; only one new token should come of it).
    */
   reject(token: string): void {
+    this.#worked.delete(token);
     if (this.#held?.value !== token) return;
     this.#held = undefined;
     this.#lastRejected = true;
   }
 
+  /** A request with `token` got an answer other than 401. */
+  worked(token: string): void {
+    if (this.#worked.size > 16) this.#worked.clear();
+    this.#worked.add(token);
+  }
+
+  /** Whether some request had an answer other than 401 with `token`. */
+  hasWorked(token: string): boolean {
+    return this.#worked.has(token);
+  }
+
   async #fetch(reason: 'first' | 'expiring' | 'rejected'): Promise<string> {
-    const { tokenUrl, timeoutMs, retry, redactor, emit } = this.#options;
+    const { tokenUrl, timeoutMs, retry, emit } = this.#options;
     emit({ type: 'token-requested', reason });
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
-      let text: string;
+      let response: RawResponse;
       try {
         const inBody = this.#credentialsInBody;
-        response = await fetch(tokenUrl, {
-          method: 'POST',
-          headers: {
+        response = await send(
+          this.#agent,
+          tokenUrl,
+          'POST',
+          {
             ...(inBody ? {} : { authorization: this.#authorization }),
             'content-type': 'application/x-www-form-urlencoded',
             accept: 'application/json',
           },
-          body: `grant_type=client_credentials${inBody ? this.#formCredentials : ''}`,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        text = await response.text();
+          `grant_type=client_credentials${inBody ? this.#formCredentials : ''}`,
+        );
       } catch (err) {
         const failure = describeTransportError(err, timeoutMs);
         const decision = failure.retryable ? retry.decide(attempt, undefined) : undefined;
@@ -130,8 +155,8 @@ export class TokenCache {
         throw this.#fail(0, `Ed-Fi authentication failed: could not reach the token endpoint ${tokenUrl}: ${failure.message}`);
       }
 
-      const body = parseBody(text);
-      if (response.ok) return this.#accept(body.json);
+      const body = parseBody(response.text);
+      if (response.status >= 200 && response.status < 300) return this.#accept(body.json);
 
       const code = oauthErrorCode(body.json);
       if ((response.status === 400 || response.status === 401) && !this.#credentialsInBody && !this.#bodyTried) {
@@ -144,7 +169,7 @@ export class TokenCache {
         this.#credentialsInBody = false;
       }
       if (isRetryableStatus(response.status)) {
-        const decision = retry.decide(attempt, response.status, response.headers.get('retry-after'));
+        const decision = retry.decide(attempt, response.status, headerValue(response.headers, 'retry-after'));
         if (decision.retry) {
           await sleep(decision.delayMs);
           continue;
@@ -164,6 +189,10 @@ export class TokenCache {
     const stated = Number(record.expires_in);
     const plausible = Number.isFinite(stated) && stated > 0 && stated <= MAX_PLAUSIBLE_LIFETIME_S;
     const lifetimeS = plausible ? stated : ASSUMED_LIFETIME_S;
+    if (!plausible && !this.#lifetimeNoted) {
+      this.#lifetimeNoted = true;
+      this.#options.emit({ type: 'token-lifetime-assumed', stated: describeExpiresIn(record.expires_in), reason: lifetimeProblem(record.expires_in, stated), assumedSeconds: ASSUMED_LIFETIME_S });
+    }
     const marginS = Math.min(MAX_REFRESH_MARGIN_S, lifetimeS / 10);
     this.#held = { value, renewAt: this.#now() + (lifetimeS - marginS) * 1000 };
     this.#lastRejected = false;
@@ -185,6 +214,21 @@ function authFailureMessage(status: number, code: string | undefined, tokenUrl: 
   }
   if (status === 404) return `Ed-Fi authentication failed (${label}): no token endpoint at ${tokenUrl}; check the base URL`;
   return `Ed-Fi authentication failed (${label}): ${serverText ?? 'the token endpoint gave no reason'}`;
+}
+
+/** What was wrong with an expires_in that is not a usable lifetime. */
+function lifetimeProblem(raw: unknown, stated: number): 'missing' | 'not-a-number' | 'not-positive' | 'epoch-time' | 'too-long' {
+  if (raw === undefined || raw === null || raw === '') return 'missing';
+  if (!Number.isFinite(stated)) return 'not-a-number';
+  if (stated <= 0) return 'not-positive';
+  return stated >= EPOCH_SECONDS_FLOOR ? 'epoch-time' : 'too-long';
+}
+
+/** The stated expires_in for a log line: a number or a short word, never anything long a server put there. */
+function describeExpiresIn(raw: unknown): string {
+  if (typeof raw === 'number') return String(raw);
+  if (typeof raw === 'string' && /^[\w.:+-]{1,32}$/.test(raw)) return raw;
+  return raw === undefined ? '(none)' : '(not a number)';
 }
 
 function oauthErrorCode(json: unknown): string | undefined {

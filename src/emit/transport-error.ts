@@ -1,6 +1,7 @@
 // What went wrong when fetch threw instead of answering, in words and as a retry decision.
 // Node's fetch (undici) throws TypeError('fetch failed') and hides the reason in `cause`
-// (sometimes an AggregateError, one per address tried); a timeout is an AbortSignal 'TimeoutError'.
+// (sometimes an AggregateError, one per address tried); undici's own request() throws its errors directly, and
+// a timeout is the dispatcher's headers/body timeout (or an AbortSignal 'TimeoutError' with fetch).
 
 export interface TransportFailure {
   /** ECONNRESET, ECONNREFUSED, UND_ERR_SOCKET, TIMEOUT, ... or UNKNOWN. */
@@ -41,11 +42,20 @@ const WORDS: Record<string, string> = {
   UND_ERR_BODY_TIMEOUT: 'response body stalled',
 };
 
+/** The dispatcher's timeouts: no answer in time is a timeout, whichever stage it stalled at. */
+const TIMEOUT_CODES: Record<string, string> = {
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+  UND_ERR_CONNECT_TIMEOUT: 'could not connect',
+};
+
 export function describeTransportError(err: unknown, timeoutMs: number): TransportFailure {
   if (isTimeout(err)) {
     return { code: 'TIMEOUT', message: `request timed out after ${timeoutMs} ms`, retryable: true };
   }
   const code = findCode(err) ?? 'UNKNOWN';
+  const stage = TIMEOUT_CODES[code];
+  if (stage) return { code, message: `request timed out after ${timeoutMs} ms (${stage}, ${code})`, retryable: true };
   const words = WORDS[code] ?? 'network error';
   return { code, message: `${words} (${code})`, retryable: RETRYABLE_CODES.has(code) };
 }

@@ -26,7 +26,7 @@ export interface MappingFile {
   resource: string;
   file: string;
   fields: FieldMapping[];
-  notReported: Array<{ field: string; spec: string }>;
+  notReported: Array<{ field: string; spec: string; decision?: string }>;
   /** All fields as one JSONata object constructor: one evaluation per record instead of one per field. */
   whole: jsonata.Expression;
   /** The fields that did not compile, as one JSONata object constructor; undefined when every field compiled. */
@@ -58,7 +58,7 @@ export function loadMappingFile(absPath: string, displayName: string): MappingFi
   const file = readYamlFile(absPath, displayName);
   const problems: LocatedProblem[] = checkAgainstSchema(file, 'mapping');
   if (problems.length > 0) throw new ConfigError(problems);
-  const data = file.data as { id: string; resource: string; fields: Array<Omit<FieldMapping, 'compiled' | 'line'>>; notReported?: Array<{ field: string; spec: string }> };
+  const data = file.data as { id: string; resource: string; fields: Array<Omit<FieldMapping, 'compiled' | 'line'>>; notReported?: Array<{ field: string; spec: string; decision?: string }> };
 
   const fields: FieldMapping[] = [];
   const seen = new Map<string, number>();

@@ -137,10 +137,14 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
         uncommitted = 0;
       }
     }
-    p.cache.flush();
-    if (prune) p.cache.pruneUnseen(p.scope, tables.seenKeysSql(), [key, key]);
-    p.cache.setRowsRead(p.scope, summary.candidates);
     state.prepare('COMMIT').run();
+    // The state file is written once per connection, in a short write transaction of its own (parallel jobs on one
+    // state file wait for each other here only).
+    state.transaction(() => {
+      p.cache.flush();
+      if (prune) p.cache.pruneUnseen(p.scope, tables.seenKeysSql(), [key, key]);
+      p.cache.setRowsRead(p.scope, summary.candidates);
+    }).immediate();
   } catch (err) {
     if (state.inTransaction) state.prepare('ROLLBACK').run();
     throw err;

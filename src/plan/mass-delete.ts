@@ -1,4 +1,5 @@
 import type { LoadedProfile } from '../profile/load-profile.js';
+import type { Plan } from './plan-types.js';
 
 export interface MassDeleteLimits {
   /** Share of a connection's mapped records a run may delete (default 0.10). */
@@ -70,6 +71,14 @@ export function violationsOf(counts: Map<string, { deletes: number; mapped: numb
     if (deletes > limit) out.push({ connection, deletes, mapped, limit });
   }
   return out;
+}
+
+/**
+ * The connections of a plan the guard refuses: each connection's deletes of records the snapshot no longer wants
+ * (ConnectionSummary.deletes: key changes and records still sent as another's do not count) against its mapped records.
+ */
+export function massDeleteViolations(plan: Pick<Plan, 'connections'>, limits: MassDeleteLimits): MassDeleteViolation[] {
+  return violationsOf(new Map(plan.connections.filter((c) => c.resourceEnabled).map((c) => [c.connection, { deletes: c.deletes, mapped: c.identityRows }])), limits);
 }
 
 export function massDeleteMessage(v: MassDeleteViolation[]): string {

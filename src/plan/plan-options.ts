@@ -17,9 +17,10 @@ export interface PlanOptions {
   state: Database;
   /**
    * The ODS instance a connection's records live in (the resolved data URL). Connections of one instance are
-   * planned together: one owner per natural key. Default: one shared instance (DEFAULT_INSTANCE).
+   * planned together: one owner per natural key. Where it gives none (no API information: a dry run, `plan`,
+   * `explain`), the instance the connection's identity rows were sent to, else one shared instance (DEFAULT_INSTANCE).
    */
-  instanceOf?: (conn: Connection) => string;
+  instanceOf?: (conn: Connection) => string | undefined;
   /** Only these connections ("districtID:endYear") are read, sent and deleted; owners in other connections are respected. */
   onlyConnections?: Set<string>;
   /** Only these source keys (retry); others keep their identity rows untouched. */

@@ -1,6 +1,5 @@
 import { connectionKey, readConnections } from '../snapshot/connections.js';
 import { EvalCache } from '../state/eval-cache.js';
-import { EXCLUDED_SAMPLE } from '../state/excluded-records.js';
 import { IdentityMap, OwedDeletes } from '../state/identity-map.js';
 import type { Connection } from '../types.js';
 import { ClaimStage } from './claim.js';
@@ -35,6 +34,9 @@ export interface StreamedPlan extends PlanSource {
   excludedCounts(): Array<{ reasons: string; n: number }>;
   close(): void;
 }
+
+/** Excluded records a streamed plan keeps for a report (all are counted). */
+export const EXCLUDED_SAMPLE = 500;
 
 /** Fill in {column} placeholders of a warning text. */
 function fillTemplate(text: string, row: Record<string, unknown>): string {
@@ -74,7 +76,16 @@ function sharedInstanceWarnings(byInstance: Map<string, Connection[]>): PlanWarn
 export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
   const { profile, snapshot, state } = opts;
   const resource = profile.def.resource.name;
-  const instanceOf = opts.instanceOf ?? (() => DEFAULT_INSTANCE);
+  const identity = new IdentityMap(state);
+  // Without API information, a connection's instance is the one its records were sent to last: a dry run or an
+  // explain sees the state as the last real run left it.
+  const given = opts.instanceOf ?? (() => undefined);
+  const instances = new Map<Connection, string>();
+  const instanceOf = (c: Connection): string => {
+    let i = instances.get(c);
+    if (i === undefined) instances.set(c, (i = given(c) ?? identity.instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE));
+    return i;
+  };
   const warnings = profileWarnings(opts);
   const summary = emptySummary();
   const connections = readConnections(snapshot, profile);
@@ -83,9 +94,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
     const i = instanceOf(c);
     byInstance.set(i, [...(byInstance.get(i) ?? []), c]);
   }
-  warnings.push(...sharedInstanceWarnings(byInstance));
 
-  const identity = new IdentityMap(state);
   const owed = new OwedDeletes(state);
   const cache = new EvalCache(state);
   for (const [instance, conns] of byInstance) {
@@ -110,17 +119,19 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
         connection: key, configID: conn.configID, endYear: conn.endYear, instance: instanceOf(conn), resourceEnabled: conn.resourceEnabled,
         candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.countMapped(key, resource), deletes: 0, shared: 0, heldBack: 0,
       };
+      // A connection outside the run (--connection) is not in the plan at all; its owners are still respected.
+      if (opts.onlyConnections && !opts.onlyConnections.has(key)) continue;
       summaries.push(s);
       summaryOf.set(key, s);
       if (!conn.resourceEnabled) {
         // whenResourceDisabled: keep. "When a resource is toggled to off after data has sent, all sent data remains in the ODS but no new data sends."
         s.note = `resource ${resource} is toggled off: nothing is sent, ${s.identityRows} record(s) already sent stay in the ODS`;
-      } else if (opts.onlyConnections && !opts.onlyConnections.has(key)) {
-        s.note = 'not in this run (--connection)';
       } else {
         participants.add(key);
       }
     }
+    // Connections of this run of different school years that share an instance: worth a warning.
+    warnings.push(...sharedInstanceWarnings(new Map([...byInstance].map(([i, cs]) => [i, cs.filter((c) => participants.has(connectionKey(c)))]))));
     // Connections are read in the order of the winner rule (later school year, then lower district), so a record
     // whose key a connection read earlier already wants is known to lose it and needs no body.
     const byRank = connections.filter((c) => participants.has(connectionKey(c))).sort((a, b) => b.endYear - a.endYear || a.districtID - b.districtID);

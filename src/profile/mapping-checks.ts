@@ -123,9 +123,11 @@ export function checkMappingAgainstProfile(opts: {
     };
     walkKeys(ast, [f.field]);
   }
+  // A notReported entry may name an element this Data Standard dropped (a DS 5.x profile listing what DS 4.0 sent),
+  // as long as it says so in a decision; without one it is most likely a misspelling.
   mapping.notReported.forEach((n, i) => {
-    if (!topLevel.includes(n.field)) {
-      problems.push({ file: mapping.file, ...mapping.yaml.locate(['notReported', i, 'field']), message: `notReported field '${n.field}' is not a property of the Ed-Fi resource ${resource}` });
+    if (!topLevel.includes(n.field) && !n.decision) {
+      problems.push({ file: mapping.file, ...mapping.yaml.locate(['notReported', i, 'field']), message: `notReported field '${n.field}' is not a property of the Ed-Fi resource ${resource} (if a Data Standard dropped it, say so in a decision)` });
     }
   });
 

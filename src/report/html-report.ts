@@ -37,7 +37,7 @@ export function htmlReport(db: Database, runId?: number): string {
   if (!run) throw new Error(runId !== undefined ? `no run ${runId} in this state file` : 'no sync run in this state file yet');
   const s = (run.summary ? JSON.parse(run.summary) : {}) as Summary;
   const errors = new ErrorLog(db).list({ runId: run.run_id });
-  const excluded = db.prepare('SELECT reasons, n FROM excluded_counts WHERE run_id = ? ORDER BY n DESC, reasons').all(run.run_id) as Array<{ reasons: string; n: number }>;
+  const excluded = db.prepare('SELECT reasons, COUNT(*) AS n FROM excluded WHERE run_id = ? GROUP BY reasons ORDER BY n DESC').all(run.run_id) as Array<{ reasons: string; n: number }>;
   const excludedRows = db.prepare('SELECT connection, source_key, student, rule_ids, reasons FROM excluded WHERE run_id = ? ORDER BY reasons, connection, source_key LIMIT 500').all(run.run_id) as Array<Record<string, string>>;
   const e = s.emit ?? {};
   const counts: Array<[string, number]> = [

@@ -8,9 +8,9 @@ import { readConnections, connectionKey } from '../snapshot/connections.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
 import type { Connection, Json, JsonObject, Operation } from '../types.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
-import { normalizeOdsBody } from './ods-body.js';
+import { listOdsRecords } from './ods-listing.js';
 
-export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step';
+export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step' | 'unchecked';
 
 export interface ReconcileRow {
   action: ReconcileAction;
@@ -28,6 +28,10 @@ export interface Reconciliation {
   deletes: Operation[];
   counts: Record<ReconcileAction, number>;
   odsRecords: number;
+  /** Whether every ODS instance could be listed; when not, mapped records were looked up by id instead. */
+  complete: boolean;
+  /** What could not be done and what was done instead (an API that cannot list records). */
+  notes: string[];
 }
 
 /**
@@ -42,12 +46,17 @@ export async function reconcile(o: {
   state: Database;
   api: (connection: string) => ResourceApi;
   apply: boolean;
+  /** Only these connections are reconciled; the others of their ODS are read, never changed. */
+  onlyConnections?: Set<string>;
   /** The ODS instance of a connection (as sync plans it); default: one shared instance. */
-  instanceOf?: (conn: Connection) => string;
+  instanceOf?: (conn: Connection) => string | undefined;
 }): Promise<Reconciliation> {
   const { profile, snapshot, state } = o;
   const resource = profile.def.resource.name;
-  const instanceOf = o.instanceOf ?? (() => DEFAULT_INSTANCE);
+  // As the planner does: the API's instance, else the one the connection's records were sent to, else the default.
+  const given = o.instanceOf ?? (() => undefined);
+  const instanceOf = (c: Connection): string =>
+    given(c) ?? new IdentityMap(state).instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE;
   const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject }>>();
   // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
   // the one record per natural key and instance that the ODS should hold.
@@ -66,7 +75,7 @@ export async function reconcile(o: {
   const notInOds = profile.def.resync?.notInOds?.id ?? 'resync.not-in-ods';
   const notInCampus = profile.def.resync?.notInCampus ?? { id: 'resync.not-in-campus', spec: 'In the ODS with no Campus record and no identity mapping' };
 
-  // Connections that send to the same ODS (one instance for several school years) are reconciled together:
+  // Connections that send to the same ODS instance (one for several school years) are reconciled together:
   // a record another connection of that ODS wants or maps is never "nobody's".
   const groups = new Map<string, Connection[]>();
   for (const conn of readConnections(snapshot, profile)) {
@@ -74,10 +83,16 @@ export async function reconcile(o: {
     const instance = instanceOf(conn);
     groups.set(instance, [...(groups.get(instance) ?? []), conn]);
   }
+  const notes: string[] = [];
+  let complete = true;
+  const touched = (connection: string): boolean => !o.onlyConnections || o.onlyConnections.has(connection);
   for (const [instance, conns] of groups) {
-    const api = o.api(connectionKey(conns[0]!));
-    const ods = new Map<string, JsonObject>();
-    const queries = new Set<string>();
+    if (!conns.some((c) => touched(connectionKey(c)))) continue;
+    const api = o.api(connectionKey(conns.find((c) => touched(connectionKey(c)))!));
+    const queries: Array<Record<string, string | number>> = [];
+    /** The connection whose scope query each query is: a record nobody wants belongs to the connection that found it. */
+    const queryConnection: string[] = [];
+    const seenQueries = new Set<string>();
     for (const conn of conns) {
       const query: Record<string, string | number> = {};
       for (const [param, fact] of Object.entries(profile.def.resync?.scope ?? {})) {
@@ -85,17 +100,16 @@ export async function reconcile(o: {
         if (v !== null && v !== undefined) query[param] = typeof v === 'number' ? v : String(v);
       }
       const q = canonicalJson(query);
-      if (queries.has(q)) continue;
-      queries.add(q);
-      const pageSize = 500;
-      for (let offset = 0; ; offset += pageSize) {
-        const page = await api.get(profile.def.resource.path, query, { offset, limit: pageSize, totalCount: offset === 0 });
-        if (!page.ok) throw new Error(`resync: GET ${profile.def.resource.path} failed (${page.status}): ${page.message ?? ''}`);
-        const items = (page.items ?? []) as JsonObject[];
-        for (const item of items) ods.set(String(item.id), normalizeOdsBody(item) as JsonObject);
-        if (items.length < pageSize) break;
-      }
+      if (seenQueries.has(q)) continue;
+      seenQueries.add(q);
+      queries.push(query);
+      queryConnection.push(connectionKey(conn));
     }
+    const mappedIds = conns.flatMap((c) => [...identity.forConnection(connectionKey(c), resource).values()].map((r) => r.edfiId).filter((id): id is string => Boolean(id)));
+    const listing = await listOdsRecords(api, profile.def.resource.path, queries, mappedIds, `connection${conns.length > 1 ? 's' : ''} ${conns.map(connectionKey).join(', ')}`);
+    const ods = listing.records;
+    notes.push(...listing.notes);
+    if (!listing.complete) complete = false;
     odsRecords += ods.size;
     const mappedById = new Map<string, IdentityRow>();
     const mappedRows: IdentityRow[] = [];
@@ -111,7 +125,11 @@ export async function reconcile(o: {
 
     const changes: Array<() => void> = [];
     for (const row of mappedRows) {
-      if (row.edfiId && !ods.has(row.edfiId)) {
+      if (row.edfiId && listing.unchecked.has(row.edfiId)) {
+        rows.push({ action: 'unchecked', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'the ODS could not be asked for this record: the mapping is kept as it is' });
+        continue;
+      }
+      if (row.edfiId && !ods.has(row.edfiId) && touched(row.connection)) {
         rows.push({ action: 'forget-mapping', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'in the identity mapping but not in the ODS: mapping removed (sent again if Campus still wants it)', rule: notInOds });
         changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
       }
@@ -122,6 +140,7 @@ export async function reconcile(o: {
       const hash = hashJson(body);
       const row = mappedById.get(id);
       if (row) {
+        if (!touched(row.connection)) continue;
         const same = row.bodyHash === hash;
         rows.push({ action: same ? 'in-step' : 'refresh', connection: row.connection, sourceKey: row.sourceKey, edfiId: id, naturalKey, detail: same ? 'mapped and identical' : "the ODS body differs from what was last sent: compared again with today's mapping" });
         if (!same) changes.push(() => identity.upsert({ ...row, naturalKey, body, bodyHash: hash, lastOutcome: 'ok' }));
@@ -130,6 +149,7 @@ export async function reconcile(o: {
       const want = wanted.get(canonicalJson(naturalKey));
       const current = want ? identity.get(want.connection, resource, want.sourceKey) : undefined;
       const wantKey = want ? `${want.connection}/${want.sourceKey}` : '';
+      if (want && !touched(want.connection)) continue;
       if (want && !adopted.has(wantKey) && !(current?.edfiId && ods.has(current.edfiId))) {
         adopted.add(wantKey);
         rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
@@ -139,13 +159,15 @@ export async function reconcile(o: {
         }));
         continue;
       }
-      const conn = connectionKey(conns[0]!);
+      const found = listing.foundBy.get(id);
+      const conn = found !== undefined ? queryConnection[found]! : connectionKey(conns[0]!);
+      if (!touched(conn)) continue;
       rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: deleted', rule: notInCampus.id });
       deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec, instance });
     }
     if (o.apply) state.transaction(() => changes.forEach((c) => c()))();
   }
-  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0 } as Record<ReconcileAction, number>;
+  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0, unchecked: 0 } as Record<ReconcileAction, number>;
   for (const r of rows) counts[r.action]++;
-  return { rows, deletes, counts, odsRecords };
+  return { rows, deletes, counts, odsRecords, complete, notes };
 }

@@ -47,11 +47,28 @@ function profilesWithBase(): string[] {
   return readdirSync(dir).filter((n) => existsSync(join(dir, n, 'fixture-base.yaml'))).sort();
 }
 
-/** 'both' / 'all' / 'core,otherstate' -> the list of profile names, checked against the profiles folder. */
+/**
+ * The profile whose connections a profile serves: its `connectionProfile` (a profile written for another Data
+ * Standard sends the same connections, e.g. a DS 5.x variant of a state's profile), else itself.
+ */
+export function connectionProfileOf(name: string): string {
+  const file = join(profilesDir(), name, 'profile.yaml');
+  if (!existsSync(file)) return name;
+  const def = parse(readFileSync(file, 'utf8')) as { connectionProfile?: string } | null;
+  return def?.connectionProfile ?? name;
+}
+
+/**
+ * 'both' / 'all' / 'core,otherstate' -> the profiles whose connections are generated (EdFiConfiguration.profile),
+ * checked against the profiles folder. A profile that serves another profile's connections stands for that one.
+ */
 export function profileList(value: string): string[] {
   const known = profilesWithBase();
-  const names = value === 'both' || value === 'all' ? known : value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!known.includes(n)) throw new Error(`profile '${n}' has no profiles/${n}/fixture-base.yaml (known: ${known.join(', ')})`);
+  const asked = value === 'both' || value === 'all' ? known : value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = asked.map((n) => (known.includes(n) ? n : connectionProfileOf(n)));
+  names.forEach((n, i) => {
+    if (!known.includes(n)) throw new Error(`profile '${asked[i]}' has no profiles/${n}/fixture-base.yaml (known: ${known.join(', ')})`);
+  });
   if (names.length === 0) throw new Error('no profile to generate connections for');
   return names;
 }

@@ -8,6 +8,9 @@ import { checkSnapshotSchema } from './schema-check.js';
 
 export { checkSnapshotSchema, findSnapshotProblems, SnapshotSchemaError } from './schema-check.js';
 
+/** The command line's exit code for an input that cannot be read (EXIT.input). */
+const SNAPSHOT_UNREADABLE = 4;
+
 /** An open snapshot connection (better-sqlite3). */
 export type SnapshotDb = Database.Database;
 

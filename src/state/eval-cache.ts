@@ -84,6 +84,8 @@ export class EvalCache {
   private readonly decisionsById = new Map<number, Decision>();
   private readonly decisionIds = new Map<string, number>();
   private readonly byPlainText = new Map<string, number>();
+  /** Decisions made in this run and not stored yet, by provisional id. */
+  private readonly pending = new Map<number, { hash: string; text: string }>();
 
   constructor(private readonly db: Database) {
     this.getStmt = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM eval_cache c WHERE c.scope_id = ? AND c.source_key = ?`);
@@ -112,8 +114,21 @@ export class EvalCache {
     this.putStmt.run(scope, sourceKey, bin(e.rulesKey), e.decisionId, bin(e.mapKey), bin(e.bodyHash), bin(e.nkHash), e.problems && e.problems.length > 0 ? JSON.stringify(e.problems) : null);
   }
 
-  /** Writes the staged entries into the cache, in key order (a later entry of a key replaces an earlier one). */
+  /**
+   * Writes the decisions and entries staged, the entries in key order (a later entry of a key replaces an earlier
+   * one). Callers run it in a write transaction of its own. Provisional decision ids stay readable by decision().
+   */
   flush(): void {
+    for (const [provisional, { hash, text }] of this.pending) {
+      this.db.prepare('INSERT OR IGNORE INTO decisions (hash, decision) VALUES (?, ?)').run(hash, text);
+      const id = (this.db.prepare('SELECT decision_id FROM decisions WHERE hash = ?').get(hash) as { decision_id: number }).decision_id;
+      this.db.prepare('UPDATE temp.eval_stage SET decision_id = ? WHERE decision_id = ?').run(id, provisional);
+      this.decisionsById.set(id, this.decisionsById.get(provisional)!);
+      // Later records with this decision get the stored id; the provisional one stays readable for this run's tables.
+      this.decisionIds.set(hash, id);
+      for (const [plain, known] of this.byPlainText) if (known === provisional) this.byPlainText.set(plain, id);
+    }
+    this.pending.clear();
     this.db.exec(`INSERT OR REPLACE INTO main.eval_cache (scope_id, source_key, rules_key, decision_id, map_key, body_hash, nk_hash, problems)
       SELECT scope_id, source_key, rules_key, decision_id, map_key, body_hash, nk_hash, problems FROM temp.eval_stage ORDER BY scope_id, source_key, rowid;
       DELETE FROM temp.eval_stage;`);
@@ -131,7 +146,13 @@ export class EvalCache {
     let id = this.decisionIds.get(hash);
     if (id !== undefined) return id;
     const found = this.db.prepare('SELECT decision_id FROM decisions WHERE hash = ?').get(hash) as { decision_id: number } | undefined;
-    id = found ? found.decision_id : Number(this.db.prepare('INSERT INTO decisions (hash, decision) VALUES (?, ?)').run(hash, text).lastInsertRowid);
+    // A decision not stored yet gets a provisional (negative) id until flush(): the plan's long read transaction
+    // writes nothing to the state file, so parallel jobs sharing it never wait on each other mid-plan.
+    if (found) id = found.decision_id;
+    else {
+      id = -(this.pending.size + 1);
+      this.pending.set(id, { hash, text });
+    }
     this.decisionIds.set(hash, id);
     this.decisionsById.set(id, decision);
     if (this.byPlainText.size < 10_000) this.byPlainText.set(plain, id);

@@ -188,6 +188,13 @@ export class IdentityMap {
     return new Map(rows.map((r) => [r.source_key, this.fromRaw(r)]));
   }
 
+  /** The ODS instance a connection's rows carry, when they all carry one (what it was sent to last). */
+  instanceOfConnection(connection: string, resource: string): string | undefined {
+    const rows = this.db.prepare('SELECT DISTINCT instance FROM identity_map WHERE connection = ? AND resource = ? AND instance IS NOT NULL LIMIT 2')
+      .all(connection, resource) as Array<{ instance: string }>;
+    return rows.length === 1 ? rows[0]!.instance : undefined;
+  }
+
   /** Records of a connection that hold an ODS record (what the mass-delete guard calls "mapped"). */
   countMapped(connection: string, resource: string): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM identity_map WHERE connection = ? AND resource = ? AND edfi_id IS NOT NULL')
@@ -207,9 +214,10 @@ export class IdentityMap {
   }
 
   /** Source keys whose last send failed or that never got an Ed-Fi id: what `retry` sends again. */
-  unsettled(resource: string): string[] {
-    return (this.db.prepare("SELECT source_key FROM identity_map WHERE resource = ? AND (last_outcome = 'error' OR edfi_id IS NULL)")
-      .all(resource) as Array<{ source_key: string }>).map((r) => r.source_key);
+  unsettled(resource: string, connections?: Set<string>): string[] {
+    const rows = this.db.prepare("SELECT connection, source_key FROM identity_map WHERE resource = ? AND (last_outcome = 'error' OR edfi_id IS NULL)")
+      .all(resource) as Array<{ connection: string; source_key: string }>;
+    return rows.filter((r) => !connections || connections.has(r.connection)).map((r) => r.source_key);
   }
 
   connections(resource: string): string[] {
@@ -294,7 +302,7 @@ export class IdentityMap {
       this.db.prepare(`UPDATE identity_map SET instance = @instance
         WHERE resource = @resource AND instance IS NULL AND connection IN (SELECT value FROM json_each(@conns))`).run(params);
       return released;
-    })();
+    }).immediate();
   }
 }
 

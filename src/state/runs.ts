@@ -1,10 +1,14 @@
 import type { Plan } from '../plan/plan-types.js';
 import type { Database } from 'better-sqlite3';
 
-export function startRun(db: Database, command: string, profile: string | null, snapshot: string | null): number {
+/**
+ * Records a run. `runUid` is the id its logs and --summary-json carry; `connections` the ones it works on
+ * (parallel per-connection jobs each record their own run in a shared state file).
+ */
+export function startRun(db: Database, command: string, profile: string | null, snapshot: string | null, runUid: string | null = null, connections: string[] | null = null): number {
   const r = db
-    .prepare(`INSERT INTO runs (command, profile, snapshot, started_at, status) VALUES (?, ?, ?, ?, 'running')`)
-    .run(command, profile, snapshot, new Date().toISOString());
+    .prepare(`INSERT INTO runs (command, profile, snapshot, started_at, status, run_uid, connections) VALUES (?, ?, ?, ?, 'running', ?, ?)`)
+    .run(command, profile, snapshot, new Date().toISOString(), runUid, connections ? JSON.stringify(connections) : null);
   return Number(r.lastInsertRowid);
 }
 
@@ -17,15 +21,20 @@ export function finishRun(db: Database, runId: number, status: string, summary: 
   );
 }
 
-/** The records the rules kept out of a run, for the report (kept for the last five runs only: it is a large list). */
+/**
+ * The records the rules kept out of a run, for the report. Kept for each connection's last five runs only (it is a
+ * large list): parallel runs of other connections do not push a connection's latest list out.
+ */
 export function recordExcluded(db: Database, runId: number, plan: Plan): void {
   const insert = db.prepare('INSERT INTO excluded (run_id, connection, source_key, student, kind, rule_ids, reasons) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const prune = db.prepare(`DELETE FROM excluded WHERE connection = ? AND run_id NOT IN
+    (SELECT DISTINCT run_id FROM excluded WHERE connection = ? ORDER BY run_id DESC LIMIT 4)`);
   db.transaction(() => {
-    db.prepare('DELETE FROM excluded WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id DESC LIMIT 5)').run();
+    for (const c of plan.connections) prune.run(c.connection, c.connection);
     for (const x of plan.excluded) {
       insert.run(runId, x.connection, x.sourceKey, x.student, x.decision.kind, x.decision.ruleIds.join(' '), x.decision.reasons.join('; '));
     }
-  })();
+  }).immediate();
 }
 
 export interface RunRow {
@@ -37,6 +46,8 @@ export interface RunRow {
   finished_at: string | null;
   status: string;
   summary: string | null;
+  run_uid: string | null;
+  connections: string | null;
 }
 
 export function listRuns(db: Database): RunRow[] {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { COMPACT_EVAL_CACHE } from './eval-cache.js';
 import { OWNERSHIP_PER_INSTANCE } from './identity-map.js';
-import { EXCLUDED_COUNTS } from './excluded-records.js';
+import { SCHEDULER_MIGRATIONS } from './scheduler-migrations.js';
 
 // The engine's own state, in a SQLite file of its own: the Campus snapshot is replaced nightly and never written.
 // Every table is keyed by connection (district:year) and resource so one state file can serve many.
@@ -106,9 +106,11 @@ export const MIGRATIONS: Migration[] = [
     sql: `ALTER TABLE eval_cache ADD COLUMN body_hash TEXT;
    ALTER TABLE eval_cache ADD COLUMN natural_key TEXT;`,
   },
+  // The error log's entries and run ids (their own module); files written before names were recorded counted them
+  // in user_version in this order.
+  ...SCHEDULER_MIGRATIONS,
   OWNERSHIP_PER_INSTANCE,
   COMPACT_EVAL_CACHE,
-  EXCLUDED_COUNTS,
 ];
 
 /**
@@ -131,24 +133,32 @@ function appliedMigrations(db: Db): Set<string> {
 }
 
 function migrate(db: Db): void {
-  const applied = appliedMigrations(db);
-  const record = db.prepare('INSERT INTO migrations (name, applied_at) VALUES (?, ?)');
-  for (const m of MIGRATIONS) {
-    if (applied.has(m.name)) continue;
-    db.transaction(() => {
+  const known = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").get()
+    ? new Set((db.prepare('SELECT name FROM migrations').all() as Array<{ name: string }>).map((r) => r.name))
+    : new Set<string>();
+  if (MIGRATIONS.every((m) => known.has(m.name))) return;
+  // Parallel per-connection jobs share one state file: only one of them brings the schema up to date (what was
+  // applied is read again under the write lock).
+  db.transaction(() => {
+    const applied = appliedMigrations(db);
+    if (MIGRATIONS.every((m) => applied.has(m.name))) return;
+    const record = db.prepare('INSERT INTO migrations (name, applied_at) VALUES (?, ?)');
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.name)) continue;
       if (m.sql) db.exec(m.sql);
       m.run?.(db);
       record.run(m.name, new Date().toISOString());
-    })();
-  }
+    }
+  }).immediate();
 }
 
 /** Opens (creating when needed) a state file and brings its schema up to date. */
 export function openState(file: string): Db {
   const db = new Database(file);
+  // Parallel per-connection jobs share one state file: wait for another process's write instead of failing.
+  db.pragma('busy_timeout = 30000');
   if (file !== '' && file !== ':memory:') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
   // A plan's working tables (desired records, operations, ...) live in the TEMP schema: on disk, not in memory,
   // so a million students cost disk space for the length of a run rather than RAM.
   db.pragma('temp_store = FILE');

@@ -1,11 +1,15 @@
-// In-memory resources of the test server, with the rules an ODS/API 6.x applies to a write: body
-// validation, descriptor resolution, LEA authorization, reference checks, natural-key upsert, key
+// In-memory resources of the test server, with the rules an Ed-Fi API applies to a write: property names,
+// body validation, descriptor resolution, LEA authorization, reference checks, natural-key upsert, key
 // changes on PUT and dependent items on DELETE. A test double only, never the product's store.
+// Failures are Problems (problems.ts), worded by the server in the generation it plays; `body` is the
+// ODS/API 6.x wording, kept for callers that read a store directly.
 import { randomUUID } from 'node:crypto';
 import type { Json, JsonObject } from '../types.js';
-import { compileResourceValidator, listDescriptorValues, loadDescriptors } from '../edfi/schemas.js';
+import { compileResourceValidator, listDescriptorValues, loadDescriptors, loadResourceSchema, schemaName, type JsonSchema } from '../edfi/schemas.js';
 import { isJsonObject, setAt, valueAt } from './body-paths.js';
-import { messages, type ErrorBody } from './messages.js';
+import type { ErrorBody } from './messages.js';
+import { ods6Body, statusOf, type Problem } from './problems.js';
+import { applyPropertyRules, type PropertyRules } from './property-rules.js';
 import { referencesTo, resourceDefinition, type ReferenceRule, type ResourceDefinition, type ResourceName } from './resources.js';
 
 export interface StoredItem {
@@ -17,7 +21,7 @@ export interface StoredItem {
   lastModified: string;
 }
 
-export type Failure = { ok: false; status: number; body: ErrorBody };
+export type Failure = { ok: false; status: number; body: ErrorBody; problem: Problem };
 export type WriteOutcome = { ok: true; status: 200 | 201 | 204; id: string; etag: string } | Failure;
 export type ReadOutcome = { ok: true; body: JsonObject; etag: string } | Failure;
 
@@ -28,6 +32,10 @@ export interface EdFiStoreOptions {
   keyChangeOnPut?: 'ignore' | 'reject';
   /** LEA ids the client may write for; null or absent: no restriction. */
   authorizedLeas?: readonly number[] | null;
+  /** The Data Standard's schema folder under schemas/edfi: '' for 4.0 (default), 'ds-5.2' for 5.x. */
+  schemaFolder?: string;
+  /** How property names of a body are read; default as the ODS/API (any case, unknown ones dropped). */
+  propertyRules?: PropertyRules;
 }
 
 export interface WriteOptions {
@@ -39,8 +47,8 @@ export interface WriteOptions {
 
 const READ_ONLY_TOP = ['id', '_etag', '_lastModifiedDate'];
 
-function fail(status: number, message: string, modelState?: Record<string, string[]>): Failure {
-  return { ok: false, status, body: modelState ? { message, modelState } : { message } };
+function fail(problem: Problem, unresolvedReferenceStatus: 400 | 409 = 409): Failure {
+  return { ok: false, status: statusOf(problem, unresolvedReferenceStatus), body: ods6Body(problem), problem };
 }
 
 function unquote(etag: string): string {
@@ -56,11 +64,20 @@ export class EdFiStore {
   private readonly descriptors = loadDescriptors();
   private authorizedLeas: Set<number> | null = null;
   private etagSequence = 0;
+  readonly schemaFolder: string;
+  private readonly propertyRules: PropertyRules;
+  private readonly schemas = new Map<ResourceName, JsonSchema>();
 
   constructor(options: EdFiStoreOptions = {}) {
     this.unresolvedReferenceStatus = options.unresolvedReferenceStatus ?? 409;
     this.keyChangeOnPut = options.keyChangeOnPut ?? 'ignore';
+    this.schemaFolder = options.schemaFolder ?? '';
+    this.propertyRules = options.propertyRules ?? { caseSensitive: false, dropEmpty: false };
     this.setAuthorizedLeas(options.authorizedLeas ?? null);
+  }
+
+  private schemaOf(resource: ResourceName): string {
+    return schemaName(this.schemaFolder, resource);
   }
 
   /** Makes more descriptor values resolvable, e.g. a state's own namespace. */
@@ -85,7 +102,7 @@ export class EdFiStore {
   /** POST: create, or update the item with the same natural key. */
   post(resource: ResourceName, body: unknown, options: WriteOptions = {}): WriteOutcome {
     const def = resourceDefinition(resource);
-    if (isJsonObject(body) && 'id' in body) return fail(400, messages.clientAssignedId);
+    if (isJsonObject(body) && 'id' in body) return fail({ kind: 'client-assigned-id' });
     const checked = this.checkBody(def, body);
     if (!checked.ok) return checked;
     const item = checked.body;
@@ -112,12 +129,12 @@ export class EdFiStore {
     const checked = this.checkBody(def, body);
     if (!checked.ok) return checked;
     const current = this.table(resource).get(id);
-    if (!current) return fail(404, messages.updateNotFound);
-    if (options.ifMatch !== undefined && unquote(options.ifMatch) !== current.etag) return fail(412, messages.modifiedByAnother);
+    if (!current) return fail({ kind: 'not-found', action: 'update' });
+    if (options.ifMatch !== undefined && unquote(options.ifMatch) !== current.etag) return fail({ kind: 'modified' });
 
     const item = checked.body;
     if (this.keyOf(def, item) !== this.keyOf(def, current.body)) {
-      if (this.keyChangeOnPut === 'reject') return fail(400, messages.keyChange);
+      if (this.keyChangeOnPut === 'reject') return fail({ kind: 'key-change', entity: def.entity });
       // ODS/API 6.x keeps the stored key and applies the rest of the body.
       for (const path of def.naturalKey) {
         const kept = valueAt(current.body, path);
@@ -138,15 +155,15 @@ export class EdFiStore {
   delete(resource: ResourceName, id: string, options: WriteOptions = {}): WriteOutcome {
     const def = resourceDefinition(resource);
     const current = this.table(resource).get(id);
-    if (!current) return fail(404, messages.deleteNotFound);
-    if (options.ifMatch !== undefined && unquote(options.ifMatch) !== current.etag) return fail(412, messages.modifiedByAnother);
+    if (!current) return fail({ kind: 'not-found', action: 'delete' });
+    if (options.ifMatch !== undefined && unquote(options.ifMatch) !== current.etag) return fail({ kind: 'modified' });
     const denied = options.skipAuthorization ? undefined : this.authorize(def, current.body);
     if (denied) return denied;
 
     const key = this.keyOf(def, current.body);
     for (const { resource: dependent, rule } of referencesTo(resource)) {
       for (const other of this.table(dependent.name).values()) {
-        if (this.referencedKey(rule, other.body) === key) return fail(409, messages.dependentItemExists(dependent.dependencyName));
+        if (this.referencedKey(rule, other.body) === key) return fail({ kind: 'dependent-item', entity: dependent.entity, dependencyName: dependent.dependencyName });
       }
     }
     this.table(resource).delete(id);
@@ -158,7 +175,7 @@ export class EdFiStore {
   read(resource: ResourceName, id: string): ReadOutcome {
     const def = resourceDefinition(resource);
     const item = this.table(resource).get(id);
-    if (!item) return fail(404, messages.getNotFound);
+    if (!item) return fail({ kind: 'not-found', action: 'get' });
     const denied = this.authorize(def, item.body);
     if (denied) return denied;
     return { ok: true, body: this.represent(def, item), etag: item.etag };
@@ -230,20 +247,20 @@ export class EdFiStore {
     return JSON.stringify(resourceDefinition(rule.target).naturalKey.map((path) => byTargetPath.get(path) ?? null));
   }
 
-  /** Schema, then descriptors, as the ODS/API's model binding does before anything touches the database. */
+  /**
+   * Property names (unknown ones dropped, as the Ed-Fi APIs do), then the schema, then descriptors, as the
+   * API's model binding does before anything touches the database.
+   */
   private checkBody(def: ResourceDefinition, body: unknown): { ok: true; body: JsonObject } | Failure {
-    if (body === undefined || body === null) return fail(400, messages.emptyBody);
-    const validation = compileResourceValidator(def.name)(body);
-    if (!validation.ok) {
-      const modelState: Record<string, string[]> = {};
-      for (const error of validation.errors) {
-        (modelState[error.path || 'request'] ??= []).push(messages.validationFailed(def.entity, error.message));
-      }
-      return fail(400, messages.invalidRequest, modelState);
-    }
-    const item = structuredClone(body) as JsonObject;
-    for (const found of listDescriptorValues(def.name, item)) {
-      if (!this.knowsDescriptor(found.descriptor, found.value)) return fail(400, messages.unknownDescriptor(found.value, found.descriptor));
+    if (body === undefined || body === null) return fail({ kind: 'empty-body' });
+    let schema = this.schemas.get(def.name);
+    if (!schema) this.schemas.set(def.name, (schema = loadResourceSchema(this.schemaOf(def.name)) as JsonSchema));
+    const read = applyPropertyRules(schema, body, this.propertyRules);
+    const validation = compileResourceValidator(this.schemaOf(def.name))(read);
+    if (!validation.ok) return fail({ kind: 'validation', entity: def.entity, errors: validation.errors });
+    const item = structuredClone(read) as JsonObject;
+    for (const found of listDescriptorValues(this.schemaOf(def.name), item)) {
+      if (!this.knowsDescriptor(found.descriptor, found.value)) return fail({ kind: 'unknown-descriptor', path: found.path, descriptor: found.descriptor, value: found.value });
     }
     for (const name of READ_ONLY_TOP) delete item[name];
     for (const rule of def.references) {
@@ -257,14 +274,15 @@ export class EdFiStore {
     if (!this.authorizedLeas || !def.authorization) return undefined;
     const value = valueAt(body, def.authorization.path);
     if (typeof value === 'number' && this.authorizedLeas.has(value)) return undefined;
-    return fail(403, messages.authorizationDenied([...this.authorizedLeas], def.authorization.property));
+    return fail({ kind: 'forbidden', claims: [...this.authorizedLeas], property: def.authorization.property });
   }
 
   private resolveReferences(def: ResourceDefinition, body: JsonObject): Failure | undefined {
     for (const rule of def.references) {
       const key = this.referencedKey(rule, body);
       if (key !== undefined && !this.keyIndex(rule.target).has(key)) {
-        return fail(this.unresolvedReferenceStatus, messages.unresolvedReference(rule.table));
+        const entity = rule.table.charAt(0).toUpperCase() + rule.table.slice(1);
+        return fail({ kind: 'unresolved-reference', table: rule.table, entity, property: rule.property }, this.unresolvedReferenceStatus);
       }
     }
     return undefined;

@@ -10,12 +10,20 @@ export interface TokenAnswer {
 export class TokenRegistry {
   private readonly expiries = new Map<string, number>();
 
-  constructor(private readonly lifetimeSeconds: number) {}
+  /**
+   * `epochExpiresIn`: expires_in is the absolute expiry in epoch seconds rather than a lifetime, as some token
+   * endpoints answer.
+   */
+  constructor(
+    private readonly lifetimeSeconds: number,
+    private readonly epochExpiresIn = false,
+  ) {}
 
   issue(): TokenAnswer {
     const token = randomBytes(16).toString('hex');
-    this.expiries.set(token, Date.now() + this.lifetimeSeconds * 1000);
-    return { access_token: token, expires_in: this.lifetimeSeconds, token_type: 'bearer' };
+    const expiry = Date.now() + this.lifetimeSeconds * 1000;
+    this.expiries.set(token, expiry);
+    return { access_token: token, expires_in: this.epochExpiresIn ? Math.floor(expiry / 1000) : this.lifetimeSeconds, token_type: 'bearer' };
   }
 
   isValid(token: string): boolean {

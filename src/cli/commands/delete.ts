@@ -1,24 +1,47 @@
 import type { Command } from 'commander';
-import { IdentityMap } from '../../state/identity-map.js';
-import { entryFor, ErrorLog } from '../../state/error-log.js';
-import { acquireLock } from '../../state/lock.js';
-import { openState } from '../../state/state-db.js';
 import { loadProfile } from '../../profile/load-profile.js';
-import { clientFactory } from '../api-factory.js';
-import { readCredentials } from '../credentials.js';
-import { EXIT } from '../exit-codes.js';
+import { connectionKey } from '../../snapshot/connections.js';
+import { openSnapshot } from '../../snapshot/open.js';
+import { entryFor, ErrorLog } from '../../state/error-log.js';
+import { IdentityMap } from '../../state/identity-map.js';
+import { acquireLocks, connectionLock, WHOLE_STATE } from '../../state/lock.js';
+import { connectionRef, type ConnectionRef } from '../../targets/types.js';
+import { usageError } from '../cli-error.js';
+import type { ApiFlavor } from '../../api/flavor.js';
+import { connectedApis, type ConnectionApis } from '../connection-apis.js';
+import { checkConnectionKeys, selectConnections, singleStateFile, targetsOf } from '../connection-select.js';
+import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
+import { apiOptions, connectionOption, TARGETS_HELP } from '../options.js';
+import { openStateFile } from '../state-file.js';
+
 
 export interface DeleteOptions {
   profile: string;
   state: string;
-  apiBase: string;
-  dataPath: string;
+  apiBase?: string;
+  targets?: string;
+  snapshot?: string;
+  /** Overrides the data path the API's root document gives. */
+  dataPath?: string;
+  apiFlavor?: ApiFlavor;
+  routeContext?: Record<string, string>;
   id?: string[];
   sourceKey?: string;
   student?: string;
   resourcePath?: string;
-  connection?: string;
+  connection?: string[];
   credentialsFile?: string;
+}
+
+/** District numbers of the connections, for matching targets: from the snapshot's connections query. */
+function connectionRefs(o: DeleteOptions): Map<string, ConnectionRef> {
+  if (!o.snapshot) return new Map();
+  const snapshot = openSnapshot(o.snapshot);
+  try {
+    return new Map(selectConnections(snapshot, loadProfile(o.profile), undefined).map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
+  } finally {
+    snapshot.close();
+  }
 }
 
 /**
@@ -27,34 +50,45 @@ export interface DeleteOptions {
  * Ed-Fi id, source key or student, and from the identity mapping when they are mapped.
  */
 export async function runDelete(o: DeleteOptions): Promise<number> {
+  const only = checkConnectionKeys(o.connection);
+  if (o.id?.length && only && only.size > 1) throw usageError('with --id, give one --connection (the ODS instance the ids are in)');
+  const targets = targetsOf(o);
+  if (!targets) throw usageError('--api-base or --targets is required');
+  if (o.targets && !o.snapshot) throw usageError('with --targets, give --snapshot too (the district numbers of the connections come from it)');
   const profile = loadProfile(o.profile);
-  const creds = readCredentials(o.credentialsFile);
-  const api = clientFactory(o.apiBase, o.dataPath, creds);
-  const db = openState(o.state);
-  const release = acquireLock(db);
+  const refs = connectionRefs(o);
+  let apis: ConnectionApis | undefined;
+  const db = openStateFile(singleStateFile(o.state, o.connection));
+  let release: (() => void) | undefined;
   try {
     const identity = new IdentityMap(db);
     const log = new ErrorLog(db);
     const resourcePath = o.resourcePath ?? profile.def.resource.path;
     const ownResource = resourcePath === profile.def.resource.path;
-    const targets: Array<{ id: string; connection: string; sourceKey: string | null }> = [];
+    const targetsToDelete: Array<{ id: string; connection: string; sourceKey: string | null }> = [];
     if (ownResource && (o.sourceKey || o.student)) {
-      for (const row of identity.find({ resource: profile.def.resource.name, sourceKey: o.sourceKey, student: o.student, connection: o.connection })) {
-        if (row.edfiId) targets.push({ id: row.edfiId, connection: row.connection, sourceKey: row.sourceKey });
+      for (const row of identity.find({ resource: profile.def.resource.name, sourceKey: o.sourceKey, student: o.student })) {
+        if (row.edfiId && (!only || only.has(row.connection))) targetsToDelete.push({ id: row.edfiId, connection: row.connection, sourceKey: row.sourceKey });
       }
     }
     for (const id of o.id ?? []) {
       const row = ownResource ? identity.find({ resource: profile.def.resource.name, edfiId: id })[0] : undefined;
-      targets.push({ id, connection: row?.connection ?? o.connection ?? '', sourceKey: row?.sourceKey ?? null });
+      targetsToDelete.push({ id, connection: row?.connection ?? [...(only ?? [])][0] ?? '', sourceKey: row?.sourceKey ?? null });
     }
-    if (targets.length === 0) {
+    if (targetsToDelete.length === 0) {
       process.stderr.write('Nothing to delete: no record matches (give --id, --source-key or --student)\n');
       return EXIT.usage;
     }
+    const lockNames = [...new Set(targetsToDelete.map((t) => (t.connection ? connectionLock(t.connection) : WHOLE_STATE)))];
+    release = acquireLocks(db, lockNames);
+    // The APIs of the connections concerned are read now: their root documents give the data URLs.
+    const keys = [...new Set(targetsToDelete.map((t) => t.connection || '0:'))];
+    for (const k of keys) if (!refs.has(k)) refs.set(k, { key: k, districtNumber: null, schoolYear: Number(k.split(':')[1]) });
+    apis = await connectedApis(targets, new Map(keys.map((k) => [k, refs.get(k)!])), { ...o, profile }, (line) => process.stderr.write(`${line}\n`));
     let failed = 0;
-    for (const t of targets) {
+    for (const t of targetsToDelete) {
       // Records of other resources are not mapped here; they live in their instance (--connection gives the year).
-      const r = await api(t.connection || '0:').delete(resourcePath, t.id);
+      const r = await apis.api(t.connection || '0:').delete(resourcePath, t.id);
       if (r.ok || r.status === 404) {
         if (t.sourceKey) identity.remove(t.connection, profile.def.resource.name, t.sourceKey);
         process.stdout.write(`deleted ${resourcePath}/${t.id}${r.status === 404 ? ' (already gone)' : ''}${t.sourceKey ? ` [${t.sourceKey}]` : ''}\n`);
@@ -68,25 +102,29 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
     }
     return failed > 0 ? EXIT.apiFailed : EXIT.ok;
   } finally {
-    release();
+    release?.();
     db.close();
+    await apis?.close();
   }
 }
 
 export function registerDelete(program: Command): void {
-  program
+  const cmd = program
     .command('delete')
     .description('Delete records from the ODS (and the identity mapping) by Ed-Fi id, source key or student')
     .requiredOption('--profile <name|path>', 'state profile (its resource and error catalogue)')
     .requiredOption('--state <file>', 'state file')
-    .requiredOption('--api-base <url>', 'Ed-Fi ODS/API root')
-    .option('--data-path <path>', "data API path ('/data/v3/{endYear}' for year-specific instances)", '/data/v3')
+    .option('--api-base <url>', "the Ed-Fi API's root URL (or --targets)")
+    .option('--targets <file>', TARGETS_HELP)
+    .option('--snapshot <file>', 'with --targets: the snapshot whose connections give the district numbers');
+  apiOptions(cmd)
     .option('--id <id...>', 'Ed-Fi resource id(s)')
     .option('--source-key <key>', "Campus record, e.g. 'participationID=42'")
     .option('--student <id>', 'every mapped record of this student')
-    .option('--resource-path <path>', "another resource, e.g. '/ed-fi/programs' (with --id)")
-    .option('--connection <key>', "connection 'districtID:endYear' (selects the year instance for --id)")
-    .option('--credentials-file <file>', 'file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines')
+    .option('--resource-path <path>', "another resource, e.g. '/ed-fi/programs' (with --id)");
+  connectionOption(cmd, "only records of this connection 'districtID:endYear' (repeatable); with --id, the ODS instance the ids are in")
+    .option('--credentials-file <file>', 'with --api-base: file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async (o: DeleteOptions) => {
       process.exitCode = await runDelete(o);
     });

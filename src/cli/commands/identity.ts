@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { IdentityMap, type IdentityRow } from '../../state/identity-map.js';
-import { openState } from '../../state/state-db.js';
+import { openStateFile } from '../state-file.js';
 
 const COLUMNS = ['connection', 'resource', 'sourceKey', 'student', 'edfiId', 'lastMethod', 'lastStatus', 'lastOutcome', 'lastSentAt'] as const;
 
@@ -27,7 +27,7 @@ export function registerIdentity(program: Command): void {
     .option('--resource <name>', 'only this resource')
     .option('--format <format>', 'text, csv or json', 'text')
     .action((o: { state: string; student?: string; sourceKey?: string; edfiId?: string; resource?: string; format: string }) => {
-      const db = openState(o.state);
+      const db = openStateFile(o.state, { mustExist: true });
       try {
         const rows = new IdentityMap(db).find({ student: o.student, sourceKey: o.sourceKey, edfiId: o.edfiId, resource: o.resource });
         if (o.format === 'json') process.stdout.write(JSON.stringify(rows, null, 2) + '\n');

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { htmlReport } from '../../report/html-report.js';
-import { openState } from '../../state/state-db.js';
+import { inputError } from '../cli-error.js';
+import { openStateFile } from '../state-file.js';
 
 export function registerReport(program: Command): void {
   program
@@ -11,9 +12,16 @@ export function registerReport(program: Command): void {
     .requiredOption('--html <file>', 'HTML file to write')
     .option('--run <id>', 'run id (default: the latest sync)', (v) => parseInt(v, 10))
     .action((o: { state: string; html: string; run?: number }) => {
-      const db = openState(o.state);
+      const db = openStateFile(o.state, { mustExist: true });
       try {
-        writeFileSync(o.html, htmlReport(db, o.run));
+        let html: string;
+        try {
+          html = htmlReport(db, o.run);
+        } catch (err) {
+          // No such run (or none yet): the state file does not hold what was asked for.
+          throw inputError(`state file ${o.state}: ${(err as Error).message}`);
+        }
+        writeFileSync(o.html, html);
         process.stderr.write(`wrote ${o.html}\n`);
       } finally {
         db.close();

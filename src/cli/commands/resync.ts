@@ -1,21 +1,27 @@
 import type { Command } from 'commander';
 import { emitPlan } from '../../emit/emitter.js';
+import { createRunLog } from '../../log/run-log.js';
 import { massDeleteLimits, massDeleteMessage, violationsOf } from '../../plan/mass-delete.js';
-import { instanceFromDataPath } from '../../plan/plan-options.js';
 import { emptyPlan } from '../../plan/plan-types.js';
 import { reconcile, type Reconciliation } from '../../resync/reconcile.js';
+import { connectionKey } from '../../snapshot/connections.js';
 import { IdentityMap } from '../../state/identity-map.js';
-import { acquireLock } from '../../state/lock.js';
+import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, startRun } from '../../state/runs.js';
-import { clientFactory } from '../api-factory.js';
+import { connectionRef } from '../../targets/types.js';
+import { usageError } from '../cli-error.js';
+import { connectedApis, type ConnectionApis } from '../connection-apis.js';
+import { checkConnectionKeys, runConnections, selectConnections, singleStateFile, targetsOf } from '../connection-select.js';
 import { openContext } from '../context.js';
-import { readCredentials } from '../credentials.js';
-import { EXIT } from '../exit-codes.js';
-import { emitSummaryText, runSync, type SyncOptions } from './sync.js';
+import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
+import { reportRun } from '../run-report.js';
+import { newRunId, startSummary } from '../run-summary.js';
+import { runSync, type SyncOptions } from './sync.js';
 
 export function reconciliationText(r: Reconciliation, limit = 50): string {
-  const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS`];
+  const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS${r.complete ? '' : ' (looked up by id: the API could not list them)'}`];
+  for (const note of r.notes) lines.push(`  note: ${note}`);
   for (const [action, n] of Object.entries(r.counts)) lines.push(`  ${action.padEnd(16)} ${n}`);
   const shown = r.rows.filter((x) => x.action !== 'in-step');
   if (shown.length > 0) {
@@ -28,54 +34,77 @@ export function reconciliationText(r: Reconciliation, limit = 50): string {
   return lines.join('\n');
 }
 
+/**
+ * Reconciles ODS, identity mapping and snapshot, then syncs. With --connection only those connections change;
+ * the other connections of the same ODS are read so that a record one of them wants is never "nobody's".
+ */
 export async function runResync(o: SyncOptions & { format?: string }): Promise<number> {
-  if (!o.apiBase) throw Object.assign(new Error('--api-base is required'), { exitCode: EXIT.usage });
-  const creds = readCredentials(o.credentialsFile);
-  const api = clientFactory(o.apiBase, o.dataPath, creds);
-  const ctx = openContext(o);
-  let limits: ReturnType<typeof massDeleteLimits>;
+  const runId = o.runId ?? newRunId();
+  const summary = startSummary(o.dryRun ? 'resync --dry-run' : 'resync', runId);
+  const log = createRunLog({ runId, format: o.logFormat, quiet: o.quiet });
+  let apis: ConnectionApis | undefined;
+  // When the reconciliation goes through, the sync that follows writes the summary of the whole command.
+  const code = await reportRun(o, summary, log, async () => {
+    checkConnectionKeys(o.connection);
+    const targets = targetsOf(o);
+    if (!targets) throw usageError('--api-base or --targets is required');
+    const ctx = openContext({ ...o, state: singleStateFile(o.state, o.connection) });
+    try {
+      const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
+      const only = new Set(conns.map(connectionKey));
+      const keys = conns.map(connectionKey);
+      const refs = new Map(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
+      // Every connection of the snapshot may be read (shared ODS instances); only the selected ones are changed.
+      const allRefs = new Map(selectConnections(ctx.snapshot, ctx.profile, undefined).map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
+      const allConns = selectConnections(ctx.snapshot, ctx.profile, undefined);
+      apis = await connectedApis(targets, new Map([...allRefs, ...refs]), { ...o, profile: ctx.profile, connections: allConns }, (line) => log.event('info', 'api', {}, line));
+      const api = apis.forConnection;
+      const release = acquireLocks(ctx.state, keys.map(connectionLock));
+      const stateRunId = startRun(ctx.state, summary.command, ctx.profile.def.name, o.snapshot, runId, keys);
+      let status = 'failed';
+      try {
+        const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false, onlyConnections: only, instanceOf: (c) => instanceOrNone(apis!, connectionKey(c)) });
+        // An API that cannot list its records is read record by record: say so, also beside JSON output.
+        if (!preview.complete && o.format === 'json') for (const note of preview.notes) process.stderr.write(`note: ${note}\n`);
+        process.stdout.write((o.format === 'json' ? JSON.stringify(preview, null, 2) : reconciliationText(preview)) + '\n');
+        if (o.dryRun) {
+          status = 'dry-run';
+          return EXIT.ok;
+        }
+        const identity = new IdentityMap(ctx.state);
+        const counts = new Map<string, { deletes: number; mapped: number }>();
+        for (const d of preview.deletes) {
+          const c = counts.get(d.connection) ?? { deletes: 0, mapped: identity.countMapped(d.connection, ctx.profile.def.resource.name) };
+          c.deletes++;
+          counts.set(d.connection, c);
+        }
+        const violations = violationsOf(counts, massDeleteLimits(o, ctx.profile));
+        if (violations.length > 0 && !o.allowMassDelete) {
+          log.event('error', 'mass-delete-refused', { connections: violations.map((v) => v.connection) }, massDeleteMessage(violations));
+          status = 'refused';
+          return EXIT.refused;
+        }
+        const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true, onlyConnections: only, instanceOf: (c) => instanceOrNone(apis!, connectionKey(c)) });
+        const plan = emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name, applied.deletes);
+        const result = await emitPlan({ api, profile: ctx.profile, plan, state: ctx.state, runId: stateRunId, concurrency: o.concurrency });
+        log.event('info', 'resync-deleted', { counts: { deleted: result.deleted, failed: result.failed } }, `resync: deleted ${result.deleted} ODS record(s) nobody wants${result.failed ? `, ${result.failed} failed` : ''}`);
+        status = 'ok';
+        return EXIT.ok;
+      } finally {
+        finishRun(ctx.state, stateRunId, status, null);
+        release();
+      }
+    } finally {
+      ctx.close();
+    }
+  });
   try {
-    limits = massDeleteLimits(o, ctx.profile);
-  } catch (err) {
-    ctx.close();
-    throw err;
-  }
-  const instanceOf = instanceFromDataPath(o.dataPath);
-  const release = acquireLock(ctx.state);
-  const runId = startRun(ctx.state, o.dryRun ? 'resync --dry-run' : 'resync', ctx.profile.def.name, o.snapshot);
-  let status = 'failed';
-  try {
-    const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false, instanceOf });
-    process.stdout.write((o.format === 'json' ? JSON.stringify(preview, null, 2) : reconciliationText(preview)) + '\n');
-    if (o.dryRun) {
-      status = 'dry-run';
-      return EXIT.ok;
-    }
-    const identity = new IdentityMap(ctx.state);
-    const counts = new Map<string, { deletes: number; mapped: number }>();
-    for (const d of preview.deletes) {
-      const c = counts.get(d.connection) ?? { deletes: 0, mapped: identity.countMapped(d.connection, ctx.profile.def.resource.name) };
-      c.deletes++;
-      counts.set(d.connection, c);
-    }
-    const violations = violationsOf(counts, limits);
-    if (violations.length > 0 && !o.allowMassDelete) {
-      process.stderr.write(massDeleteMessage(violations) + '\n');
-      status = 'refused';
-      return EXIT.refused;
-    }
-    const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true, instanceOf });
-    const plan = emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name, applied.deletes);
-    const result = await emitPlan({ api, profile: ctx.profile, plan, state: ctx.state, runId, concurrency: o.concurrency });
-    process.stderr.write(emitSummaryText(result, plan, 'Resync summary (ODS records nobody wants):') + '\n');
-    status = 'ok';
+    if (code !== EXIT.ok || o.dryRun) return code;
+    // Every wanted record is evaluated with today's mappings and sent where the ODS differs, on the APIs already read.
+    return await runSync({ ...o, runId }, { apis });
   } finally {
-    finishRun(ctx.state, runId, status, null);
-    release();
-    ctx.close();
+    await apis?.close();
   }
-  // Every wanted record is evaluated with today's mappings and sent where the ODS differs.
-  return runSync({ ...o, allowMassDelete: o.allowMassDelete });
 }
 
 export function registerResync(program: Command): void {
@@ -86,7 +115,17 @@ export function registerResync(program: Command): void {
     .option('--dry-run', 'show the reconciliation and change nothing')
     .option('--format <format>', 'text or json', 'text')
     .option('--quiet', 'no plan summary')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async (o: SyncOptions & { format?: string }) => {
       process.exitCode = await runResync(o);
     });
+}
+
+/** The instance of a connection from its API, or none (the planner then takes the one its records were sent to). */
+function instanceOrNone(apis: { instanceOf(key: string): string }, key: string): string | undefined {
+  try {
+    return apis.instanceOf(key);
+  } catch {
+    return undefined;
+  }
 }

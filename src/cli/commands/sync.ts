@@ -1,27 +1,45 @@
 import type { Command } from 'commander';
-import { emitPlan, type EmitSummary } from '../../emit/emitter.js';
-import { massDeleteLimits, massDeleteMessage, type MassDeleteLimits } from '../../plan/mass-delete.js';
-import { instanceFromDataPath } from '../../plan/plan-options.js';
-import { planRun, type StreamedPlan } from '../../plan/planner.js';
-import type { Plan, PlanSummary } from '../../plan/plan-types.js';
-import { EXCLUDED_SAMPLE, recordExcluded } from '../../state/excluded-records.js';
-import { acquireLock } from '../../state/lock.js';
-import { finishRun, startRun } from '../../state/runs.js';
+import { emptyEmitSummary, type EmitSummary } from '../../emit/emitter.js';
+import { createRunLog, type LogFormat, type RunLog } from '../../log/run-log.js';
+import { massDeleteLimits, massDeleteMessage, massDeleteViolations, type MassDeleteViolation } from '../../plan/mass-delete.js';
+import type { Plan } from '../../plan/plan-types.js';
+import { buildPlan } from '../../plan/planner.js';
+import { connectionKey, readConnections } from '../../snapshot/connections.js';
+import { ErrorLog } from '../../state/error-log.js';
+import { acquireLocks, connectionLock } from '../../state/lock.js';
+import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
+import type { ConnectionTargets } from '../../targets/targets.js';
+import type { Connection } from '../../types.js';
+import { connectionRef, type ConnectionRef } from '../../targets/types.js';
+import { usageError } from '../cli-error.js';
+import type { ApiFlavor } from '../../api/flavor.js';
+import { connectedApis, type ConnectionApis } from '../connection-apis.js';
+import { checkConnectionKeys, PER_CONNECTION_STATE, refuseSharedInstances, runConnections, stateFileOf, targetsOf } from '../connection-select.js';
+import { addEmit, connectionOutcomes, reportOutcomes } from '../connection-outcomes.js';
 import { openContext } from '../context.js';
-import { readCredentials } from '../credentials.js';
-import { clientFactory } from '../api-factory.js';
-import { checkReferences, missingReferencesText } from '../../emit/reference-check.js';
-import { EXIT } from '../exit-codes.js';
-import { planSummaryText, writeOperations } from '../output.js';
-import { planningProgress, Progress } from '../progress.js';
+import { EXIT, EXIT_CODES_HELP, mostSevere } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
+import { planEvents, planSummaryText, writeOperations } from '../output.js';
+import { planningProgress } from '../progress.js';
+import { reportRun } from '../run-report.js';
+import { finishSummary, startSummary, type RunSummary } from '../run-summary.js';
+import { sendByConnection, type ConnectionSend } from '../send-connections.js';
 
 export interface SyncOptions {
   profile: string;
   snapshot: string;
   state: string;
   apiBase?: string;
-  dataPath: string;
+  targets?: string;
+  connection?: string[];
+  /** Overrides the data path the API's root document gives. */
+  dataPath?: string;
+  /** --api-flavor: the API generation, when its root document does not tell. */
+  apiFlavor?: ApiFlavor;
+  /** --route-context: values for placeholders of the API's URLs. */
+  routeContext?: Record<string, string>;
+  /** With checkReferences: send records whose reference lookup failed (default: hold them back). */
+  sendUncheckedReferences?: boolean;
   concurrency: number;
   dryRun?: boolean;
   allowMassDelete?: boolean;
@@ -31,100 +49,123 @@ export interface SyncOptions {
   out?: string;
   quiet?: boolean;
   checkReferences?: boolean;
+  heldBackOk?: boolean;
+  /** INDEX/COUNT: only the connections of this shard. */
+  shard?: string;
+  summaryJson?: string;
+  logFormat?: LogFormat;
+  /** The run's id in logs and the summary; a new one when not given. */
+  runId?: string;
 }
 
-/** The counts of a run, worded the same by sync, retry and resync. */
-export function emitSummaryText(s: EmitSummary, plan: { summary: PlanSummary }, title = 'Sync summary:'): string {
-  const lines = [
-    title,
-    `  sent (new)        ${s.created}`,
-    `  updated           ${s.updated}`,
-    `  deleted           ${s.deleted}${s.alreadyGone ? ` (+${s.alreadyGone} already gone)` : ''}`,
-    `  unchanged         ${plan.summary.unchanged}`,
-    `  shared            ${plan.summary.shared + s.keptForOther}${plan.summary.shared + s.keptForOther > 0 ? ' (sent as another connection\'s record of the same ODS instance)' : ''}`,
-    `  not sent (rules)  ${plan.summary.excluded}`,
-    `  held back         ${s.heldBack}`,
-    `  failed            ${s.failed}`,
-  ];
-  if (s.restored) lines.push(`  restored          ${s.restored} (a key change was refused; the record was put back as it was)`);
-  for (const [status, n] of Object.entries(s.failedByStatus)) lines.push(`    HTTP ${status === '0' ? 'no answer' : status}: ${n}`);
-  for (const [id, n] of Object.entries(s.failedByError)) lines.push(`    ${id}: ${n}`);
-  if (s.aborted) lines.push(`  stopped early: ${s.aborted}`);
-  if (s.failed + s.heldBack > 0) lines.push("  See `edfi-sync errors --state <file>` for each error with its cause and fix.");
-  return lines.join('\n');
+/**
+ * plan + emit: the scheduled job. Returns the exit code. `shared.apis` are the APIs an enclosing command (resync)
+ * already read, so each API's root document is read once per run.
+ */
+export async function runSync(o: SyncOptions, shared: { apis?: ConnectionApis } = {}): Promise<number> {
+  const summary = startSummary(o.dryRun ? 'sync --dry-run' : 'sync', o.runId);
+  const log = createRunLog({ runId: summary.runId, format: o.logFormat, quiet: o.quiet });
+  return reportRun(o, summary, log, () => sync(o, summary, log, shared));
 }
 
-/** plan + emit: the scheduled job. Returns the exit code. */
-export async function runSync(o: SyncOptions): Promise<number> {
-  const ctx = openContext(o);
-  let release: () => void;
-  let limits: MassDeleteLimits;
+async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: { apis?: ConnectionApis }): Promise<number> {
+  const targets = targetsOf(o);
+  if (!targets && !o.dryRun) throw usageError('--api-base or --targets is required (or use --dry-run)');
+  if (!o.state.includes(PER_CONNECTION_STATE)) return syncState(o, summary, log, targets, shared);
+  // One state file per connection (jobs on several machines): each connection is a run of its own file.
+  const ctx = openContext({ profile: o.profile, snapshot: o.snapshot });
+  let keys: string[];
   try {
-    // A bad limit is a usage error, found before anything is planned or locked.
-    limits = massDeleteLimits(o, ctx.profile);
-    release = acquireLock(ctx.state);
-  } catch (err) {
-    // Refused (another run holds the lock): close the snapshot and the state file before saying so.
-    ctx.close();
-    throw err;
-  }
-  const runId = startRun(ctx.state, o.dryRun ? 'sync --dry-run' : 'sync', ctx.profile.def.name, o.snapshot);
-  let status = 'failed';
-  let summary: unknown = null;
-  let plan: StreamedPlan | undefined;
-  try {
-    plan = await planRun({
-      profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, instanceOf: instanceFromDataPath(o.dataPath),
-      deleteGuard: { limits, allow: Boolean(o.allowMassDelete) }, onProgress: o.quiet ? undefined : planningProgress(),
-    });
-    if (!o.quiet) process.stderr.write(planSummaryText(plan) + '\n');
-    recordExcluded(ctx.state, runId, [...plan.excluded(EXCLUDED_SAMPLE)], plan.excludedCounts());
-    // Refused connections send nothing; the others still run.
-    const refused = plan.refused;
-    if (refused.length > 0) process.stderr.write(massDeleteMessage(refused) + '\n');
-    if (o.dryRun) {
-      await writeOperations(plan.operations(), o.out);
-      status = refused.length > 0 ? 'refused' : 'dry-run';
-      summary = { plan: plan.summary, refused };
-      return refused.length > 0 ? EXIT.refused : EXIT.ok;
-    }
-    if (!o.apiBase) throw Object.assign(new Error('--api-base is required (or use --dry-run)'), { exitCode: EXIT.usage });
-    const creds = readCredentials(o.credentialsFile);
-    const client = clientFactory(o.apiBase, o.dataPath, creds);
-    let toSend: Plan | StreamedPlan = plan;
-    if (o.checkReferences) {
-      const whole: Plan = {
-        profile: plan.profile, resource: plan.resource, operations: [...plan.operations()], issues: [...plan.issues()], excluded: [],
-        forget: [...plan.forget()], warnings: plan.warnings, connections: plan.connections, summary: plan.summary, refused,
-      };
-      const checked = await checkReferences(whole, ctx.profile, client);
-      if (checked.missing.length > 0) process.stderr.write(missingReferencesText(checked.missing) + '\n');
-      toSend = checked.plan;
-    }
-    const progress = new Progress('sending');
-    const result = await emitPlan({
-      api: client, profile: ctx.profile, plan: toSend, state: ctx.state, runId, concurrency: o.concurrency,
-      onProgress: o.quiet ? undefined : (d, t) => progress.update(d, t),
-    });
-    summary = { plan: plan.summary, emit: result, ...(refused.length > 0 ? { refused } : {}) };
-    if (!o.quiet) process.stderr.write(emitSummaryText(result, plan) + '\n');
-    if (result.aborted) {
-      status = 'aborted';
-      return EXIT.unreachable;
-    }
-    if (refused.length > 0) {
-      status = 'refused';
-      return EXIT.refused;
-    }
-    // "All sent" means every record the snapshot wants: a record held back (invalid data, missing reference) is not.
-    const notSent = result.failed + result.heldBack;
-    status = notSent > 0 ? 'partial' : 'ok';
-    if (notSent > 0) process.stderr.write(`${result.failed} record(s) failed, ${result.heldBack} held back (see \`edfi-sync errors\`)\n`);
-    return notSent > 0 ? EXIT.apiFailed : EXIT.ok;
+    keys = runConnections(ctx.snapshot, ctx.profile, o, targets).map(connectionKey);
+    if (targets) refuseSharedInstances(readConnections(ctx.snapshot, ctx.profile), keys, targets);
   } finally {
-    plan?.close();
-    finishRun(ctx.state, runId, status, summary);
-    release();
+    ctx.close();
+  }
+  for (const key of keys) await syncState({ ...o, state: stateFileOf(o.state, key), connection: [key], shard: undefined }, summary, log, targets);
+  finishSummary(summary);
+  return summary.exitCode;
+}
+
+async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targets: ConnectionTargets | undefined, shared: { apis?: ConnectionApis } = {}): Promise<number> {
+  const only = checkConnectionKeys(o.connection);
+  const ctx = openContext(o);
+  try {
+    summary.profile = ctx.profile.def.name;
+    // A bad limit is a usage error, found before any API is asked or anything planned.
+    const limits = massDeleteLimits(o, ctx.profile);
+    const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
+    const keys = conns.map(connectionKey);
+    const refs = new Map<string, ConnectionRef>(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
+    const release = acquireLocks(ctx.state, keys.map(connectionLock));
+    const runId = startRun(ctx.state, summary.command, ctx.profile.def.name, o.snapshot, summary.runId, keys);
+    summary.stateRunId = runId;
+    let status = 'failed';
+    let plan: Plan | undefined;
+    const total: EmitSummary = emptyEmitSummary();
+    let apis: ConnectionApis | undefined;
+    try {
+      log.event('info', 'run-start', { command: summary.command, profile: ctx.profile.def.name, connections: keys });
+      if (!o.dryRun) {
+        // Each API's root document is read before planning: a wrong URL or a profile written for another Data Standard
+        // is known before anything is sent, and stops only the connections that send there.
+        apis = shared.apis ?? (await connectedApis(targets!, refs, { ...o, profile: ctx.profile, connections: conns }, (line) => log.event('info', 'api', {}, line)));
+      }
+      // The ODS instance of each connection (one owner per natural key and instance): the data URL its API gives.
+      // Without one (a dry run, a connection outside the run whose target is unknown) the planner takes the
+      // instance the connection's records were sent to.
+      const instanceOf = (c: Connection): string | undefined => {
+        try {
+          return apis?.instanceOf(connectionKey(c));
+        } catch {
+          return undefined;
+        }
+      };
+      plan = await buildPlan({
+        profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: only || o.shard ? new Set(keys) : undefined, instanceOf,
+        onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
+      });
+      if (log.format === 'text') log.event('info', 'plan', {}, planSummaryText(plan));
+      else planEvents(plan, log);
+      recordExcluded(ctx.state, runId, plan);
+
+      const violations = massDeleteViolations(plan, limits);
+      const refused = new Map<string, MassDeleteViolation>(o.allowMassDelete ? [] : violations.map((v) => [v.connection, v]));
+      if (refused.size > 0) {
+        log.event('error', 'mass-delete-refused', { connections: [...refused.keys()], counts: { refused: refused.size } }, massDeleteMessage([...refused.values()]));
+      }
+
+      let sent = new Map<string, ConnectionSend>();
+      if (o.dryRun) {
+        await writeOperations(plan.operations.filter((op) => !refused.has(op.connection)), o.out);
+        status = 'dry-run';
+      } else {
+        const errors = new ErrorLog(ctx.state);
+        for (const k of refused.keys()) errors.addHeldBack(plan.issues.filter((i) => i.connection === k), ctx.profile.catalogue, runId);
+        sent = await sendByConnection({
+          plan, connections: keys.filter((k) => !refused.has(k)), apis: apis!, profile: ctx.profile,
+          state: ctx.state, runId, log, concurrency: o.concurrency, checkReferences: o.checkReferences, sendUncheckedReferences: o.sendUncheckedReferences,
+        });
+        for (const s of sent.values()) addEmit(total, s.emit);
+        // Problems the engine found before and did not find again are over; a toggled-off connection was not looked at.
+        const resource = ctx.profile.def.resource.name;
+        for (const c of plan.connections) if (c.resourceEnabled && !sent.get(c.connection)?.stopped) errors.resolveNotSeen(c.connection, resource, runId);
+        if (!only && !o.shard) errors.resolveNotSeen(null, resource, runId);
+      }
+
+      summary.connections.push(...connectionOutcomes(plan, keys, refs, sent, refused, Boolean(o.heldBackOk)));
+      finishSummary(summary);
+      // A run of one connection among several of a per-connection-state run reports its own part only.
+      const own = { ...summary, connections: summary.connections.filter((c) => keys.includes(c.connection)) };
+      reportOutcomes(own, total, plan, log, !o.dryRun);
+      const code = mostSevere(own.connections.map((c) => c.exitCode));
+      if (status !== 'dry-run') status = code === EXIT.ok ? 'ok' : code === EXIT.refused ? 'refused' : code === EXIT.unreachable ? 'aborted' : 'partial';
+      return summary.exitCode;
+    } finally {
+      if (apis !== shared.apis) await apis?.close();
+      finishRun(ctx.state, runId, status, { plan: plan?.summary ?? null, emit: total, connections: summary.connections.filter((c) => keys.includes(c.connection)) });
+      release();
+    }
+  } finally {
     ctx.close();
   }
 }
@@ -132,12 +173,14 @@ export async function runSync(o: SyncOptions): Promise<number> {
 export function registerSync(program: Command): void {
   const cmd = program
     .command('sync')
-    .description('Plan and send: bring the Ed-Fi ODS in step with the snapshot (the scheduled job). Key and secret from EDFI_CLIENT_ID / EDFI_CLIENT_SECRET.');
-  deleteGuardOptions(runOptions(cmd, false))
+    .description('Plan and send: bring the Ed-Fi ODS in step with the snapshot (the scheduled job). Key and secret from EDFI_CLIENT_ID / EDFI_CLIENT_SECRET, or per connection from --targets.');
+  deleteGuardOptions(runOptions(cmd, true))
     .option('--dry-run', 'print the plan (JSON Lines) and send nothing')
     .option('--out <file>', 'with --dry-run: write the operations here')
-    .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing')
+    .option('--check-references', 'before sending, look up each referenced LEA, student and program once and hold back records whose reference is missing (or could not be looked up)')
+    .option('--send-unchecked-references', 'with --check-references: send the records whose reference lookup failed instead of holding them back')
     .option('--quiet', 'no summary or progress')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async (o: SyncOptions) => {
       process.exitCode = await runSync(o);
     });

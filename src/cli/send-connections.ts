@@ -1,0 +1,137 @@
+import type { Database } from 'better-sqlite3';
+import { emitPlan, emptyEmitSummary, type EmitSummary } from '../emit/emitter.js';
+import { checkReferences, missingReferencesText, uncheckedReferencesText } from '../emit/reference-check.js';
+import type { Plan } from '../plan/plan-types.js';
+import type { LoadedProfile } from '../profile/load-profile.js';
+import { ErrorLog } from '../state/error-log.js';
+import type { RunLog } from '../log/run-log.js';
+import type { ConnectionApis } from './connection-apis.js';
+import { exitCodeOf } from './cli-error.js';
+import { EXIT } from './exit-codes.js';
+import { sendingProgress } from './progress.js';
+
+/** One connection's part of a plan. Warnings that belong to no connection travel with the first part. */
+export function planOf(plan: Plan, connection: string, withGlobalWarnings: boolean): Plan {
+  return {
+    ...plan,
+    operations: plan.operations.filter((o) => o.connection === connection),
+    issues: plan.issues.filter((i) => i.connection === connection),
+    excluded: plan.excluded.filter((x) => x.connection === connection),
+    forget: plan.forget.filter((f) => f.connection === connection),
+    warnings: plan.warnings.filter((w) => (w.connection === undefined ? withGlobalWarnings : w.connection === connection)),
+    connections: plan.connections.filter((c) => c.connection === connection),
+  };
+}
+
+/** What sending one connection came to. */
+export interface ConnectionSend {
+  emit: EmitSummary;
+  /** Set when the connection could not be sent at all or stopped: exit code, message, fix. */
+  stopped?: { code: number; message: string; fix?: string };
+  /** Operations sent after the reference check. */
+  sent: number;
+}
+
+export interface SendOptions {
+  plan: Plan;
+  /** The connections to send, in order (refused ones are left out by the caller). */
+  connections: string[];
+  apis: ConnectionApis;
+  profile: LoadedProfile;
+  state: Database;
+  runId: number;
+  log: RunLog;
+  concurrency: number;
+  checkReferences?: boolean;
+  /** With checkReferences: send the records whose reference lookup failed. */
+  sendUncheckedReferences?: boolean;
+}
+
+function emptyEmit(heldBack: number): EmitSummary {
+  return { ...emptyEmitSummary(), heldBack };
+}
+
+/**
+ * Sends a plan one connection at a time, each to its own target with its own key and secret: a connection whose
+ * credentials are missing or refused, or whose API cannot be reached, stops alone and the others still run.
+ */
+export async function sendByConnection(o: SendOptions): Promise<Map<string, ConnectionSend>> {
+  const out = new Map<string, ConnectionSend>();
+  const errors = new ErrorLog(o.state);
+  const resource = o.profile.def.resource.name;
+  let first = true;
+  for (const connection of o.connections) {
+    let part = planOf(o.plan, connection, first);
+    first = false;
+    let api;
+    try {
+      api = o.apis.api(connection);
+    } catch (err) {
+      // Not even sent: the records it holds back and the plan's warnings are still this run's findings.
+      errors.addHeldBack(part.issues, o.profile.catalogue, o.runId);
+      errors.addWarnings(part.warnings, resource, o.runId, o.profile.catalogue);
+      const text = (err as Error).message;
+      const message = text.startsWith(`connection ${connection}`) ? text : `connection ${connection}: ${text}`;
+      const why = stoppedBefore(err);
+      errors.add({
+        runId: o.runId, at: new Date().toISOString(), connection, resource, sourceKey: null, student: null, method: null, status: null,
+        level: 'error', message, catalogueId: null, specMessage: null, cause: why.cause, fix: why.fix, body: null,
+      });
+      out.set(connection, { emit: emptyEmit(part.issues.length), sent: 0, stopped: { code: exitCodeOf(err), message, fix: why.fix } });
+      continue;
+    }
+    try {
+      if (o.checkReferences) {
+        const checked = await checkReferences(part, o.profile, () => api, { sendUnchecked: o.sendUncheckedReferences });
+        if (checked.missing.length > 0) o.log.event('warn', 'missing-references', { connection, counts: { missing: checked.missing.length } }, missingReferencesText(checked.missing));
+        if (checked.unchecked.length > 0) {
+          o.log.event('warn', 'unchecked-references', { connection, counts: { unchecked: checked.unchecked.length } }, uncheckedReferencesText(checked.unchecked, Boolean(o.sendUncheckedReferences)));
+        }
+        part = checked.plan;
+      }
+      const progress = sendingProgress(o.log, connection);
+      const emit = await emitPlan({
+        api, profile: o.profile, plan: part, state: o.state, runId: o.runId, concurrency: o.concurrency,
+        onProgress: (d, t) => progress.update(d, t),
+      });
+      progress.stop();
+      const result: ConnectionSend = { emit, sent: part.operations.length };
+      if (emit.aborted) result.stopped = refusedOrUnreachable(emit.aborted, connection, o);
+      out.set(connection, result);
+    } catch (err) {
+      // The reference check asks the API first: credentials refused or an API not reached stop this connection.
+      if ((err as { name?: string }).name !== 'EdFiAuthError') throw err;
+      out.set(connection, { emit: emptyEmit(part.issues.length), sent: 0, stopped: refusedOrUnreachable((err as Error).message, connection, o) });
+    }
+  }
+  return out;
+}
+
+/** Why a connection was not sent at all: its key and secret, its API's root document, or a profile for another Data Standard. */
+function stoppedBefore(err: unknown): { cause: string; fix: string } {
+  const name = (err as { name?: string }).name;
+  if (name === 'DiscoveryError') {
+    return { cause: "The Ed-Fi API's root document could not be read, so its token and data URLs are unknown.", fix: 'Check the API root URL of the connection (--api-base or its target) and that the API is up, then run the connection again.' };
+  }
+  if (name === 'ConfigError') {
+    return { cause: 'The profile does not fit the Ed-Fi API of this connection (another Data Standard), so nothing was sent.', fix: 'Run the connection with the profile written for the API\'s Data Standard, as the message names it.' };
+  }
+  return { cause: 'The connection has no usable key and secret.', fix: 'Set the environment variables or the file its target names (see `edfi-sync connections --targets`).' };
+}
+
+/** Credentials refused or API not reached: logged once for the connection, with where its key came from and the spec's fix. */
+function refusedOrUnreachable(reason: string, connection: string, o: SendOptions): { code: number; message: string; fix?: string } {
+  const target = o.apis.target(connection);
+  const refused = /\((400|401|403)\b/.test(reason) || /invalid_client|unauthorized/i.test(reason);
+  const message = refused
+    ? `connection ${connection}: ${target.apiRoot} refused its key and secret (from ${target.credentialsFrom}): ${reason}`
+    : `connection ${connection}: ${target.apiRoot} could not be reached: ${reason}`;
+  const entry = refused ? o.profile.catalogue.match(403, 'POST', reason) : undefined;
+  const fix = entry?.fix ?? 'Check that the API root is right and the ODS/API is up, then run the connection again.';
+  new ErrorLog(o.state).add({
+    runId: o.runId, at: new Date().toISOString(), connection, resource: o.profile.def.resource.name, sourceKey: null, student: null,
+    method: null, status: null, level: 'error', message, catalogueId: entry?.id ?? null, specMessage: entry?.specMessage ?? null,
+    cause: entry?.cause ?? 'The Ed-Fi API did not answer.', fix, body: null,
+  });
+  return { code: EXIT.unreachable, message, fix };
+}

@@ -1,0 +1,88 @@
+// What the ODS holds of a resource, for resync. Read page by page in the API's paging style; when the API cannot
+// list (an implementation without its search backend answers 500, or 400 to a query parameter), every mapped
+// record is looked up by its id instead. That finds the mapped records the ODS lost, but not the records nobody
+// mapped: resync then adopts and deletes nothing it cannot see, and says so.
+
+import type { ResourceApi } from '../emit/api.js';
+import { EdFiRequestError, type ApiResult } from '../emit/edfi-client.js';
+import type { JsonObject } from '../types.js';
+import { normalizeOdsBody } from './ods-body.js';
+
+export interface OdsListing {
+  /** Ed-Fi id -> the record as we would send it. */
+  records: Map<string, JsonObject>;
+  /** Whether the collection (within the queries) was listed; false when records were looked up by id instead. */
+  complete: boolean;
+  /** Ids whose lookup failed: their records may well be in the ODS, so nothing may treat them as gone. */
+  unchecked: Set<string>;
+  /** What went wrong and what was done instead, for the operator. */
+  notes: string[];
+  /** Ed-Fi id -> the index of the first query that listed it (absent when looked up by id). */
+  foundBy: Map<string, number>;
+}
+
+const PAGE_SIZE = 500;
+
+/** Every record matching each query; falls back to a lookup by id of `mappedIds` when listing fails. */
+export async function listOdsRecords(api: ResourceApi, resourcePath: string, queries: Array<Record<string, string | number>>, mappedIds: string[], label: string): Promise<OdsListing> {
+  const records = new Map<string, JsonObject>();
+  const foundBy = new Map<string, number>();
+  try {
+    for (const [index, query] of queries.entries()) {
+      for await (const item of listAll(api, resourcePath, query)) {
+        const id = (item as { id?: unknown }).id;
+        if (typeof id !== 'string' || id === '') continue;
+        records.set(id, normalizeOdsBody(item as JsonObject) as JsonObject);
+        if (!foundBy.has(id)) foundBy.set(id, index);
+      }
+    }
+    return { records, complete: true, unchecked: new Set(), notes: [], foundBy };
+  } catch (err) {
+    if (!(err instanceof EdFiRequestError)) throw err;
+    return lookUpById(api, resourcePath, mappedIds, label, err.result);
+  }
+}
+
+async function* listAll(api: ResourceApi, resourcePath: string, query: Record<string, string | number>): AsyncIterable<object> {
+  if (api.getAll) {
+    yield* api.getAll(resourcePath, query, PAGE_SIZE);
+    return;
+  }
+  for (let offset = 0; ; offset += PAGE_SIZE) {
+    const page = await api.get(resourcePath, query, { offset, limit: PAGE_SIZE, totalCount: offset === 0 });
+    if (!page.ok) throw new EdFiRequestError(page);
+    const items = (page.items ?? []).filter((i): i is object => typeof i === 'object' && i !== null);
+    yield* items;
+    if (items.length < PAGE_SIZE) return;
+  }
+}
+
+async function lookUpById(api: ResourceApi, resourcePath: string, ids: string[], label: string, failure: ApiResult): Promise<OdsListing> {
+  const records = new Map<string, JsonObject>();
+  const unchecked = new Set<string>();
+  const why = `${failure.status === 0 ? 'no answer' : `HTTP ${failure.status}`}${failure.message ? `: ${failure.message}` : ''}`;
+  const notes = [
+    `${label}: the API could not list ${resourcePath} (${why}). Resync looked up the ${ids.length} mapped record(s) by id instead; ` +
+      'records in the ODS that no identity row maps cannot be found this way, so none was adopted or deleted.',
+  ];
+  if (!api.getById) {
+    for (const id of ids) unchecked.add(id);
+    notes.push(`${label}: this API cannot be asked for one record by id either: nothing was checked.`);
+    return { records, complete: false, unchecked, notes, foundBy: new Map() };
+  }
+  const failures = new Map<string, number>();
+  for (const id of ids) {
+    const r = await api.getById(resourcePath, id);
+    if (r.ok && typeof r.body === 'object' && r.body !== null) records.set(id, normalizeOdsBody(r.body as JsonObject) as JsonObject);
+    else if (r.status !== 404) {
+      unchecked.add(id);
+      const key = r.status === 0 ? 'no answer' : `HTTP ${r.status}`;
+      failures.set(key, (failures.get(key) ?? 0) + 1);
+    }
+  }
+  if (unchecked.size > 0) {
+    const counts = [...failures].map(([k, n]) => `${n} ${k}`).join(', ');
+    notes.push(`${label}: ${unchecked.size} lookup(s) by id failed (${counts}): those records are kept as mapped.`);
+  }
+  return { records, complete: false, unchecked, notes, foundBy: new Map() };
+}
