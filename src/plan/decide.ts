@@ -64,9 +64,11 @@ export class DecideStage {
       const d = row as DecidedRow;
       d.rulesKey = rulesKey;
       d.own = own;
-      if (hit && hit.rulesKey === rulesKey) {
+      // A cache entry whose decision the state file does not have (a damaged or hand-edited file) is no hit.
+      const known = hit && hit.rulesKey === rulesKey ? this.cache.storedDecision(hit.decisionId) : undefined;
+      if (hit && known) {
         d.decisionId = hit.decisionId;
-        d.decision = this.cache.decision(hit.decisionId);
+        d.decision = known;
         d.cached = hit;
         d.evaluated = false;
       } else {

@@ -86,6 +86,12 @@ export class EvalCache {
   private readonly byPlainText = new Map<string, number>();
   /** Decisions made in this run and not stored yet, by provisional id. */
   private readonly pending = new Map<number, { hash: string; text: string }>();
+  /**
+   * The next provisional id: negative, and never given twice in a run. The working tables keep the provisional id
+   * of every record decided before a flush, so an id given again after a flush would make an earlier connection's
+   * records read as another decision (another rule, another reason).
+   */
+  private nextProvisional = -1;
 
   constructor(private readonly db: Database) {
     this.getStmt = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM eval_cache c WHERE c.scope_id = ? AND c.source_key = ?`);
@@ -101,7 +107,9 @@ export class EvalCache {
   scope(connection: string, resource: string): number {
     const found = this.db.prepare('SELECT scope_id FROM eval_scopes WHERE connection = ? AND resource = ?').get(connection, resource) as { scope_id: number } | undefined;
     if (found) return found.scope_id;
-    return Number(this.db.prepare('INSERT INTO eval_scopes (connection, resource) VALUES (?, ?)').run(connection, resource).lastInsertRowid);
+    // Another process (a plan of the same connection) may add it at the same moment: whichever comes first names it.
+    this.db.prepare('INSERT OR IGNORE INTO eval_scopes (connection, resource) VALUES (?, ?)').run(connection, resource);
+    return (this.db.prepare('SELECT scope_id FROM eval_scopes WHERE connection = ? AND resource = ?').get(connection, resource) as { scope_id: number }).scope_id;
   }
 
   get(scope: number, sourceKey: string): CacheEntry | undefined {
@@ -150,7 +158,7 @@ export class EvalCache {
     // writes nothing to the state file, so parallel jobs sharing it never wait on each other mid-plan.
     if (found) id = found.decision_id;
     else {
-      id = -(this.pending.size + 1);
+      id = this.nextProvisional--;
       this.pending.set(id, { hash, text });
     }
     this.decisionIds.set(hash, id);
@@ -160,10 +168,20 @@ export class EvalCache {
   }
 
   decision(id: number): Decision {
+    const d = this.storedDecision(id);
+    if (!d) throw new Error(`evaluation cache: no decision ${id}`);
+    return d;
+  }
+
+  /**
+   * The decision of an id, or undefined when the state file has none by that id (an entry written by an older
+   * version, or a damaged file): the record is then decided again rather than the run failing.
+   */
+  storedDecision(id: number): Decision | undefined {
     let d = this.decisionsById.get(id);
-    if (!d) {
+    if (!d && id > 0) {
       const r = this.db.prepare('SELECT decision FROM decisions WHERE decision_id = ?').get(id) as { decision: string } | undefined;
-      if (!r) throw new Error(`evaluation cache: no decision ${id}`);
+      if (!r) return undefined;
       d = JSON.parse(r.decision) as Decision;
       this.decisionsById.set(id, d);
     }
