@@ -165,7 +165,9 @@ export async function reconcile(o: {
       rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: deleted', rule: notInCampus.id });
       deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec, instance });
     }
-    if (o.apply) state.transaction(() => changes.forEach((c) => c()))();
+    // IMMEDIATE: parallel jobs share the state file, and a change reads (the row, the key paths) before it writes;
+    // a transaction that starts as a reader cannot wait for another writer and would fail with SQLITE_BUSY.
+    if (o.apply) state.transaction(() => changes.forEach((c) => c())).immediate();
   }
   const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0, unchecked: 0 } as Record<ReconcileAction, number>;
   for (const r of rows) counts[r.action]++;

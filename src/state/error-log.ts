@@ -125,7 +125,8 @@ export class ErrorLog {
   }
 
   addMany(entries: ErrorLogEntry[]): void {
-    if (entries.length > 0) this.db.transaction(() => entries.forEach((e) => this.add(e)))();
+    // IMMEDIATE, as every write transaction on a state file that parallel jobs share: it waits for another writer.
+    if (entries.length > 0) this.db.transaction(() => entries.forEach((e) => this.add(e))).immediate();
   }
 
   /** The records a plan held back, each with the check that held it. */
