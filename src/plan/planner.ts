@@ -10,6 +10,7 @@ import { diffClaim, type DiffContext } from './diff.js';
 import { NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
 import { MapStage } from './map.js';
 import { violationsOf, type MassDeleteViolation } from './mass-delete.js';
+import { normalizeInstanceKey } from './instance-key.js';
 import { DEFAULT_INSTANCE, type PlanOptions } from './plan-options.js';
 import { emptySummary, type ConnectionSummary, type ExcludedRecord, type Plan, type PlanSource, type PlanSummary, type PlanWarning } from './plan-types.js';
 import { SourceReader } from './read.js';
@@ -83,7 +84,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
   const instances = new Map<Connection, string>();
   const instanceOf = (c: Connection): string => {
     let i = instances.get(c);
-    if (i === undefined) instances.set(c, (i = given(c) ?? identity.instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE));
+    if (i === undefined) instances.set(c, (i = normalizeInstanceKey(given(c) ?? identity.instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE)));
     return i;
   };
   const warnings = profileWarnings(opts);

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ResourceApi } from '../emit/api.js';
 import { naturalKeyOf } from '../plan/paths.js';
+import { normalizeInstanceKey } from '../plan/instance-key.js';
 import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
 import { buildPlan } from '../plan/planner.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
@@ -56,7 +57,7 @@ export async function reconcile(o: {
   // As the planner does: the API's instance, else the one the connection's records were sent to, else the default.
   const given = o.instanceOf ?? (() => undefined);
   const instanceOf = (c: Connection): string =>
-    given(c) ?? new IdentityMap(state).instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE;
+    normalizeInstanceKey(given(c) ?? new IdentityMap(state).instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE);
   const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject }>>();
   // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
   // the one record per natural key and instance that the ODS should hold.

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { JsonObject } from '../types.js';
 import { naturalKeyOf } from '../plan/paths.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
+import { isApiKey, normalizeInstanceKey, sameInstance } from '../plan/instance-key.js';
 import type { Migration } from './state-db.js';
 
 /** One record the engine has sent: the spec's "Ed-Fi Identity Mapping Report" row. */
@@ -190,9 +191,14 @@ export class IdentityMap {
 
   /** The ODS instance a connection's rows carry, when they all carry one (what it was sent to last). */
   instanceOfConnection(connection: string, resource: string): string | undefined {
-    const rows = this.db.prepare('SELECT DISTINCT instance FROM identity_map WHERE connection = ? AND resource = ? AND instance IS NOT NULL LIMIT 2')
+    const rows = this.db.prepare('SELECT DISTINCT instance FROM identity_map WHERE connection = ? AND resource = ? AND instance IS NOT NULL LIMIT 8')
       .all(connection, resource) as Array<{ instance: string }>;
-    return rows.length === 1 ? rows[0]!.instance : undefined;
+    const keys = [...new Set(rows.map((r) => normalizeInstanceKey(r.instance)))];
+    if (keys.length === 1) return keys[0];
+    // Rows an older version keyed by data path beside rows keyed by the data URL that path is part of: one instance.
+    const apiKeys = keys.filter(isApiKey);
+    if (apiKeys.length === 1 && keys.every((k) => sameInstance(k, apiKeys[0]!))) return apiKeys[0];
+    return undefined;
   }
 
   /** Records of a connection that hold an ODS record (what the mass-delete guard calls "mapped"). */
@@ -272,7 +278,8 @@ export class IdentityMap {
   }
 
   /**
-   * Rows written before identity rows carried their instance are adopted into their connection's instance. Where
+   * Rows written before identity rows carried their instance, or keyed by another spelling of it (see
+   * instance-key.ts), are adopted into their connection's instance. Where
    * two rows claim one Ed-Fi id or one natural key in that instance (files written before one owner per instance
    * was kept), the claim of the row sent last stays (the ODS holds what was written last), ties by the winner
    * rule (later school year, then lower district); the other rows are released: they keep their body but no id,
@@ -294,6 +301,16 @@ export class IdentityMap {
             AND (instance = @instance OR (instance IS NULL AND connection IN (SELECT value FROM json_each(@conns))))
         ) WHERE rn > 1)`;
     return this.db.transaction(() => {
+      // Rows of these connections keyed by another spelling of this instance (a data path written without API
+      // information, a URL with a trailing slash or upper-case host) are this instance's: adopted like unkeyed rows.
+      const stored = this.db.prepare(`SELECT DISTINCT instance FROM identity_map
+        WHERE resource = ? AND instance IS NOT NULL AND instance <> ? AND connection IN (SELECT value FROM json_each(?))`)
+        .all(resource, instance, conns) as Array<{ instance: string }>;
+      const aliases = JSON.stringify(stored.map((r) => r.instance).filter((k) => sameInstance(k, instance)));
+      this.db.prepare(`UPDATE identity_map SET instance = NULL
+        WHERE resource = ? AND instance IN (SELECT value FROM json_each(?)) AND connection IN (SELECT value FROM json_each(?))`).run(resource, aliases, conns);
+      this.db.prepare(`UPDATE OR REPLACE owed_deletes SET instance = ?
+        WHERE resource = ? AND instance IN (SELECT value FROM json_each(?)) AND connection IN (SELECT value FROM json_each(?))`).run(instance, resource, aliases, conns);
       const legacy = this.db.prepare(`SELECT COUNT(*) AS n FROM identity_map
         WHERE resource = ? AND instance IS NULL AND connection IN (SELECT value FROM json_each(?))`).get(resource, conns) as { n: number };
       if (legacy.n === 0) return 0;
