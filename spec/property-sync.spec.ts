@@ -5,7 +5,9 @@
 // - the identity mapping is the ODS: every mapped id exists with the body last sent, every ODS record is mapped;
 // - the ODS equals the plan: every record the snapshot wants is in the ODS with its body, unless this run logged
 //   why not (a missing reference, a held-back body), and every ODS record is wanted, unless this run logged why.
-// CI runs a few seeded sequences; PROPERTY_SEQUENCES / PROPERTY_STEPS / PROPERTY_SEED run many more.
+// CI runs a few seeded sequences; PROPERTY_SEQUENCES / PROPERTY_STEPS / PROPERTY_SEED run many more, and
+// PROPERTY_REPORT=<file> appends what ran (sequences, steps, syncs, seeds, mutations) as a JSON line for a record.
+import { appendFileSync } from 'node:fs';
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
@@ -175,10 +177,12 @@ async function checkInvariants(h: SyncHarness, layout: Layout, step: string): Pr
 
 describe('property: random snapshot sequences synced in order keep the ODS equal to the plan', function () {
   this.timeout(Math.max(120_000, SEQUENCES * STEPS * 10_000));
-  const ran = { sequences: 0, steps: 0, syncs: 0 };
+  const ran = { sequences: 0, steps: 0, syncs: 0, mutations: 0 };
   after(() => {
     // eslint-disable-next-line no-console
-    console.log(`      property test: ${ran.sequences} sequence(s), ${ran.steps} step(s), ${ran.syncs} sync(s), base seed ${SEED}`);
+    console.log(`      property test: ${ran.sequences} of ${SEQUENCES} sequence(s) passed, ${ran.steps} step(s) checked, ${ran.mutations} mutation(s), ${ran.syncs} sync(s), seeds ${SEED}..${SEED + SEQUENCES - 1}, up to ${STEPS} mutation step(s) each`);
+    const report = process.env.PROPERTY_REPORT;
+    if (report) appendFileSync(report, JSON.stringify({ at: new Date().toISOString(), requested: { sequences: SEQUENCES, steps: STEPS, seed: SEED }, ...ran }) + '\n');
   });
 
   for (let s = 0; s < SEQUENCES; s++) {
@@ -195,6 +199,7 @@ describe('property: random snapshot sequences synced in order keep the ODS equal
         for (let step = 0; step <= STEPS; step++) {
           if (step > 0) {
             const changes = Array.from({ length: rng.int(1, 3) }, () => rng.weighted(MUTATIONS)(world, rng));
+            ran.mutations += changes.length;
             history.push(changes.join('; '));
             h.world(tablesOf(world));
             // Sometimes the students and programs the records need are created in the ODS before the sync, sometimes not.
