@@ -301,19 +301,19 @@ export class IdentityMap {
             AND (instance = @instance OR (instance IS NULL AND connection IN (SELECT value FROM json_each(@conns))))
         ) WHERE rn > 1)`;
     return this.db.transaction(() => {
-      // Rows of these connections keyed by another spelling of this instance (a data path written without API
-      // information, a URL with a trailing slash or upper-case host) are this instance's: adopted like unkeyed rows.
-      const stored = this.db.prepare(`SELECT DISTINCT instance FROM identity_map
-        WHERE resource = ? AND instance IS NOT NULL AND instance <> ? AND connection IN (SELECT value FROM json_each(?))`)
-        .all(resource, instance, conns) as Array<{ instance: string }>;
-      const aliases = JSON.stringify(stored.map((r) => r.instance).filter((k) => sameInstance(k, instance)));
+      // One pass over the connections' rows: unkeyed rows (written before instances were kept) and rows keyed by
+      // another spelling of this instance (a data path written without API information, a URL with a trailing
+      // slash or upper-case host) are this instance's.
+      const stored = (this.db.prepare(`SELECT DISTINCT instance FROM identity_map
+        WHERE resource = ? AND connection IN (SELECT value FROM json_each(?))`).all(resource, conns) as Array<{ instance: string | null }>)
+        .map((r) => r.instance);
+      const aliases = stored.filter((k): k is string => k !== null && k !== instance && sameInstance(k, instance));
+      if (aliases.length === 0 && !stored.includes(null)) return 0;
+      const aliasList = JSON.stringify(aliases);
       this.db.prepare(`UPDATE identity_map SET instance = NULL
-        WHERE resource = ? AND instance IN (SELECT value FROM json_each(?)) AND connection IN (SELECT value FROM json_each(?))`).run(resource, aliases, conns);
+        WHERE resource = ? AND instance IN (SELECT value FROM json_each(?)) AND connection IN (SELECT value FROM json_each(?))`).run(resource, aliasList, conns);
       this.db.prepare(`UPDATE OR REPLACE owed_deletes SET instance = ?
-        WHERE resource = ? AND instance IN (SELECT value FROM json_each(?)) AND connection IN (SELECT value FROM json_each(?))`).run(instance, resource, aliases, conns);
-      const legacy = this.db.prepare(`SELECT COUNT(*) AS n FROM identity_map
-        WHERE resource = ? AND instance IS NULL AND connection IN (SELECT value FROM json_each(?))`).get(resource, conns) as { n: number };
-      if (legacy.n === 0) return 0;
+        WHERE resource = ? AND instance IN (SELECT value FROM json_each(?)) AND connection IN (SELECT value FROM json_each(?))`).run(instance, resource, aliasList, conns);
       const params = { resource, instance, conns };
       const released = this.db.prepare(duplicates('edfi_id')).run(params).changes + this.db.prepare(duplicates('nk_hash')).run(params).changes;
       this.db.prepare(`UPDATE identity_map SET instance = @instance
