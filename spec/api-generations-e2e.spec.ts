@@ -289,7 +289,8 @@ describe('what differs by generation, end to end', function () {
     await h.preload();
     const args = ['node', 'edfi-sync', 'sync', '--profile', 'core-ds5', '--snapshot', h.snapshot, '--state', h.state, '--api-base', h.server.url, '--quiet'];
     const without = await captureStderr(() => main(args));
-    expect(process.exitCode).to.equal(EXIT.unreachable);
+    // A placeholder nothing fills is the command line's or the targets file's problem: trying later would not help.
+    expect(process.exitCode, without.text).to.equal(EXIT.config);
     expect(without.text).to.match(/needs \{districtId\}, which this connection does not give: add --route-context districtId=VALUE/);
     process.exitCode = undefined;
     const withContext = await captureStderr(() => main([...args, '--route-context', 'districtId={districtNumber}']));
