@@ -7,6 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { dataStandardMatches } from '../src/api/data-standard.js';
 import { discoverApi, DiscoveryError } from '../src/api/discovery.js';
+import { RouteContextError } from '../src/api/route-template.js';
 import { createHttpAgent } from '../src/api/http-agent.js';
 import { inferFlavor, parseRootDocument } from '../src/api/root-document.js';
 import { connectionRouteContext, fillTemplate, placeholdersOf } from '../src/api/route-template.js';
@@ -84,7 +85,9 @@ describe('API discovery from the root document', () => {
   it('fills several placeholders, a district id from a connection fact through --route-context', async () => {
     const s = await server({ flavor: 'dms', routeContext: ['districtId', 'schoolYear'] });
     const api = await discoverApi(s.url, { agent });
-    expect(() => api.locate(context2026)).to.throw(DiscoveryError, /needs \{districtId\}.*--route-context districtId=VALUE/);
+    // A placeholder nothing fills is a configuration problem (exit 3), not an API that cannot be reached.
+    expect(() => api.locate(context2026)).to.throw(RouteContextError, /needs \{districtId\}.*--route-context districtId=VALUE/);
+    expect(() => api.locate(context2026)).to.throw().with.property('exitCode', 3);
     expect(api.locate(connectionRouteContext(2026, undefined, { districtId: '255901' })).dataUrl).to.equal(`${s.url}/255901/2026/data`);
     const conn = await connectApi({
       target: { apiRoot: s.url, credentials, routeContext: { districtId: '{districtNumber}' } },

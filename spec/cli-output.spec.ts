@@ -2,6 +2,7 @@
 // pipe, and the test server's start.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -168,6 +169,33 @@ describe('test-server command', function () {
     expect(run.code).to.equal(EXIT.input);
     expect(run.stdout).to.not.contain('listening');
     expect(run.stderr).to.contain('--preload failed, not started').and.to.contain('missing.sqlite');
+  });
+
+  it('a bad --port or --unresolved-reference-status is a usage error (exit 2), named, and nothing listens', async function () {
+    for (const [args, text] of [
+      [['--port', 'abc'], "--port must be a whole number from 0 (a free port) to 65535 (got 'abc')"],
+      [['--port', '70000'], "(got '70000')"],
+      [['--unresolved-reference-status', '500'], "--unresolved-reference-status must be 400 or 409 (got '500')"],
+    ] as const) {
+      const run = await runCli(['test-server', ...args]);
+      expect(run.code, run.stderr).to.equal(EXIT.usage);
+      expect(run.stderr).to.contain(text);
+      expect(run.stdout).to.not.contain('listening');
+    }
+  });
+
+  it('a port already in use is a usage error (exit 2) naming the port, not a crash', async function () {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const run = await runCli(['test-server', '--port', String(port)]);
+      expect(run.code, run.stderr).to.equal(EXIT.usage);
+      expect(run.stderr).to.contain(`port ${port} on 127.0.0.1 is in use: give another --port, or --port 0 for a free one`);
+      expect(run.stdout).to.not.contain('listening');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('prints the URL and the key and secret it accepts; several --preload snapshots add what first appears in each', async function () {

@@ -1,5 +1,5 @@
 // --connection limits resync and retry to those connections: the others are neither sent nor deleted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -8,6 +8,7 @@ import { runRetry } from '../src/cli/commands/retry.js';
 import { runSync, type SyncOptions } from '../src/cli/commands/sync.js';
 import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
 import { EXIT } from '../src/cli/exit-codes.js';
+import type { RunSummary } from '../src/cli/run-summary.js';
 import { generateSnapshot } from '../src/snapshot/generate.js';
 import { startTestServer, type TestServer } from '../src/testserver/server.js';
 import type { JsonObject } from '../src/types.js';
@@ -67,8 +68,13 @@ describe('--connection on resync and retry', function () {
       if (!r.ok) throw new Error(`seed refused: ${r.status}`);
       return { year, id: r.id };
     });
-    expect(await quietly(() => runResync({ ...o, connection: ['1:2026'] }))).to.equal(EXIT.ok);
+    const summaryJson = join(dir, 'resync-summary.json');
+    expect(await quietly(() => runResync({ ...o, connection: ['1:2026'], summaryJson }))).to.equal(EXIT.ok);
     expect(instance(2026).get(RESOURCE, orphans[1]!.id)).to.equal(undefined);
+    // The summary is the resync's, and the connection's counts include the DELETE the reconciliation sent.
+    const summary = JSON.parse(readFileSync(summaryJson, 'utf8')) as RunSummary;
+    expect(summary.command).to.equal('resync');
+    expect(summary.connections.map((c) => [c.connection, c.counts.deleted])).to.deep.equal([['1:2026', 1]]);
     expect(instance(2025).get(RESOURCE, orphans[0]!.id), "the other connection's record is left alone").to.not.equal(undefined);
     expect(await quietly(() => runResync({ ...o, connection: ['1:2025'] }))).to.equal(EXIT.ok);
     expect(instance(2025).get(RESOURCE, orphans[0]!.id)).to.equal(undefined);

@@ -93,7 +93,8 @@ describe('readCredentials', () => {
       readCredentials();
       expect.fail('no credentials');
     } catch (err) {
-      expect((err as CredentialsError).exitCode).to.equal(2);
+      // A connection without a usable key and secret is a configuration problem (exit 3), as with a targets file.
+      expect((err as CredentialsError).exitCode).to.equal(3);
       expect((err as Error).message).to.match(/set EDFI_CLIENT_ID and EDFI_CLIENT_SECRET/);
     }
   });

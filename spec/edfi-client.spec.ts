@@ -242,7 +242,8 @@ describe('EdFiClient', () => {
       );
       expect(err).to.be.instanceOf(EdFiAuthError);
       const auth = err as EdFiAuthError;
-      expect(auth.message).to.equal('Ed-Fi authentication failed (401 invalid_client): check EDFI_CLIENT_ID / EDFI_CLIENT_SECRET');
+      // Where the key came from (environment, file, targets) is the caller's to say: the client names no setting.
+      expect(auth.message).to.equal(`Ed-Fi authentication failed (401 invalid_client): the token endpoint ${server.url}/oauth/token refused the key and secret`);
       expect(auth.status).to.equal(401);
       expect(auth.code).to.equal('invalid_client');
       // Basic first, then once with the credentials in the form body (some Ed-Fi API implementations take only that).

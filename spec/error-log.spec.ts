@@ -73,6 +73,10 @@ describe('error log: one entry per record and problem', function () {
     expect(e).to.include({ method: null, status: null, heldBack: 'edfi-schema', count: 2, runId: 2 });
     expect(e!.specMessage).to.equal("400: Validation of 'StudentCTEProgramAssociation' failed. studentReference.studentUniqueId is required.");
     expect(errorsAsText([e!])).to.contain('held back, not sent (check: edfi-schema)').and.not.to.contain('POST 400');
+    // A connection-level problem (no spec text, no catalogue entry) shows no empty "spec:" line.
+    const stopped = errorsAsText([{ ...e!, sourceKey: null, student: null, specMessage: null, catalogueId: null, cause: 'The connection has no usable key and secret.', fix: '' }]);
+    expect(stopped).to.contain('cause:   The connection has no usable key and secret.');
+    expect(stopped).to.not.match(/spec: |fix: /);
     // Run 3 of the connection did not find it again (the Campus data was fixed): resolved.
     expect(log.resolveNotSeen('1:2026', RESOURCE, 2)).to.equal(0);
     expect(log.resolveNotSeen('1:2026', RESOURCE, 3)).to.equal(1);
@@ -146,6 +150,9 @@ describe("error log: the spec's text with RESOURCE and FIELD filled in", functio
     expect(fieldsNamed("The request is invalid. request.technicalSkillsAssessmentDescriptor: Validation of 'X' failed. TechnicalSkillsAssessmentDescriptor is required.")).to.deep.equal(['technicalSkillsAssessmentDescriptor']);
     expect(fieldsNamed('Data validation failed. $.studentReference.studentUniqueId: is required; $.beginDate: is required')).to.deep.equal(['studentReference.studentUniqueId', 'beginDate']);
     expect(fieldsNamed('An unexpected error occurred on the server.')).to.deep.equal([]);
+    // ODS/API 5.x/6.x modelState: the model path and its sentence name one field, not "field".
+    expect(fieldsNamed('The request is invalid. request.beginDate: The BeginDate field is required.')).to.deep.equal(['beginDate']);
+    expect(fieldsNamed('The EndDate field is required.')).to.deep.equal(['EndDate']);
   });
 
   it('fills the referenced resource and the dependent entity where the text speaks of them', function () {
@@ -153,6 +160,12 @@ describe("error log: the spec's text with RESOURCE and FIELD filled in", functio
       .to.equal("400: 'StudentCTEProgramAssociation' failed. CareerPathwayDescriptor reference could not be resolved.");
     expect(fillSpecText("409: ... a dependency of the 'RESOURCE' entity.", RESOURCE, "cannot be deleted because it is a dependency of the 'StudentSchoolAssociation' entity."))
       .to.equal("409: ... a dependency of the 'StudentSchoolAssociation' entity.");
+    // The reference property as problem+json validationErrors and other implementations name it.
+    const unresolved = "400: ' RESOURCE ' failed. RESOURCE reference could not be resolved.";
+    expect(fillSpecText(unresolved, RESOURCE, "One or more references could not be resolved. See 'validationErrors'. $.programReference: Program is not resolved"))
+      .to.equal("400: 'StudentCTEProgramAssociation' failed. Program reference could not be resolved.");
+    expect(fillSpecText(unresolved, RESOURCE, 'studentReference could not be resolved'))
+      .to.equal("400: 'StudentCTEProgramAssociation' failed. Student reference could not be resolved.");
     expect(fillSpecText(CORE_REQUIRED, RESOURCE, 'The request is invalid.')).to.equal("400: Validation of 'StudentCTEProgramAssociation' failed. (a field the message does not name) is required.");
   });
 });

@@ -49,7 +49,7 @@ describe('exit codes, one per outcome, with --summary-json', function () {
     expect(s.stateRunId).to.equal(1);
     expect(s.connections).to.deep.equal([{
       connection: '1:2026', districtNumber: 1234567, schoolYear: 2026, exitCode: 0, exitReason: 'ok',
-      counts: { candidates: 3, kept: 3, excluded: 0, heldBack: 0, unchanged: 0, toSend: 3, created: 3, updated: 0, deleted: 0, alreadyGone: 0, failed: 0 },
+      counts: { candidates: 3, kept: 3, excluded: 0, heldBack: 0, shared: 0, unchanged: 0, toSend: 3, created: 3, updated: 0, deleted: 0, alreadyGone: 0, failed: 0 },
     }]);
     expect(s.totals.created).to.equal(3);
   });
@@ -88,6 +88,8 @@ describe('exit codes, one per outcome, with --summary-json', function () {
     const missing = await runCli(args);
     expect(missing.code).to.equal(EXIT.config);
     expect(summary().connections[0]!.message).to.equal('connection 1:2026: no key and secret in environment NO_SUCH_KEY / NO_SUCH_SECRET');
+    // Not planned either: nothing could be sent to it.
+    expect(summary().connections[0]!.counts).to.include({ kept: 0, toSend: 0 });
     expect(h.server.requests).to.deep.equal([]);
   });
 

@@ -192,6 +192,41 @@ describe('fan-out: one job per connection, in parallel processes', function () {
     expect(w.server.requests.filter((r) => r.path.includes(RESOURCE))).to.deep.equal([]);
   });
 
+  it("one state file per connection where the root document routes each district and year to an instance of its own (no data path in the targets): not refused as shared", async function () {
+    // The targets name only the root and the route's district: each connection's instance ({base}/{district}/{year}/data)
+    // comes from the root document, so no two connections share one, and each job may keep its own state file.
+    const server = await startTestServer({ clientId: KEY, clientSecret: SECRET, flavor: 'dms', routeContext: ['districtId', 'schoolYear'] });
+    const districts: Record<string, number> = { 1: 4826100, 2: 480101, 3: 1150025 };
+    for (const n of Object.values(districts)) await preloadFromSnapshot(server, snapshot, ['core-ds5'], `/${n}/{endYear}/data`);
+    const w: World = { server, state: join(dir, 'routed', '{connection}.sqlite') };
+    worlds.push(w);
+    mkdirSync(join(dir, 'routed'));
+    const targets = join(dir, 'routed-targets.yaml');
+    writeFileSync(targets, ['defaults:', `  apiRoot: ${server.url}`, '  routeContext: { districtId: "{district}" }', '  credentials: { keyEnv: EDFI_CLIENT_ID, secretEnv: EDFI_CLIENT_SECRET }'].join('\n'));
+    const run = await runCli(['sync', '--profile', 'core-ds5', '--snapshot', snapshot, '--state', w.state, '--targets', targets, '--connection', '1:2026', '--quiet'], ENV);
+    expect(run.code, run.stderr).to.be.oneOf([EXIT.ok, EXIT.heldBack]);
+    expect(server.instance('/4826100/2026/data').count(RESOURCE)).to.be.greaterThan(0);
+    expect(server.instance('/4826100/2025/data').count(RESOURCE)).to.equal(0);
+    expect(readdirSync(join(dir, 'routed')).filter((f) => f.endsWith('.sqlite'))).to.deep.equal(['1-2026.sqlite']);
+  });
+
+  it('two school years sharing one ODS instance: a first run counts the other year\'s records as shared, none as unchanged', async function () {
+    const server = await startTestServer({ clientId: KEY, clientSecret: SECRET });
+    await preloadFromSnapshot(server, snapshot, ['core'], '/data/v3');
+    const w: World = { server, state: join(dir, 'one-instance.state.sqlite') };
+    worlds.push(w);
+    const summaryFile = join(dir, 'one-instance.json');
+    const run = await runCli(['sync', '--profile', 'core', '--snapshot', snapshot, '--state', w.state, '--api-base', w.server.url, '--data-path', '/data/v3', '--quiet', '--summary-json', summaryFile], ENV);
+    expect(run.code, run.stderr).to.be.oneOf([EXIT.ok, EXIT.heldBack]);
+    const connections = (JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary).connections;
+    // Nothing was in the ODS before this run: no record of any connection is unchanged.
+    expect(connections.map((c) => [c.connection, c.counts.unchanged])).to.deep.equal(connections.map((c) => [c.connection, 0]));
+    // A program running across both years is one ODS record, sent by the later year: the earlier year counts it as shared.
+    const shared = connections.reduce((n, c) => n + c.counts.shared, 0);
+    expect(shared).to.be.greaterThan(0);
+    for (const c of connections) expect(c.counts.kept, c.connection).to.equal(c.counts.heldBack + c.counts.shared + c.counts.created + c.counts.updated);
+  });
+
   it('shards (--shard i/n, as a Kubernetes Indexed Job runs them) in parallel: every connection in exactly one shard, the same ODS', async function () {
     const w = await world('shards');
     const n = 3;

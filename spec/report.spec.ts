@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { runResync } from '../src/cli/commands/resync.js';
 import { runSync } from '../src/cli/commands/sync.js';
 import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
 import { htmlReport } from '../src/report/html-report.js';
@@ -78,5 +79,15 @@ tables:
     expect(bytes.subarray(1, 4).toString()).to.equal('PNG');
     // A blank page compresses to a few kilobytes; the report's text, tables and chart do not.
     expect(statSync(png).size).to.be.greaterThan(30_000);
+  });
+
+  it('by default shows the last run that planned and sent: the sync that ends a resync too', async function () {
+    const code = await runResync({ profile: 'core', snapshot: join(dir, 'snap.sqlite'), state: join(dir, 'state.sqlite'), apiBase: server.url, dataPath: '/data/v3', concurrency: 2, quiet: true });
+    expect(code).to.be.oneOf([1, 7]);
+    const db = openState(join(dir, 'state.sqlite'));
+    const html = htmlReport(db);
+    const last = (db.prepare("SELECT MAX(run_id) AS id FROM runs WHERE command = 'resync'").get() as { id: number }).id;
+    db.close();
+    expect(html).to.contain(`<h1>Ed-Fi sync: run ${last} `).and.to.match(/<p class="muted">resync · profile core/);
   });
 });

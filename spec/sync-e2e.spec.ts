@@ -700,7 +700,7 @@ for (const flavor of FLAVORS) describe(`sync end to end: faults on the way (${fl
     process.env.EDFI_CLIENT_SECRET = wrong;
     const run = await h.sync({ quiet: false });
     expect(run.code).to.equal(EXIT.unreachable);
-    expect(run.stderr).to.match(/authentication failed \(401 invalid_client\): check EDFI_CLIENT_ID \/ EDFI_CLIENT_SECRET/);
+    expect(run.stderr).to.match(/refused its key and secret \(from environment EDFI_CLIENT_ID \/ EDFI_CLIENT_SECRET\): Ed-Fi authentication failed \(401 invalid_client\)/);
     expect(writes(run.requests)).to.deep.equal([]);
     expect(h.store.count(RESOURCE)).to.equal(0);
     expect(run.stderr).to.not.include(wrong);

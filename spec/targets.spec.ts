@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { MissingCredentialsError, readCredentialSource } from '../src/targets/credential-source.js';
+import { parseApiFlavor } from '../src/api/flavor.js';
 import { instanceOf, targetsFromCommandLine, targetsFromFile } from '../src/targets/targets.js';
 import type { ConnectionRef } from '../src/targets/types.js';
 import { ConfigError } from '../src/util/errors.js';
@@ -49,8 +50,9 @@ targets:
     apiRoot: https://cedar.example.org/api
   - district: 4826100
     schoolYear: 2025
-    flavor: ods-api-5
+    flavor: ods-6
     dataPath: /data/v3
+    routeContext: { tenantIdentifier: "cedar-{district}" }
   - district: 480101
     credentials: { file: secrets/osage.env }
   - schoolYear: 2026
@@ -60,7 +62,7 @@ targets:
   it('matches the most specific entry (district and year, district, year, defaults) and fills {district} and {schoolYear}', function () {
     const t = targetsFromFile(file(VALID));
     expect(t.specFor(A)).to.deep.include({ apiRoot: 'https://cedar.example.org/api', dataPath: '/data/v3/2026', credentials: { kind: 'env', keyEnv: 'EDFI_KEY_4826100', secretEnv: 'EDFI_SECRET_4826100' } });
-    expect(t.specFor(A25)).to.deep.include({ apiRoot: 'https://ods.example.org/api', dataPath: '/data/v3', flavor: 'ods-api-5' });
+    expect(t.specFor(A25)).to.deep.include({ apiRoot: 'https://ods.example.org/api', dataPath: '/data/v3', flavor: 'ods-6', routeContext: { tenantIdentifier: 'cedar-4826100' } });
     expect(t.specFor(B)).to.deep.include({ apiRoot: 'https://ods.example.org/api', credentials: { kind: 'file', file: join(dir, 'secrets', 'osage.env') } });
     expect(t.specFor(C)).to.deep.include({ apiRoot: 'https://ods.example.org/api', dataPath: '/api-2026/data/v3' });
     expect(t.specFor(A25).definedAt).to.match(/targets\.yaml:9$/);
@@ -121,6 +123,12 @@ targets:
     expect(problems(`defaults:\n  district: 1\n  apiRoot: "https://a/api"\n`)).to.contain('district and schoolYear belong in the entries of targets');
   });
 
+  it('refuses an API flavor the engine does not know when the file is read, with its line (not at send time)', function () {
+    const text = problems(`defaults:\n  apiRoot: https://ods.example.org/api\n  flavor: ods-api-5\n  credentials: { keyEnv: K, secretEnv: S }\n`);
+    expect(text).to.match(/targets\.yaml:3:\d+: defaults\.flavor: must be one of "ods-6", "ods-7", "dms"/);
+    expect(problems(`defaults:\n  apiRoot: https://ods.example.org/api\n  routeContext: { "tenant id": x }\n  credentials: { keyEnv: K, secretEnv: S }\n`)).to.contain('defaults.routeContext');
+  });
+
   it('a connection the file does not cover is a configuration problem naming it', function () {
     const t = targetsFromFile(file(`targets:\n  - district: 4826100\n    apiRoot: https://cedar.example.org/api\n    credentials: { keyEnv: K, secretEnv: S }\n`));
     expect(() => t.specFor(B)).to.throw(ConfigError, 'connection 2:2026 (district 480101, school year 2026): no apiRoot and credentials (add an entry for it under targets, or defaults)');
@@ -148,9 +156,16 @@ describe('deploy/targets.example.yaml', function () {
   it('is a valid targets file whose entries resolve as its comments say', async function () {
     const { repoPath } = await import('../src/util/repo-root.js');
     const t = targetsFromFile(repoPath('deploy', 'targets.example.yaml'));
-    expect(instanceOf(t.specFor(A))).to.equal('https://cedar-valley.ods.example.org/api/data/v3/2026');
-    expect(t.specFor({ ...B, schoolYear: 2025 })).to.deep.include({ apiRoot: 'https://legacy.ods.example.org/api', flavor: 'ods-api-5', dataPath: '/data/v3' });
+    // No data path: the API's root document gives each school year's data URL.
+    expect(t.specFor(A)).to.deep.include({ apiRoot: 'https://cedar-valley.ods.example.org/api' });
+    expect(t.specFor(A).dataPath).to.equal(undefined);
+    // A flavor the engine knows (the schema allows no other), and the district's secret file named again.
+    const legacy = t.specFor({ ...B, schoolYear: 2025 });
+    expect(legacy).to.deep.include({ apiRoot: 'https://legacy.ods.example.org/api', flavor: 'ods-6', dataPath: '/data/v3' });
+    expect(parseApiFlavor(legacy.flavor!)).to.equal('ods-6');
+    expect(legacy.credentials).to.deep.equal({ kind: 'file', file: '/run/secrets/edfi/480101.env' });
     expect(t.specFor(B).credentials).to.deep.equal({ kind: 'file', file: '/run/secrets/edfi/480101.env' });
+    expect(t.specFor(C)).to.deep.include({ apiRoot: 'https://ods7.example.org/api', routeContext: { tenantIdentifier: 'district-1150025' } });
     expect(t.specFor(C).credentials).to.deep.equal({ kind: 'env', keyEnv: 'EDFI_KEY_1150025', secretEnv: 'EDFI_SECRET_1150025' });
   });
 });

@@ -2,7 +2,14 @@
 // templates such as `https://host/{schoolYearFromRoute}/data/v3/` or `https://host/{districtId}/{schoolYear}/data`;
 // an ODS/API 5.x/6.x in year-specific mode publishes the data URL of the current calendar year instead.
 
-import { DiscoveryError } from './root-document.js';
+/**
+ * A placeholder of the API's URLs that nothing fills: the command line or the targets file must give it. A
+ * configuration problem (exit code 3), not an API that cannot be reached: trying again later would not help.
+ */
+export class RouteContextError extends Error {
+  override readonly name = 'RouteContextError';
+  readonly exitCode = 3;
+}
 
 /** Values a connection supplies for route placeholders, by placeholder name (matched without regard to case). */
 export type RouteContext = Record<string, string>;
@@ -41,7 +48,7 @@ export function fillTemplate(template: string, context: RouteContext, what: stri
   const missing = placeholdersOf(template).filter((name) => lookup(context, name) === undefined);
   if (missing.length > 0) {
     const names = [...new Set(missing)];
-    throw new DiscoveryError(
+    throw new RouteContextError(
       `the ${what} URL ${template} needs ${names.map((n) => `{${n}}`).join(', ')}, which this connection does not give: ` +
         `add ${names.map((n) => `--route-context ${n}=VALUE`).join(' ')} (or routeContext in the targets file)`,
     );

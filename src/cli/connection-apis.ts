@@ -58,7 +58,9 @@ export class ConnectionApis {
         throw new CliError(`connection ${connection}: ${(err as Error).message}`, EXIT.config);
       }
     }
-    return { apiRoot: t.apiRoot, flavor, dataPath: t.dataPath, credentials: t.credentials, routeContext: this.o.routeContext };
+    // The targets file's values for this connection, then --route-context, which wins for every connection.
+    const routeContext = t.routeContext || this.o.routeContext ? { ...t.routeContext, ...this.o.routeContext } : undefined;
+    return { apiRoot: t.apiRoot, flavor, dataPath: t.dataPath, credentials: t.credentials, routeContext };
   }
 
   /**

@@ -39,7 +39,8 @@ export function addEmit(total: EmitSummary, s: EmitSummary): void {
 
 /**
  * A connection's exit code. Everything sent: ok. Data problems only: heldBack (ok with --held-back-ok). Failures at
- * the API: apiFailed, or unreachable when no request got any answer at all.
+ * the API: apiFailed, or unreachable when no request got any answer at all. Records held back because the API could
+ * not answer their reference lookups are no data problem: apiFailed, so that a scheduler tries again later.
  */
 export function connectionExit(send: ConnectionSend | undefined, refused: boolean, heldBack: number, heldBackOk: boolean): number {
   if (refused) return EXIT.refused;
@@ -51,6 +52,7 @@ export function connectionExit(send: ConnectionSend | undefined, refused: boolea
     const answered = e.created + e.updated + e.deleted + e.alreadyGone + (e.failed - (e.failedByStatus['0'] ?? 0));
     return answered === 0 ? EXIT.unreachable : EXIT.apiFailed;
   }
+  if (send.uncheckedHeldBack) return EXIT.apiFailed;
   if (heldBack > 0) return heldBackOk ? EXIT.ok : EXIT.heldBack;
   return EXIT.ok;
 }
@@ -67,6 +69,8 @@ export function connectionOutcomes(
     if (s) {
       const e = s.emit;
       Object.assign(counts, { heldBack: e.heldBack, created: e.created, updated: e.updated, deleted: e.deleted, alreadyGone: e.alreadyGone, failed: e.failed });
+      // A DELETE not sent because another connection's record of the same instance still maps the ODS record.
+      counts.shared += e.keptForOther;
     }
     const exitCode = connectionExit(s, refused.has(key), counts.heldBack, heldBackOk);
     const outcome: ConnectionOutcome = { connection: key, districtNumber: ref.districtNumber, schoolYear: ref.schoolYear, exitCode, exitReason: exitName(exitCode), counts };
@@ -102,7 +106,7 @@ export function reportOutcomes(summary: RunSummary, total: EmitSummary, plan: Pl
 function outcomeText(c: ConnectionOutcome): string {
   const n = c.counts;
   const head = `connection ${c.connection} (district ${c.districtNumber ?? '?'}, school year ${c.schoolYear}): ${c.exitReason} — ` +
-    `${n.created} new, ${n.updated} updated, ${n.deleted} deleted, ${n.unchanged} unchanged, ${n.heldBack} held back, ${n.failed} failed`;
+    `${n.created} new, ${n.updated} updated, ${n.deleted} deleted, ${n.unchanged} unchanged, ${n.shared ? `${n.shared} shared, ` : ''}${n.heldBack} held back, ${n.failed} failed`;
   return [head, c.message && `  ${c.message}`, c.fix && `  fix: ${c.fix}`].filter(Boolean).join('\n');
 }
 

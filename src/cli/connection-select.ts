@@ -87,21 +87,26 @@ export function singleStateFile(state: string, connection: string[] | undefined)
   return stateFileOf(state, connection[0]!);
 }
 
-/** The connections of this run: --connection, then --shard (by ODS instance when the targets are known). */
+/**
+ * The connections of this run: --connection, then --shard, by ODS instance: `instanceOfConnection` (the instances
+ * the APIs' root documents give), else the instance the targets give, else each connection alone.
+ */
 export function runConnections(
   snapshot: Database, profile: LoadedProfile, o: { connection?: string[]; shard?: string }, targets: ConnectionTargets | undefined,
+  instanceOfConnection?: (c: Connection) => string,
 ): Connection[] {
   const selected = selectConnections(snapshot, profile, checkConnectionKeys(o.connection));
   const shard = parseShard(o.shard);
-  return inShard(selected, shard, (c) => (targets ? instanceOf(targets.specFor(connectionRef(c, connectionKey(c)))) : connectionKey(c)));
+  const group = instanceOfConnection ?? ((c: Connection) => (targets ? instanceOf(targets.specFor(connectionRef(c, connectionKey(c)))) : connectionKey(c)));
+  return inShard(selected, shard, group);
 }
 
 /**
  * Records of connections that share an ODS instance have one owner among them, which only one state file can
  * know: per-connection state files are refused for them (they would each claim, and later delete, the other's records).
  */
-export function refuseSharedInstances(all: Connection[], keys: string[], targets: ConnectionTargets): void {
-  const instanceOfKey = new Map(all.map((c) => [connectionKey(c), instanceOf(targets.specFor(connectionRef(c, connectionKey(c))))]));
+export function refuseSharedInstances(all: Connection[], keys: string[], instanceOfConnection: (c: Connection) => string): void {
+  const instanceOfKey = new Map(all.map((c) => [connectionKey(c), instanceOfConnection(c)]));
   for (const key of keys) {
     const others = [...instanceOfKey].filter(([k, i]) => k !== key && i === instanceOfKey.get(key)).map(([k]) => k);
     if (others.length > 0) {

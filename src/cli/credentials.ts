@@ -13,14 +13,13 @@ export class CredentialsError extends Error {
   override readonly name = 'CredentialsError';
   constructor(
     message: string,
-    /** EXIT.usage when no credentials were given at all, EXIT.config when the file is wrong. */
+    /** EXIT.config: no key and secret given, or a file that does not give them (a connection without usable credentials). */
     readonly exitCode: number,
   ) {
     super(message);
   }
 }
 
-const USAGE = 2;
 const CONFIG = 3;
 const ID_NAMES = ['EDFI_CLIENT_ID', 'clientId', 'client_id', 'key'];
 const SECRET_NAMES = ['EDFI_CLIENT_SECRET', 'clientSecret', 'client_secret', 'secret'];
@@ -44,7 +43,7 @@ export function readCredentials(file?: string): Credentials {
       file
         ? `Ed-Fi API credentials are missing: ${file} gives no ${missing} (and the environment does not either)`
         : `Ed-Fi API credentials are missing: set EDFI_CLIENT_ID and EDFI_CLIENT_SECRET (or give --credentials-file); ${missing} not set`,
-      file ? CONFIG : USAGE,
+      CONFIG,
     );
   }
   return { clientId: id, clientSecret: secret };

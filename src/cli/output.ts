@@ -25,8 +25,10 @@ function table(rows: Array<[string, string | number]>, indent = '  '): string {
 }
 
 /**
- * A connection's counts from the plan. Every record the rules keep is held back, unchanged or sent (POST or PUT,
- * or a key change's DELETE + POST); "to send" counts the operations, so records held back are never in it.
+ * A connection's counts from the plan. Every record the rules keep is held back, shared (another connection of the
+ * same ODS instance sends it), unchanged or sent (POST or PUT, or a key change's DELETE + POST); "to send" counts
+ * the operations, so records held back are never in it. Unchanged records are records already in the ODS: never
+ * more than the connection's identity rows (a connection never sent has none unchanged).
  */
 export function connectionPlanCounts(plan: Plan, connection: string): ConnectionCounts {
   const counts = zeroCounts();
@@ -38,8 +40,9 @@ export function connectionPlanCounts(plan: Plan, connection: string): Connection
   counts.kept = c.kept;
   counts.excluded = plan.excluded.filter((x) => x.connection === connection).length;
   counts.heldBack = plan.issues.filter((i) => i.connection === connection).length;
+  counts.shared = c.shared;
   counts.toSend = ops.length;
-  counts.unchanged = Math.max(0, c.kept - counts.heldBack - sentRecords.size);
+  counts.unchanged = Math.max(0, Math.min(c.identityRows, c.kept - counts.heldBack - counts.shared - sentRecords.size));
   return counts;
 }
 
@@ -51,7 +54,8 @@ export function planSummaryText(plan: Plan): string {
   for (const c of plan.connections) {
     const n = connectionPlanCounts(plan, c.connection);
     lines.push(`  connection ${c.connection} (config ${c.configID}, school year ${c.endYear}): ${c.candidates} candidate(s), ` +
-      `${c.kept} kept by the rules, ${n.heldBack} held back (not sent), ${n.toSend} to send, ${n.unchanged} unchanged, ${c.deletes} delete(s)` +
+      `${c.kept} kept by the rules, ${n.heldBack} held back (not sent), ${n.toSend} to send, ${n.unchanged} unchanged, ` +
+      `${n.shared ? `${n.shared} shared with another connection, ` : ''}${c.deletes} delete(s)` +
       `${c.note ? ' — ' + c.note : ''}`);
   }
   if (plan.connections.length === 0) lines.push('  no Ed-Fi connection in the snapshot uses this profile');

@@ -12,6 +12,8 @@ export interface ConnectionCounts {
   excluded: number;
   /** Wanted but held back by a data problem: not sent (in the error log). */
   heldBack: number;
+  /** Wanted, but sent as another connection's record of the same ODS instance (one owner per natural key), or kept in the ODS for it. */
+  shared: number;
   unchanged: number;
   /** Operations planned: POST, PUT, DELETE (a key change counts its DELETE and its POST). */
   toSend: number;
@@ -23,7 +25,7 @@ export interface ConnectionCounts {
 }
 
 export function zeroCounts(): ConnectionCounts {
-  return { candidates: 0, kept: 0, excluded: 0, heldBack: 0, unchanged: 0, toSend: 0, created: 0, updated: 0, deleted: 0, alreadyGone: 0, failed: 0 };
+  return { candidates: 0, kept: 0, excluded: 0, heldBack: 0, shared: 0, unchanged: 0, toSend: 0, created: 0, updated: 0, deleted: 0, alreadyGone: 0, failed: 0 };
 }
 
 export interface ConnectionOutcome {

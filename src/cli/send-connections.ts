@@ -30,6 +30,8 @@ export interface ConnectionSend {
   stopped?: { code: number; message: string; fix?: string };
   /** Operations sent after the reference check. */
   sent: number;
+  /** Records held back because the API could not answer their reference lookup (--check-references). */
+  uncheckedHeldBack?: number;
 }
 
 export interface SendOptions {
@@ -62,6 +64,7 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
   let first = true;
   for (const connection of o.connections) {
     let part = planOf(o.plan, connection, first);
+    let uncheckedHeldBack = 0;
     first = false;
     let api;
     try {
@@ -88,6 +91,7 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
           o.log.event('warn', 'unchecked-references', { connection, counts: { unchecked: checked.unchecked.length } }, uncheckedReferencesText(checked.unchecked, Boolean(o.sendUncheckedReferences)));
         }
         part = checked.plan;
+        uncheckedHeldBack = checked.heldUnchecked;
       }
       const progress = sendingProgress(o.log, connection);
       const emit = await emitPlan({
@@ -95,7 +99,7 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
         onProgress: (d, t) => progress.update(d, t),
       });
       progress.stop();
-      const result: ConnectionSend = { emit, sent: part.operations.length };
+      const result: ConnectionSend = { emit, sent: part.operations.length, ...(uncheckedHeldBack > 0 ? { uncheckedHeldBack } : {}) };
       if (emit.aborted) result.stopped = refusedOrUnreachable(emit.aborted, connection, o);
       out.set(connection, result);
     } catch (err) {
@@ -113,10 +117,16 @@ function stoppedBefore(err: unknown): { cause: string; fix: string } {
   if (name === 'DiscoveryError') {
     return { cause: "The Ed-Fi API's root document could not be read, so its token and data URLs are unknown.", fix: 'Check the API root URL of the connection (--api-base or its target) and that the API is up, then run the connection again.' };
   }
+  if (name === 'RouteContextError') {
+    return { cause: "The API's URLs have a placeholder (a tenant, a district, an instance) that nothing fills for this connection, so its token and data URLs are unknown.", fix: 'Give the value with --route-context NAME=VALUE, or routeContext in the connection\'s target, then run the connection again.' };
+  }
   if (name === 'ConfigError') {
     return { cause: 'The profile does not fit the Ed-Fi API of this connection (another Data Standard), so nothing was sent.', fix: 'Run the connection with the profile written for the API\'s Data Standard, as the message names it.' };
   }
-  return { cause: 'The connection has no usable key and secret.', fix: 'Set the environment variables or the file its target names (see `edfi-sync connections --targets`).' };
+  if (name === 'MissingCredentialsError' || name === 'CredentialsError') {
+    return { cause: 'The connection has no usable key and secret.', fix: 'Set the environment variables or the file its target names (see `edfi-sync connections --targets`).' };
+  }
+  return { cause: 'The connection could not be set up, so nothing was sent.', fix: 'Correct what the message names (the command line or the connection\'s target), then run the connection again.' };
 }
 
 /** Credentials refused or API not reached: logged once for the connection, with where its key came from and the spec's fix. */

@@ -24,6 +24,8 @@ export interface ReferenceCheckOptions {
 export interface ReferenceCheck {
   missing: MissingReference[];
   unchecked: UncheckedReference[];
+  /** Records held back because a lookup failed at the API (not because a reference is missing). */
+  heldUnchecked: number;
   plan: Plan;
 }
 
@@ -39,7 +41,7 @@ const LOOKUP_CONCURRENCY = 8;
  */
 export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (connection: string) => ResourceApi, options: ReferenceCheckOptions = {}): Promise<ReferenceCheck> {
   const upstream = profile.def.resource.upstream ?? [];
-  if (upstream.length === 0) return { missing: [], unchecked: [], plan };
+  if (upstream.length === 0) return { missing: [], unchecked: [], heldUnchecked: 0, plan };
   const known = new Map<string, Lookup>();
   const missing = new Map<string, MissingReference>();
   const unchecked = new Map<string, UncheckedReference>();
@@ -106,10 +108,12 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
       });
     }
   }
+  let heldUnchecked = 0;
   if (!options.sendUnchecked) {
     for (const [op, n] of notChecked) {
       if (held.has(op)) continue;
       held.set(op, n.refs);
+      heldUnchecked++;
       const message = `not sent: the referenced ${n.refs.join(', ')} could not be checked (the lookup got ${n.status === 0 ? 'no answer' : `HTTP ${n.status}`}: ${n.message})`;
       const entry = profile.catalogue.match(n.status, 'GET', `reference could not be checked: ${n.message}`);
       issues.push({
@@ -119,11 +123,11 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
       });
     }
   }
-  if (held.size === 0) return { missing: [...missing.values()], unchecked: [...unchecked.values()], plan };
+  if (held.size === 0) return { missing: [...missing.values()], unchecked: [...unchecked.values()], heldUnchecked, plan };
   const heldUnits = new Set([...held.keys()].map((o) => o.unit).filter((u): u is string => Boolean(u)));
   // A key change whose new record cannot be sent keeps its old record: both halves wait.
   const operations = plan.operations.filter((op) => !held.has(op) && !(op.unit && heldUnits.has(op.unit)));
-  return { missing: [...missing.values()], unchecked: [...unchecked.values()], plan: { ...plan, operations, issues: [...plan.issues, ...issues] } };
+  return { missing: [...missing.values()], unchecked: [...unchecked.values()], heldUnchecked, plan: { ...plan, operations, issues: [...plan.issues, ...issues] } };
 }
 
 export function missingReferencesText(missing: MissingReference[]): string {

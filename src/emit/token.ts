@@ -210,7 +210,8 @@ export class TokenCache {
 function authFailureMessage(status: number, code: string | undefined, tokenUrl: string, serverText: string | undefined): string {
   const label = code ? `${status} ${code}` : `${status}`;
   if (status === 400 || status === 401 || status === 403 || code === 'invalid_client') {
-    return `Ed-Fi authentication failed (${label}): check EDFI_CLIENT_ID / EDFI_CLIENT_SECRET`;
+    // Where the key and secret came from (environment, credentials file, targets file) is the caller's to say.
+    return `Ed-Fi authentication failed (${label}): the token endpoint ${tokenUrl} refused the key and secret`;
   }
   if (status === 404) return `Ed-Fi authentication failed (${label}): no token endpoint at ${tokenUrl}; check the base URL`;
   return `Ed-Fi authentication failed (${label}): ${serverText ?? 'the token endpoint gave no reason'}`;

@@ -14,6 +14,8 @@ const FIELD_PATTERNS: RegExp[] = [
   /(?:^|[\s'"(])([A-Za-z_$][\w.$[\]]*) is required/g,
   // "The field programReference.programName must be a string with a maximum length of 60"
   /\bThe field ([A-Za-z_$][\w.$[\]]*)/g,
+  // ODS/API 5.x/6.x model validation: "The BeginDate field is required."
+  /\bThe ([A-Za-z_$][\w.$[\]]*) field is required/g,
   // modelState / validationErrors keys and the engine's "path: problem" lines
   /(?:^|;\s|\.\s)((?:request\.|\$\.)?[A-Za-z_][\w$]*(?:(?:\.|\[\d+\]\.?)[A-Za-z_$][\w$]*|\[\d+\])*):\s/g,
 ];
@@ -27,7 +29,8 @@ export function fieldsNamed(message: string): string[] {
   const out: string[] = [];
   for (const { field } of found.sort((a, b) => a.at - b.at)) {
     // ODS/API texts name a field twice, as a model path and in its message ("request.x: X is required").
-    if (!out.some((f) => f.toLowerCase() === field.toLowerCase()) && !/^(Validation|Authorization|message|detail)$/i.test(field)) out.push(field);
+    // Words of a sentence are no field ("The BeginDate field is required" names BeginDate, not "field").
+    if (!out.some((f) => f.toLowerCase() === field.toLowerCase()) && !/^(Validation|Authorization|message|detail|field|value|it|this|property|element)$/i.test(field)) out.push(field);
   }
   return out;
 }
@@ -39,6 +42,9 @@ export function referencedResource(message: string): string | undefined {
     /related '([^']+)' resource/i,
     /\b([A-Z]\w+) reference could not be resolved/,
     /referenced (\w+) \{/,
+    // The reference property itself, as problem+json validationErrors and other implementations name it:
+    // "$.programReference: Program is not resolved", "studentReference could not be resolved".
+    /(?:^|[\s.$'"])([a-z]\w*)Reference\b/,
   ];
   for (const re of patterns) {
     const m = re.exec(message);

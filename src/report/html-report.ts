@@ -33,7 +33,9 @@ interface Summary {
 /** One self-contained HTML page for a run: counts, a chart, the error log with fixes, excluded records by reason. */
 export function htmlReport(db: Database, runId?: number): string {
   const runs = listRuns(db);
-  const run: RunRow | undefined = runId !== undefined ? runs.find((r) => r.run_id === runId) : [...runs].reverse().find((r) => r.command.startsWith('sync'));
+  // By default the last run that planned and sent: a sync, or the sync that ends a resync.
+  const planned = (r: RunRow): boolean => r.command.startsWith('sync') || (r.command === 'resync' && Boolean(r.summary?.includes('"plan":{')));
+  const run: RunRow | undefined = runId !== undefined ? runs.find((r) => r.run_id === runId) : [...runs].reverse().find(planned);
   if (!run) throw new Error(runId !== undefined ? `no run ${runId} in this state file` : 'no sync run in this state file yet');
   const s = (run.summary ? JSON.parse(run.summary) : {}) as Summary;
   const errors = new ErrorLog(db).list({ runId: run.run_id });

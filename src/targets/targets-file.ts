@@ -10,6 +10,7 @@ interface RawTarget {
   apiRoot?: string;
   flavor?: string;
   dataPath?: string;
+  routeContext?: Record<string, string>;
   credentials?: { keyEnv?: string; secretEnv?: string; file?: string };
 }
 
@@ -118,6 +119,7 @@ export function loadTargetsFile(path: string): TargetsFile {
       const spec: TargetSpec = { apiRoot: fill(t.apiRoot!, c), credentials: sourceOf(t.credentials!, c, baseDir), definedAt };
       if (t.flavor) spec.flavor = t.flavor;
       if (t.dataPath) spec.dataPath = fill(t.dataPath, c);
+      if (t.routeContext) spec.routeContext = Object.fromEntries(Object.entries(t.routeContext).map(([k, v]) => [k, fill(v, c)]));
       if (/\{district\}/.test(JSON.stringify(spec))) {
         throw new ConfigError([{ file: y.file, message: `${who}: {district} is used but the profile's connections give no district number` }]);
       }

@@ -24,6 +24,7 @@ export function targetsFromFile(path: string): ConnectionTargets {
         apiRoot: spec.apiRoot,
         ...(spec.flavor ? { flavor: spec.flavor } : {}),
         ...(spec.dataPath ? { dataPath: spec.dataPath } : {}),
+        ...(spec.routeContext ? { routeContext: spec.routeContext } : {}),
         credentials: readCredentialSource(spec.credentials, c.key),
         credentialsFrom: describeSource(spec.credentials),
       };

@@ -19,6 +19,8 @@ export interface TargetSpec {
   flavor?: string;
   /** With the connection's placeholders filled; undefined: the API client's default (or discovery). */
   dataPath?: string;
+  /** Values for route placeholders of the API's URLs ({district} and {schoolYear} filled). */
+  routeContext?: Record<string, string>;
   credentials: CredentialSource;
   /** Where the target was defined, for messages: "targets.yaml:12" or "--api-base". */
   definedAt: string;
@@ -34,6 +36,7 @@ export interface ResolvedTarget {
   apiRoot: string;
   flavor?: string;
   dataPath?: string;
+  routeContext?: Record<string, string>;
   credentials: Credentials;
   /** "environment EDFI_KEY_1 / EDFI_SECRET_1" or "file /run/secrets/x.env": for messages and listings only. */
   credentialsFrom: string;

@@ -19,7 +19,11 @@ export interface ConnectionListing {
   profile: string;
   /** The profile's resource is toggled on for this connection (a toggled-off connection sends nothing). */
   enabled: boolean;
-  target?: { apiRoot: string; dataPath?: string; flavor?: string; instance: string; credentialsFrom: string; definedAt: string };
+  /**
+   * `instance`: the ODS instance when the target names its data path; without one the API's root document gives the
+   * data URL (an ODS/API 7.x or a DMS routes each school year to its own), which listing does not read.
+   */
+  target?: { apiRoot: string; dataPath?: string; flavor?: string; routeContext?: Record<string, string>; instance?: string; credentialsFrom: string; definedAt: string };
   /** Why the connection has no target (a targets file that does not cover it). */
   targetProblem?: string;
 }
@@ -40,7 +44,8 @@ export function listConnections(o: { profile: string; snapshot: string; targets?
           const t = targets.specFor(ref);
           out.target = {
             apiRoot: t.apiRoot, ...(t.dataPath ? { dataPath: t.dataPath } : {}), ...(t.flavor ? { flavor: t.flavor } : {}),
-            instance: instanceOf(t), credentialsFrom: describeSource(t.credentials), definedAt: t.definedAt,
+            ...(t.routeContext ? { routeContext: t.routeContext } : {}),
+            ...(t.dataPath ? { instance: instanceOf(t) } : {}), credentialsFrom: describeSource(t.credentials), definedAt: t.definedAt,
           };
         } catch (err) {
           out.targetProblem = (err as Error).message;
@@ -56,7 +61,9 @@ export function listConnections(o: { profile: string; snapshot: string; targets?
 function asText(rows: ConnectionListing[]): string {
   if (rows.length === 0) return 'No Ed-Fi connection in the snapshot uses this profile.';
   const lines = rows.map((r) => {
-    const where = r.target ? `${r.target.instance}  key and secret from ${r.target.credentialsFrom}` : r.targetProblem ? `NO TARGET: ${r.targetProblem}` : '';
+    const t = r.target;
+    const api = t ? `${t.instance ?? `${t.apiRoot} (data URL from its root document)`}${t.flavor ? ` [${t.flavor}]` : ''}` : '';
+    const where = t ? `${api}  key and secret from ${t.credentialsFrom}` : r.targetProblem ? `NO TARGET: ${r.targetProblem}` : '';
     return `${r.key.padEnd(12)} district ${String(r.districtNumber ?? '?').padEnd(9)} school year ${r.schoolYear}  ${r.enabled ? 'on ' : 'off'}  ${where}`.trimEnd();
   });
   return `${lines.join('\n')}\n${rows.length} connection(s)`;
@@ -70,7 +77,7 @@ export function registerConnections(program: Command): void {
     .requiredOption('--snapshot <file>', 'Campus snapshot (SQLite)')
     .option('--targets <file>', TARGETS_HELP)
     .option('--api-base <url>', 'Ed-Fi ODS/API root, when every connection sends to one API')
-    .option('--data-path <path>', "with --api-base: data API path ('/data/v3/{endYear}' for year-specific instances)", '/data/v3')
+    .option('--data-path <path>', "with --api-base: data API path ('/data/v3/{endYear}' for year-specific instances); without it the API's root document gives it")
     .option('--format <format>', 'text, or json (an array, for a scheduler to map over)', 'text')
     .option('--enabled-only', 'only connections whose resource is toggled on')
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)

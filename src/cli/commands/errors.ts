@@ -25,14 +25,15 @@ export function errorsAsText(rows: ErrorLogEntry[], all = false): string {
     .map((r) => {
       const seen = r.count && r.count > 1 ? `first seen ${r.firstSeen}, last seen ${r.lastSeen}, ${r.count} times` : `seen ${r.lastSeen ?? r.at}`;
       const state = r.state === 'resolved' ? `RESOLVED ${r.resolvedAt ?? ''}${r.resolution ? ` (${r.resolution})` : ''}` : 'OPEN';
+      // Lines with nothing to say (a connection-level problem has no spec text, a warning may have no fix) are left out.
       return [
         `#${r.errorId} ${state} ${r.level.toUpperCase()} ${whatHappened(r)} ${r.resource ?? ''} ${r.sourceKey ?? ''}${r.student ? ` student ${r.student}` : ''} (connection ${r.connection ?? '-'})`,
         `  ${seen}`,
         `  message: ${r.message}`,
-        `  spec:    ${r.specMessage ?? ''} [${r.catalogueId ?? ''}]`,
-        `  cause:   ${r.cause ?? ''}`,
-        `  fix:     ${r.fix ?? ''}`,
-      ].join('\n');
+        r.specMessage ? `  spec:    ${r.specMessage}${r.catalogueId ? ` [${r.catalogueId}]` : ''}` : r.catalogueId ? `  id:      ${r.catalogueId}` : '',
+        r.cause ? `  cause:   ${r.cause}` : '',
+        r.fix ? `  fix:     ${r.fix}` : '',
+      ].filter(Boolean).join('\n');
     })
     .join('\n\n') + `\n\n${rows.length} ${all ? '' : 'open '}entr${rows.length === 1 ? 'y' : 'ies'}`;
 }

@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
-import { emitPlan } from '../../emit/emitter.js';
+import { emitPlan, emptyEmitSummary, type EmitSummary } from '../../emit/emitter.js';
+import { addEmit } from '../connection-outcomes.js';
 import { createRunLog } from '../../log/run-log.js';
 import { massDeleteLimits, massDeleteMessage, violationsOf } from '../../plan/mass-delete.js';
 import { emptyPlan } from '../../plan/plan-types.js';
 import { reconcile, type Reconciliation } from '../../resync/reconcile.js';
-import { connectionKey } from '../../snapshot/connections.js';
+import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { IdentityMap } from '../../state/identity-map.js';
 import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import { connectedApis, type ConnectionApis } from '../connection-apis.js';
+import { discoveredInstances } from '../discovered-instances.js';
 import { checkConnectionKeys, runConnections, selectConnections, singleStateFile, targetsOf } from '../connection-select.js';
 import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
@@ -43,6 +45,7 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
   const summary = startSummary(o.dryRun ? 'resync --dry-run' : 'resync', runId);
   const log = createRunLog({ runId, format: o.logFormat, quiet: o.quiet });
   let apis: ConnectionApis | undefined;
+  const earlier = new Map<string, EmitSummary>();
   // When the reconciliation goes through, the sync that follows writes the summary of the whole command.
   const code = await reportRun(o, summary, log, async () => {
     checkConnectionKeys(o.connection);
@@ -50,8 +53,9 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
     if (!targets) throw usageError('--api-base or --targets is required');
     const ctx = openContext({ ...o, state: singleStateFile(o.state, o.connection) });
     try {
-      const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
-      const only = new Set(conns.map(connectionKey));
+      // A shard holds every connection of an ODS instance, as the APIs' root documents give the instances.
+      const instances = o.shard ? await discoveredInstances(targets, readConnections(ctx.snapshot, ctx.profile), o) : undefined;
+      const conns = runConnections(ctx.snapshot, ctx.profile, o, targets, instances);
       const keys = conns.map(connectionKey);
       const refs = new Map(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
       // Every connection of the snapshot may be read (shared ODS instances); only the selected ones are changed.
@@ -59,10 +63,17 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
       const allConns = selectConnections(ctx.snapshot, ctx.profile, undefined);
       apis = await connectedApis(targets, new Map([...allRefs, ...refs]), { ...o, profile: ctx.profile, connections: allConns }, (line) => log.event('info', 'api', {}, line));
       const api = apis.forConnection;
+      // A connection whose API could not be read (or that has no usable key) is not reconciled: the sync that follows
+      // reports it as stopped, and the other connections go on.
+      const only = new Set(keys.filter((k) => !apis!.failure(k)));
       const release = acquireLocks(ctx.state, keys.map(connectionLock));
       const stateRunId = startRun(ctx.state, summary.command, ctx.profile.def.name, o.snapshot, runId, keys);
       let status = 'failed';
       try {
+        if (only.size === 0) {
+          status = 'aborted';
+          return EXIT.ok;
+        }
         const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false, onlyConnections: only, instanceOf: (c) => instanceOrNone(apis!, connectionKey(c)) });
         // An API that cannot list its records is read record by record: say so, also beside JSON output.
         if (!preview.complete && o.format === 'json') for (const note of preview.notes) process.stderr.write(`note: ${note}\n`);
@@ -85,10 +96,17 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
           return EXIT.refused;
         }
         const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true, onlyConnections: only, instanceOf: (c) => instanceOrNone(apis!, connectionKey(c)) });
-        const plan = emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name, applied.deletes);
-        const result = await emitPlan({ api, profile: ctx.profile, plan, state: ctx.state, runId: stateRunId, concurrency: o.concurrency });
-        log.event('info', 'resync-deleted', { counts: { deleted: result.deleted, failed: result.failed } }, `resync: deleted ${result.deleted} ODS record(s) nobody wants${result.failed ? `, ${result.failed} failed` : ''}`);
-        status = 'ok';
+        // Sent per connection: each connection's outcome (and exit code) counts its own deletes and their failures.
+        const total = emptyEmitSummary();
+        for (const key of only) {
+          const mine = applied.deletes.filter((d) => d.connection === key);
+          if (mine.length === 0) continue;
+          const result = await emitPlan({ api, profile: ctx.profile, plan: emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name, mine), state: ctx.state, runId: stateRunId, concurrency: o.concurrency });
+          earlier.set(key, result);
+          addEmit(total, result);
+        }
+        log.event('info', 'resync-deleted', { counts: { deleted: total.deleted, failed: total.failed } }, `resync: deleted ${total.deleted} ODS record(s) nobody wants${total.failed ? `, ${total.failed} failed (see \`edfi-sync errors\`)` : ''}`);
+        status = total.failed > 0 ? 'partial' : 'ok';
         return EXIT.ok;
       } finally {
         finishRun(ctx.state, stateRunId, status, null);
@@ -101,7 +119,7 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
   try {
     if (code !== EXIT.ok || o.dryRun) return code;
     // Every wanted record is evaluated with today's mappings and sent where the ODS differs, on the APIs already read.
-    return await runSync({ ...o, runId }, { apis });
+    return await runSync({ ...o, runId }, { apis, command: 'resync', earlier });
   } finally {
     await apis?.close();
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { emptyEmitSummary, type EmitSummary } from '../../emit/emitter.js';
 import { createRunLog } from '../../log/run-log.js';
 import { buildPlan } from '../../plan/planner.js';
-import { connectionKey } from '../../snapshot/connections.js';
+import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { ErrorLog } from '../../state/error-log.js';
 import { IdentityMap } from '../../state/identity-map.js';
 import { acquireLocks, connectionLock } from '../../state/lock.js';
@@ -10,6 +10,7 @@ import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import { connectedApis, type ConnectionApis } from '../connection-apis.js';
+import { discoveredInstances } from '../discovered-instances.js';
 import { checkConnectionKeys, runConnections, singleStateFile, targetsOf } from '../connection-select.js';
 import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
@@ -31,7 +32,9 @@ export async function runRetry(o: SyncOptions): Promise<number> {
     const ctx = openContext({ ...o, state: singleStateFile(o.state, o.connection) });
     try {
       summary.profile = ctx.profile.def.name;
-      const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
+      // A shard holds every connection of an ODS instance, as the APIs' root documents give the instances.
+      const instances = o.shard ? await discoveredInstances(targets, readConnections(ctx.snapshot, ctx.profile), o) : undefined;
+      const conns = runConnections(ctx.snapshot, ctx.profile, o, targets, instances);
       const connKeys = conns.map(connectionKey);
       const refs = new Map(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
       const release = acquireLocks(ctx.state, connKeys.map(connectionLock));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { emptyEmitSummary, type EmitSummary } from '../../emit/emitter.js';
 import { createRunLog, type LogFormat, type RunLog } from '../../log/run-log.js';
 import { massDeleteLimits, massDeleteMessage, massDeleteViolations, type MassDeleteViolation } from '../../plan/mass-delete.js';
-import type { Plan } from '../../plan/plan-types.js';
+import { emptyPlan, type Plan } from '../../plan/plan-types.js';
 import { buildPlan } from '../../plan/planner.js';
 import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { ErrorLog } from '../../state/error-log.js';
@@ -14,10 +14,11 @@ import { connectionRef, type ConnectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import type { ApiFlavor } from '../../api/flavor.js';
 import { connectedApis, type ConnectionApis } from '../connection-apis.js';
+import { discoveredInstances } from '../discovered-instances.js';
 import { checkConnectionKeys, PER_CONNECTION_STATE, refuseSharedInstances, runConnections, stateFileOf, targetsOf } from '../connection-select.js';
 import { addEmit, connectionOutcomes, reportOutcomes } from '../connection-outcomes.js';
 import { openContext } from '../context.js';
-import { EXIT, EXIT_CODES_HELP, mostSevere } from '../exit-codes.js';
+import { EXIT, EXIT_CODES_HELP, exitName, mostSevere } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 import { planEvents, planSummaryText, writeOperations } from '../output.js';
 import { planningProgress } from '../progress.js';
@@ -58,17 +59,24 @@ export interface SyncOptions {
   runId?: string;
 }
 
-/**
- * plan + emit: the scheduled job. Returns the exit code. `shared.apis` are the APIs an enclosing command (resync)
- * already read, so each API's root document is read once per run.
- */
-export async function runSync(o: SyncOptions, shared: { apis?: ConnectionApis } = {}): Promise<number> {
-  const summary = startSummary(o.dryRun ? 'sync --dry-run' : 'sync', o.runId);
+/** What an enclosing command (resync) gives the sync that ends it. */
+export interface SyncShared {
+  /** The APIs it already read, so each API's root document is read once per run. */
+  apis?: ConnectionApis;
+  /** The command the summary names ('resync'). */
+  command?: string;
+  /** What it sent before the sync, per connection (resync's DELETEs of records nobody wants): counted in the outcome. */
+  earlier?: Map<string, EmitSummary>;
+}
+
+/** plan + emit: the scheduled job. Returns the exit code. */
+export async function runSync(o: SyncOptions, shared: SyncShared = {}): Promise<number> {
+  const summary = startSummary(shared.command ?? (o.dryRun ? 'sync --dry-run' : 'sync'), o.runId);
   const log = createRunLog({ runId: summary.runId, format: o.logFormat, quiet: o.quiet });
   return reportRun(o, summary, log, () => sync(o, summary, log, shared));
 }
 
-async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: { apis?: ConnectionApis }): Promise<number> {
+async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: SyncShared): Promise<number> {
   const targets = targetsOf(o);
   if (!targets && !o.dryRun) throw usageError('--api-base or --targets is required (or use --dry-run)');
   if (!o.state.includes(PER_CONNECTION_STATE)) return syncState(o, summary, log, targets, shared);
@@ -76,8 +84,12 @@ async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: { 
   const ctx = openContext({ profile: o.profile, snapshot: o.snapshot });
   let keys: string[];
   try {
-    keys = runConnections(ctx.snapshot, ctx.profile, o, targets).map(connectionKey);
-    if (targets) refuseSharedInstances(readConnections(ctx.snapshot, ctx.profile), keys, targets);
+    // Which connections share an ODS instance is what each API's root document says (an ODS/API 7.x or a DMS routes
+    // every school year to its own data URL), not only what the targets file says.
+    const all = readConnections(ctx.snapshot, ctx.profile);
+    const instances = targets ? await discoveredInstances(targets, all, o) : undefined;
+    keys = runConnections(ctx.snapshot, ctx.profile, o, targets, instances).map(connectionKey);
+    if (instances) refuseSharedInstances(all, keys, instances);
   } finally {
     ctx.close();
   }
@@ -86,14 +98,16 @@ async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: { 
   return summary.exitCode;
 }
 
-async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targets: ConnectionTargets | undefined, shared: { apis?: ConnectionApis } = {}): Promise<number> {
+async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targets: ConnectionTargets | undefined, shared: SyncShared = {}): Promise<number> {
   const only = checkConnectionKeys(o.connection);
   const ctx = openContext(o);
   try {
     summary.profile = ctx.profile.def.name;
     // A bad limit is a usage error, found before any API is asked or anything planned.
     const limits = massDeleteLimits(o, ctx.profile);
-    const conns = runConnections(ctx.snapshot, ctx.profile, o, targets);
+    // A shard holds every connection of an ODS instance, as the APIs' root documents give the instances.
+    const instances = o.shard && targets ? await discoveredInstances(targets, readConnections(ctx.snapshot, ctx.profile), o) : undefined;
+    const conns = runConnections(ctx.snapshot, ctx.profile, o, targets, instances);
     const keys = conns.map(connectionKey);
     const refs = new Map<string, ConnectionRef>(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
     const release = acquireLocks(ctx.state, keys.map(connectionLock));
@@ -120,12 +134,21 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
           return undefined;
         }
       };
-      plan = await buildPlan({
-        profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: only || o.shard ? new Set(keys) : undefined, instanceOf,
-        onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
-      });
-      if (log.format === 'text') log.event('info', 'plan', {}, planSummaryText(plan));
-      else planEvents(plan, log);
+      // A connection whose API could not be read (unreachable, another Data Standard, no usable key) cannot be sent:
+      // it is not planned either (a plan of a million records for nothing, with instances no API gave).
+      const stopped = new Set(keys.filter((k) => apis?.failure(k)));
+      const planned = keys.filter((k) => !stopped.has(k));
+      const limited = Boolean(only || o.shard) || stopped.size > 0;
+      plan = planned.length === 0
+        ? emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name)
+        : await buildPlan({
+          profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: limited ? new Set(planned) : undefined, instanceOf,
+          onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
+        });
+      if (planned.length > 0) {
+        if (log.format === 'text') log.event('info', 'plan', {}, planSummaryText(plan));
+        else planEvents(plan, log);
+      }
       recordExcluded(ctx.state, runId, plan);
 
       const violations = massDeleteViolations(plan, limits);
@@ -149,10 +172,20 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
         // Problems the engine found before and did not find again are over; a toggled-off connection was not looked at.
         const resource = ctx.profile.def.resource.name;
         for (const c of plan.connections) if (c.resourceEnabled && !sent.get(c.connection)?.stopped) errors.resolveNotSeen(c.connection, resource, runId);
-        if (!only && !o.shard) errors.resolveNotSeen(null, resource, runId);
+        if (!limited) errors.resolveNotSeen(null, resource, runId);
       }
 
-      summary.connections.push(...connectionOutcomes(plan, keys, refs, sent, refused, Boolean(o.heldBackOk)));
+      const outcomes = connectionOutcomes(plan, keys, refs, sent, refused, Boolean(o.heldBackOk));
+      for (const c of outcomes) {
+        const before = shared.earlier?.get(c.connection);
+        if (!before) continue;
+        c.counts.deleted += before.deleted;
+        c.counts.alreadyGone += before.alreadyGone;
+        c.counts.failed += before.failed;
+        if (before.failed > 0) c.exitCode = mostSevere([c.exitCode, EXIT.apiFailed]);
+        c.exitReason = exitName(c.exitCode);
+      }
+      summary.connections.push(...outcomes);
       finishSummary(summary);
       // A run of one connection among several of a per-connection-state run reports its own part only.
       const own = { ...summary, connections: summary.connections.filter((c) => keys.includes(c.connection)) };
