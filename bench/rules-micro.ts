@@ -8,7 +8,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { listProfiles } from '../src/cli/commands/validate.js';
 import { Mapper } from '../src/mapping/mapper.js';
-import { mappingInput, readPreferences, ruleFacts } from '../src/plan/record-evaluator.js';
+import { mappingInput, ruleFacts } from '../src/plan/record-evaluator.js';
+import { readPreferenceTable } from '../src/snapshot/preferences.js';
 import { loadProfile } from '../src/profile/load-profile.js';
 import { CompiledRules } from '../src/rules/compiled-rules.js';
 import { InterpretedRules } from '../src/rules/engine-rules.js';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     const derived = Object.fromEntries((profile.def.derive ?? []).map((d) => [d.fact, true]));
     for (const conn of readConnections(snapshot, profile)) {
       const ctx: MappingContext = {
-        preferences: readPreferences(snapshot, conn.configID),
+        preferences: readPreferenceTable(snapshot, conn.configID),
         descriptorNamespaces: profile.def.descriptorNamespaces ?? { default: 'uri://ed-fi.org' },
         yearStart: conn.yearStart,
         yearEnd: conn.yearEnd,

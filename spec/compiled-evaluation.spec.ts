@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listProfiles } from '../src/cli/commands/validate.js';
 import { Mapper } from '../src/mapping/mapper.js';
-import { mappingInput, readPreferences, ruleFacts } from '../src/plan/record-evaluator.js';
+import { mappingInput, ruleFacts } from '../src/plan/record-evaluator.js';
+import { readPreferenceTable } from '../src/snapshot/preferences.js';
 import { loadProfile } from '../src/profile/load-profile.js';
 import { CompiledRules } from '../src/rules/compiled-rules.js';
 import { InterpretedRules } from '../src/rules/engine-rules.js';
@@ -74,7 +75,7 @@ describe('compiled rules and mappings agree with json-rules-engine and JSONata o
           let n = 0;
           for (const conn of readConnections(snapshot, profile)) {
             const ctx = {
-              preferences: readPreferences(snapshot, conn.configID),
+              preferences: readPreferenceTable(snapshot, conn.configID),
               descriptorNamespaces: profile.def.descriptorNamespaces ?? { default: 'uri://ed-fi.org' },
               yearStart: conn.yearStart,
               yearEnd: conn.yearEnd,

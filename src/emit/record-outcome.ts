@@ -119,15 +119,22 @@ export class OutcomeRecorder {
 
   /** A DELETE went through (or met 404): the ODS record is gone. */
   deleted(op: Operation, status: number): void {
+    this.releaseClaim(op, status, 'deleted');
+  }
+
+  /**
+   * This record no longer holds `op.id` (deleted, or another record holds it). The first half of a key-change-field
+   * DELETE then POST keeps its row without an id, so the POST is still owed if this run stops here; otherwise the
+   * record is gone from the mapping.
+   */
+  private releaseClaim(op: Operation, status: number | null, outcome: 'deleted' | 'released'): void {
     const at = this.now();
     this.enqueue(() => {
       const instance = op.instance ?? this.existing(op)?.instance ?? null;
       if (instance !== null && op.id) this.owed.remove(instance, op.resource, op.id);
       const row = this.existing(op);
       if (row && row.edfiId === op.id) {
-        // First half of a key-change-field DELETE then POST: keep the row without an id, so the POST is still owed
-        // if this run stops here. Otherwise the record is gone from the ODS and from the mapping.
-        if (op.restore) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: status, lastOutcome: 'deleted', lastSentAt: at });
+        if (op.restore) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: status, lastOutcome: outcome, lastSentAt: at });
         else this.identity.remove(op.connection, op.resource, op.sourceKey);
       }
       this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
@@ -198,17 +205,7 @@ export class OutcomeRecorder {
 
   /** A DELETE not sent because another record holds the id: only this record's claim on it is dropped. */
   letGo(op: Operation): void {
-    const at = this.now();
-    this.enqueue(() => {
-      const instance = op.instance ?? this.existing(op)?.instance ?? null;
-      if (instance !== null && op.id) this.owed.remove(instance, op.resource, op.id);
-      const row = this.existing(op);
-      if (row && row.edfiId === op.id) {
-        if (op.restore) this.identity.upsert({ ...row, edfiId: null, lastMethod: 'DELETE', lastStatus: null, lastOutcome: 'released', lastSentAt: at });
-        else this.identity.remove(op.connection, op.resource, op.sourceKey);
-      }
-      this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
-    });
+    this.releaseClaim(op, null, 'released');
   }
 
   forget(connection: string, resource: string, sourceKey: string): void {

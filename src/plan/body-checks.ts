@@ -9,8 +9,10 @@ export type { BodyCheck, BodyCheckResult } from '../sanity/sanity-rules.js';
 
 /** The Ed-Fi JSON Schema of the profile's resource: what the ODS would refuse with a 400. Each problem names the mapping field behind it. */
 export function schemaCheck(profile: LoadedProfile, origin: (path: string) => string): BodyCheck {
-  const validate = compileResourceValidator(profile.def.resource.schema);
+  // Compiled at the first body: a night with nothing to map (unchanged records) never pays for the compile.
+  let validate: ReturnType<typeof compileResourceValidator> | undefined;
   return (body) => {
+    validate ??= compileResourceValidator(profile.def.resource.schema);
     const v = validate(body);
     if (v.ok) return [];
     return v.errors.map((e) => ({ id: SCHEMA_CHECK, severity: 'hold' as const, message: `${e.message.includes(e.path) ? e.message : `${e.path}: ${e.message}`} (${origin(e.path)})` }));

@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
-import type { MappingContext, PreferenceTable } from '../mapping/functions.js';
+import type { MappingContext } from '../mapping/functions.js';
 import { Mapper } from '../mapping/mapper.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
+import { readPreferenceTable } from '../snapshot/preferences.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import type { Candidate, Connection, Decision, JsonObject } from '../types.js';
 import { bodyChecksOf, runChecks } from './body-checks.js';
@@ -44,22 +45,6 @@ export function mappingInput(c: Candidate, derived: JsonObject): JsonObject {
   return { ...c.facts, ...derived, connection: connectionFacts(c.connection) };
 }
 
-/** Resource Preferences of a connection, read once per connection. */
-export function readPreferences(db: Database, configID: number): PreferenceTable {
-  const rows = db
-    .prepare('SELECT resource, element, campusValue, edfiCode FROM EdFiResourcePreference WHERE configID = ?')
-    .all(configID) as Array<{ resource: string; element: string; campusValue: string; edfiCode: string }>;
-  const table: PreferenceTable = new Map();
-  for (const r of rows) {
-    let byElement = table.get(r.resource);
-    if (!byElement) table.set(r.resource, (byElement = new Map()));
-    let values = byElement.get(r.element);
-    if (!values) byElement.set(r.element, (values = new Map()));
-    values.set(String(r.campusValue), r.edfiCode);
-  }
-  return table;
-}
-
 /** Rules, mapping and body checks of a profile, compiled once and applied to many records (explain). */
 export class RecordEvaluator {
   readonly rules: RuleEvaluator;
@@ -74,7 +59,7 @@ export class RecordEvaluator {
 
   mappingContext(db: Database, conn: Connection): MappingContext {
     return {
-      preferences: readPreferences(db, conn.configID),
+      preferences: readPreferenceTable(db, conn.configID),
       descriptorNamespaces: this.profile.def.descriptorNamespaces ?? { default: 'uri://ed-fi.org' },
       yearStart: conn.yearStart,
       yearEnd: conn.yearEnd,
