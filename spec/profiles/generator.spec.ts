@@ -58,7 +58,7 @@ describe('profiles: the snapshot generator', function () {
     });
   }
 
-  it('with every profile, the districts are taken by the profiles in turn', function () {
+  it('with every profile, the districts are taken by the profiles in turn, and every profile gets one', function () {
     const out = join(dir, 'all.sqlite');
     generateSnapshot({ students: 150, seed: 11, out, profile: 'all', endYears: [2025, 2026] });
     const db = new Database(out, { readonly: true });
@@ -66,10 +66,14 @@ describe('profiles: the snapshot generator', function () {
       const rows = db.prepare('SELECT c.profile, d.districtID FROM EdFiConfiguration c JOIN District d USING (districtID) ORDER BY d.districtID, c.endYear').all() as Array<{ profile: string; districtID: number }>;
       const profiles = connectionOwners();
       const districts = [...new Set(rows.map((r) => r.districtID))];
-      expect(districts).to.have.length(DISTRICTS.length);
+      // More profiles than the catalogue has districts: more districts, so that every profile has connections.
+      expect(districts).to.have.length(Math.max(DISTRICTS.length, profiles.length));
       districts.forEach((d, i) => {
         expect(rows.filter((r) => r.districtID === d).map((r) => r.profile), `district ${d}`).to.deep.equal([profiles[i % profiles.length], profiles[i % profiles.length]]);
       });
+      expect([...new Set(rows.map((r) => r.profile))].sort(), 'profiles with connections').to.deep.equal([...profiles].sort());
+      const numbers = db.prepare('SELECT number FROM District').pluck().all() as string[];
+      expect(new Set(numbers).size, 'State District Numbers are distinct').to.equal(numbers.length);
     } finally {
       db.close();
     }

@@ -1,12 +1,24 @@
 import type { Json, JsonObject } from '../types.js';
 import { canonicalJson } from '../util/hash.js';
 
-/** Value at a dotted body path (programReference.programName); arrays are compared whole. */
+/**
+ * Value at a dotted body path (programReference.programName). A path through a collection (ctePrograms.cipCode)
+ * gives the list of its items' values, in item order: `validate` accepts such paths (the Ed-Fi schema is looked
+ * through), so a key-change or immutable field inside a collection must see its changes too. A path ending at a
+ * collection gives the collection, compared whole.
+ */
 export function valueAt(body: JsonObject, path: string): Json | undefined {
-  let node: Json | undefined = body;
-  for (const part of path.split('.')) {
-    if (node === null || node === undefined || typeof node !== 'object' || Array.isArray(node)) return undefined;
-    node = (node as JsonObject)[part];
+  return valueAtParts(body, path.split('.'), 0);
+}
+
+function valueAtParts(node: Json | undefined, parts: string[], from: number): Json | undefined {
+  for (let i = from; i < parts.length; i++) {
+    if (Array.isArray(node)) {
+      const items = node.map((item) => valueAtParts(item, parts, i) ?? null);
+      return items.every((v) => v === null) ? undefined : items;
+    }
+    if (node === null || node === undefined || typeof node !== 'object') return undefined;
+    node = (node as JsonObject)[parts[i]!];
   }
   return node;
 }

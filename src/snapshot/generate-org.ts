@@ -43,7 +43,27 @@ export interface Org {
   rows: { District: Row[]; School: Row[]; SchoolYear: Row[]; Calendar: Row[]; Program: Row[] };
 }
 
-export function buildOrg(rng: Prng, students: number, endYears: readonly number[]): Org {
+/**
+ * The districts to generate: the catalogue's, and more when more profiles than that take districts in turn, so
+ * that every profile of the project gets connections (a new state would otherwise get none, silently). Extra
+ * districts repeat the catalogue's towns under new State District Numbers; shares are scaled to sum to 1.
+ */
+export function districtSeeds(count: number): DistrictSeed[] {
+  const seeds: DistrictSeed[] = [];
+  for (let i = 0; i < Math.max(count, DISTRICTS.length); i++) {
+    const base = DISTRICTS[i % DISTRICTS.length] as DistrictSeed;
+    const round = Math.floor(i / DISTRICTS.length);
+    seeds.push(round === 0 ? base : {
+      ...base,
+      name: `${base.name} ${round + 1}`,
+      number: String((Number(base.number) + round * 1000) % 10_000_000).padStart(7, '0'),
+    });
+  }
+  const total = seeds.reduce((sum, d) => sum + d.share, 0);
+  return seeds.map((d) => ({ ...d, share: d.share / total }));
+}
+
+export function buildOrg(rng: Prng, students: number, endYears: readonly number[], districtCount: number = DISTRICTS.length): Org {
   const years = [(endYears[0] as number) - 1, ...endYears];
   const rows: Org['rows'] = { District: [], School: [], SchoolYear: [], Calendar: [], Program: [] };
   rows.SchoolYear = schoolYearRows(years);
@@ -67,7 +87,7 @@ export function buildOrg(rng: Prng, students: number, endYears: readonly number[
     return calendars;
   };
 
-  const districts = DISTRICTS.map((seed, index): DistrictInfo => {
+  const districts = districtSeeds(districtCount).map((seed, index): DistrictInfo => {
     const districtID = index + 1;
     rows.District.push({ districtID, name: seed.name, number: seed.number });
 

@@ -59,7 +59,8 @@ export function generateSnapshot(opts: GenerateOptions): GenerateSummary {
 /** All rows of a synthetic snapshot, without touching the disk. */
 export function buildTables(students: number, seed: number, endYears: readonly number[], profile: GenerateProfile): TableRows {
   const rng = new Prng(seed);
-  const org = buildOrg(rng, students, endYears);
+  // Profiles take districts in turn: one district at least for each.
+  const org = buildOrg(rng, students, endYears, profileList(profile).length);
   const people = buildStudents(rng, org, students);
   const config = buildConfig(rng, org, endYears, profile);
   return { ...org.rows, ...people, ...config };
