@@ -11,7 +11,9 @@ import { runDelete } from '../src/cli/commands/delete.js';
 import { runPlan } from '../src/cli/commands/plan.js';
 import { runResync } from '../src/cli/commands/resync.js';
 import { runRetry } from '../src/cli/commands/retry.js';
+import { instanceKeyFromDataPath } from '../src/cli/api-factory.js';
 import { isApiKey, normalizeInstanceKey, sameInstance } from '../src/plan/instance-key.js';
+import { instanceOf as targetInstanceOf } from '../src/targets/targets.js';
 import { startTestServer, type TestServer } from '../src/testserver/server.js';
 import { captureStderr, CLIENT_ID, CLIENT_SECRET, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
 
@@ -52,6 +54,13 @@ describe('ODS instance keys', function () {
       expect(sameInstance('/a/v3', 'https://ods.example.org/data/v3')).to.equal(false);
       expect(sameInstance('/ata/v3', 'https://ods.example.org/data/v3')).to.equal(false);
       expect(sameInstance('/', 'https://ods.example.org/data/v3')).to.equal(false);
+    });
+
+    it('the keys the targets file and a data path give are already in that one spelling (connections, --shard)', function () {
+      // Two spellings of one URL in a targets file are one instance for `connections` and --shard grouping too.
+      expect(targetInstanceOf({ apiRoot: 'HTTP://Ods.Example.org:80/', dataPath: '/data/v3/2026/' })).to.equal('http://ods.example.org/data/v3/2026');
+      expect(targetInstanceOf({ apiRoot: 'https://user:pw@ods.example.org', dataPath: undefined })).to.equal('https://ods.example.org/data/v3');
+      expect(instanceKeyFromDataPath('data/v3/{endYear}/', '1:2026')).to.equal('/data/v3/2026');
     });
 
     it('tells two hosts (or two ports) apart: different instances', function () {

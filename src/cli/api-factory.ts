@@ -19,6 +19,7 @@ import { sha1 } from '../util/hash.js';
 import { connectionKey, readConnections } from '../snapshot/connections.js';
 import { readCredentials, type Credentials } from './credentials.js';
 import { listProfiles } from './commands/validate.js';
+import { normalizeInstanceKey } from '../plan/instance-key.js';
 
 /** Where one connection sends, as the command line or a targets file gives it. */
 export interface ApiTarget {
@@ -167,7 +168,7 @@ export async function connectApi(o: ConnectApiOptions): Promise<ApiConnection> {
       });
       clients.set(clientKey, client);
     }
-    c = { client, instanceKey: dataUrl, api };
+    c = { client, instanceKey: normalizeInstanceKey(dataUrl), api };
     connected.set(connectionKey, c);
     return c;
   };
@@ -183,7 +184,7 @@ export async function connectApi(o: ConnectApiOptions): Promise<ApiConnection> {
   return {
     forConnection,
     api: (key) => forConnection(key).client,
-    instanceOf: (key) => locate(key).dataUrl,
+    instanceOf: (key) => normalizeInstanceKey(locate(key).dataUrl),
     describe: () => [...discovered.values()].map((a) => a.describe()),
     close: () => agent.close(),
   };
@@ -222,7 +223,7 @@ function checkDataStandard(profile: LoadedProfile, api: DiscoveredApi): void {
 
 /** The ODS instance a connection writes to when no API was read (plan without --api-base): the data path. */
 export function instanceKeyFromDataPath(dataPath: string, connectionKey: string): string {
-  return trimSlashes(dataPath.replace('{endYear}', String(endYearOf(connectionKey))));
+  return normalizeInstanceKey(dataPath.replace('{endYear}', String(endYearOf(connectionKey))));
 }
 
 /** Notable client events for an operator, each said once per run: a guessed token lifetime, a spent retry budget. */

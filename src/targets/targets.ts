@@ -2,6 +2,7 @@ import { readCredentials } from '../cli/credentials.js';
 import { readCredentialSource } from './credential-source.js';
 import { loadTargetsFile } from './targets-file.js';
 import { describeSource, type ConnectionRef, type ResolvedTarget, type TargetSpec } from './types.js';
+import { normalizeInstanceKey } from '../plan/instance-key.js';
 
 /** Where every connection of a run sends: from a targets file, or from --api-base and one key for all. */
 export interface ConnectionTargets {
@@ -60,5 +61,5 @@ export function targetsFromCommandLine(o: { apiBase: string; dataPath?: string; 
  * with the same instance share records (the planner gives each natural key one owner per instance).
  */
 export function instanceOf(spec: Pick<TargetSpec, 'apiRoot' | 'dataPath'>): string {
-  return `${spec.apiRoot.replace(/\/+$/, '')}${spec.dataPath ?? '/data/v3'}`;
+  return normalizeInstanceKey(`${spec.apiRoot.replace(/\/+$/, '')}${spec.dataPath ?? '/data/v3'}`);
 }
