@@ -230,8 +230,10 @@ export class WorkTables {
 
   /** Whether a record of this instance wants the natural key (an ODS record with it is then not "nobody's"). */
   isWanted(instance: string, nkHash: string): boolean {
-    return this.db.prepare('SELECT 1 FROM plan_desired WHERE instance = ? AND nk_hash = ? LIMIT 1').get(instance, nkHash) !== undefined;
+    this.wantedStmt ??= this.db.prepare('SELECT 1 FROM plan_desired WHERE instance = ? AND nk_hash = ? LIMIT 1');
+    return this.wantedStmt.get(instance, nkHash) !== undefined;
   }
+  private wantedStmt: Statement | undefined;
 
   /**
    * What this run saw of a record: kept (a row of plan_desired), held back, a duplicate, excluded (with the
