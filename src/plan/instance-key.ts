@@ -51,3 +51,23 @@ export function sameInstance(stored: string, current: string): boolean {
   const apiPath = normalizeInstanceKey(pathOf(api));
   return path !== '/' && (apiPath === path || apiPath.endsWith(path));
 }
+
+/**
+ * The ODS instance of each connection, worked out once per connection and in one spelling: the one the API gives
+ * (`given`), else the one its identity rows were sent to last (`sentTo`: a dry run sees the state as the last real
+ * run left it), else one shared instance (`fallback`).
+ */
+export function instanceResolver<C>(
+  keyOf: (c: C) => string,
+  given: ((c: C) => string | undefined) | undefined,
+  sentTo: (connection: string) => string | undefined,
+  fallback: string,
+): (c: C) => string {
+  const known = new Map<string, string>();
+  return (c) => {
+    const key = keyOf(c);
+    let i = known.get(key);
+    if (i === undefined) known.set(key, (i = normalizeInstanceKey(given?.(c) ?? sentTo(key) ?? fallback)));
+    return i;
+  };
+}

@@ -10,7 +10,7 @@ import { diffClaim, type DiffContext } from './diff.js';
 import { NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
 import { MapStage } from './map.js';
 import { violationsOf, type MassDeleteViolation } from './mass-delete.js';
-import { normalizeInstanceKey } from './instance-key.js';
+import { instanceResolver } from './instance-key.js';
 import { DEFAULT_INSTANCE, type PlanOptions } from './plan-options.js';
 import { emptySummary, type ConnectionSummary, type ExcludedRecord, type Plan, type PlanSource, type PlanSummary, type PlanWarning } from './plan-types.js';
 import { SourceReader } from './read.js';
@@ -80,13 +80,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
   const identity = new IdentityMap(state);
   // Without API information, a connection's instance is the one its records were sent to last: a dry run or an
   // explain sees the state as the last real run left it.
-  const given = opts.instanceOf ?? (() => undefined);
-  const instances = new Map<Connection, string>();
-  const instanceOf = (c: Connection): string => {
-    let i = instances.get(c);
-    if (i === undefined) instances.set(c, (i = normalizeInstanceKey(given(c) ?? identity.instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE)));
-    return i;
-  };
+  const instanceOf = instanceResolver(connectionKey, opts.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE);
   const warnings = profileWarnings(opts);
   const summary = emptySummary();
   const connections = readConnections(snapshot, profile);

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ResourceApi } from '../emit/api.js';
 import { naturalKeyOf } from '../plan/paths.js';
-import { normalizeInstanceKey } from '../plan/instance-key.js';
+import { instanceResolver } from '../plan/instance-key.js';
 import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
 import { buildPlan } from '../plan/planner.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
@@ -54,10 +54,9 @@ export async function reconcile(o: {
 }): Promise<Reconciliation> {
   const { profile, snapshot, state } = o;
   const resource = profile.def.resource.name;
-  // As the planner does: the API's instance, else the one the connection's records were sent to, else the default.
-  const given = o.instanceOf ?? (() => undefined);
-  const instanceOf = (c: Connection): string =>
-    normalizeInstanceKey(given(c) ?? new IdentityMap(state).instanceOfConnection(connectionKey(c), resource) ?? DEFAULT_INSTANCE);
+  const identity = new IdentityMap(state);
+  // As the planner does (and the same for the plan below and the grouping here).
+  const instanceOf = instanceResolver(connectionKey, o.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE);
   const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject }>>();
   // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
   // the one record per natural key and instance that the ODS should hold.
@@ -69,7 +68,6 @@ export async function reconcile(o: {
       m.set(canonicalJson(naturalKey), { sourceKey, naturalKey });
     },
   });
-  const identity = new IdentityMap(state);
   const rows: ReconcileRow[] = [];
   const deletes: Operation[] = [];
   let odsRecords = 0;
@@ -106,21 +104,19 @@ export async function reconcile(o: {
       queries.push(query);
       queryConnection.push(connectionKey(conn));
     }
-    const mappedIds = conns.flatMap((c) => [...identity.forConnection(connectionKey(c), resource).values()].map((r) => r.edfiId).filter((id): id is string => Boolean(id)));
+    // The group's identity rows, read once: the ids to look up where the ODS cannot list, then the comparison.
+    const mappedRows = conns.flatMap((c) => [...identity.forConnection(connectionKey(c), resource).values()]);
+    const mappedIds = mappedRows.map((r) => r.edfiId).filter((id): id is string => Boolean(id));
     const listing = await listOdsRecords(api, profile.def.resource.path, queries, mappedIds, `connection${conns.length > 1 ? 's' : ''} ${conns.map(connectionKey).join(', ')}`);
     const ods = listing.records;
     notes.push(...listing.notes);
     if (!listing.complete) complete = false;
     odsRecords += ods.size;
     const mappedById = new Map<string, IdentityRow>();
-    const mappedRows: IdentityRow[] = [];
+    for (const row of mappedRows) if (row.edfiId) mappedById.set(row.edfiId, row);
     const wanted = new Map<string, { connection: string; sourceKey: string }>();
     for (const conn of conns) {
       const key = connectionKey(conn);
-      for (const row of identity.forConnection(key, resource).values()) {
-        mappedRows.push(row);
-        if (row.edfiId) mappedById.set(row.edfiId, row);
-      }
       for (const [nk, w] of desired.get(key) ?? new Map()) if (!wanted.has(nk)) wanted.set(nk, { connection: key, sourceKey: w.sourceKey });
     }
 
