@@ -24,6 +24,8 @@ export interface ConnectionApisOptions {
   /** The connections' facts (route-context placeholders may name them). */
   connections?: Connection[];
   onEvent?: (event: ClientEvent) => void;
+  /** Only the root documents are wanted (instance keys), never a client: credentials are not read. */
+  withoutCredentials?: boolean;
 }
 
 export class ConnectionApis {
@@ -41,15 +43,18 @@ export class ConnectionApis {
 
   target(connection: string): ResolvedTarget {
     let t = this.resolved.get(connection);
-    if (!t) {
-      const ref = this.refs.get(connection) ?? { key: connection, districtNumber: null, schoolYear: Number(connection.split(':')[1]) };
-      this.resolved.set(connection, (t = this.targets.resolve(ref)));
-    }
+    if (!t) this.resolved.set(connection, (t = this.targets.resolve(this.refOf(connection))));
     return t;
   }
 
+  private refOf(connection: string): ConnectionRef {
+    return this.refs.get(connection) ?? { key: connection, districtNumber: null, schoolYear: Number(connection.split(':')[1]) };
+  }
+
   private apiTarget(connection: string): ApiTarget {
-    const t = this.target(connection);
+    const t: Omit<ResolvedTarget, 'credentials' | 'credentialsFrom'> & { credentials?: ResolvedTarget['credentials'] } = this.o.withoutCredentials
+      ? (({ credentials: _source, ...spec }) => spec)(this.targets.specFor(this.refOf(connection)))
+      : this.target(connection);
     let flavor: ApiFlavor | undefined = this.o.flavor;
     if (t.flavor) {
       try {
@@ -112,8 +117,7 @@ export class ConnectionApis {
   instanceOf(connection: string): string {
     const root = this.rootOf.get(connection);
     if (root) return root.instanceOf(connection);
-    const ref = this.refs.get(connection) ?? { key: connection, districtNumber: null, schoolYear: Number(connection.split(':')[1]) };
-    return plannedInstanceOf(this.targets.specFor(ref));
+    return plannedInstanceOf(this.targets.specFor(this.refOf(connection)));
   }
 
   /** The APIs read, one line each. */
