@@ -131,6 +131,20 @@ function lastRunId(h: SyncHarness): number {
   }
 }
 
+/** Rows and mapped rows per connection, resource and instance: as the triggers keep them, or counted afresh. */
+function instanceCounts(h: SyncHarness, from: 'identity_instances' | 'identity_map'): unknown[] {
+  const db = new Database(h.state, { readonly: true });
+  try {
+    const sql = from === 'identity_instances'
+      ? 'SELECT connection, resource, instance, rows, mapped FROM identity_instances ORDER BY 1, 2, 3'
+      : `SELECT connection, resource, COALESCE(instance, char(0)) AS instance, COUNT(*) AS rows, SUM(edfi_id IS NOT NULL) AS mapped
+         FROM identity_map GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
+    return db.prepare(sql).all();
+  } finally {
+    db.close();
+  }
+}
+
 async function checkInvariants(h: SyncHarness, layout: Layout, step: string): Promise<void> {
   // Instances are the data URLs the API's root document gives: the server's URL, then the path.
   const stores = new Map([...layout.stores(h)].map(([path, store]) => [`${h.server.url}${path}`, store]));
@@ -153,6 +167,8 @@ async function checkInvariants(h: SyncHarness, layout: Layout, step: string): Pr
       expect(ids.includes(`${instance}|${item.id}`) || owed.has(`${instance}|${item.id}`), `${step}: ODS record ${item.id} in ${instance} is in no identity row (an orphan)`).to.equal(true);
     }
   }
+  // The per-connection counts the triggers keep equal a recount of the identity rows.
+  expect(instanceCounts(h, 'identity_instances'), `${step}: identity_instances drifted from identity_map`).to.deep.equal(instanceCounts(h, 'identity_map'));
   // The ODS equals the plan, except where this run logged why not.
   const runId = lastRunId(h);
   const logged = new Set(h.errors().filter((e) => e.runId === runId && e.level === 'error').map((e) => `${e.connection}/${e.sourceKey}`));

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { COMPACT_EVAL_CACHE } from './eval-cache.js';
-import { OWNERSHIP_PER_INSTANCE } from './identity-map.js';
+import { IDENTITY_INSTANCES, OWNERSHIP_PER_INSTANCE } from './identity-map.js';
 import { SCHEDULER_MIGRATIONS } from './scheduler-migrations.js';
 
 // The engine's own state, in a SQLite file of its own: the Campus snapshot is replaced nightly and never written.
@@ -111,6 +111,7 @@ export const MIGRATIONS: Migration[] = [
   ...SCHEDULER_MIGRATIONS,
   OWNERSHIP_PER_INSTANCE,
   COMPACT_EVAL_CACHE,
+  IDENTITY_INSTANCES,
 ];
 
 /**
