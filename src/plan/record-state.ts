@@ -24,8 +24,15 @@ type Raw = Partial<RawEntry> & {
 export class RecordStateLookup {
   private readonly stmt: Statement;
   private readonly many: Statement;
+  /**
+   * The connection has neither cache entries nor identity rows (its first night): every look-up would find nothing,
+   * so none is made. Asked once, when the pass starts; a pass writes neither table until it ends.
+   */
+  private readonly nothingKnown: boolean;
 
   constructor(db: Database, private readonly scope: number, private readonly connection: string, private readonly resource: string) {
+    this.nothingKnown = db.prepare('SELECT 1 FROM eval_cache WHERE scope_id = ? LIMIT 1').get(scope) === undefined
+      && db.prepare('SELECT 1 FROM identity_map WHERE connection = ? AND resource = ? LIMIT 1').get(connection, resource) === undefined;
     this.stmt = db.prepare(`SELECT ${ENTRY_COLUMNS},
         i.instance AS i_instance, i.edfi_id AS i_edfi_id, i.nk_hash AS i_nk_hash, i.body_hash AS i_body_hash,
         i.last_outcome AS i_last_outcome, i.rowid AS i_present
@@ -43,11 +50,16 @@ export class RecordStateLookup {
   /** Many records in one query (a chunk of the stream): the per-call cost of a look-up is paid once. */
   getMany(sourceKeys: string[]): Map<string, RecordState> {
     const out = new Map<string, RecordState>();
+    if (this.nothingKnown) {
+      for (const k of sourceKeys) out.set(k, {});
+      return out;
+    }
     for (const r of this.many.all(JSON.stringify(sourceKeys), this.scope, this.connection, this.resource) as Array<Raw & { k: string }>) out.set(r.k, decode(r));
     return out;
   }
 
   get(sourceKey: string): RecordState {
+    if (this.nothingKnown) return {};
     return decode(this.stmt.get(sourceKey, this.scope, this.connection, this.resource) as Raw);
   }
 }

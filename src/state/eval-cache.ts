@@ -76,7 +76,6 @@ export function decodeEntry(r: RawEntry): CacheEntry {
     problems: r.problems ? (JSON.parse(r.problems) as Array<{ id: string; message: string }>) : null,
   };
 }
-const bin = (h: string | null): Buffer | null => (h ? Buffer.from(h, 'hex') : null);
 
 export class EvalCache {
   private readonly getStmt: Statement;
@@ -100,7 +99,8 @@ export class EvalCache {
     // another page, and a million-student first night rewrote gigabytes of pages.
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS eval_stage (scope_id INTEGER NOT NULL, source_key TEXT NOT NULL, rules_key BLOB NOT NULL,
       decision_id INTEGER NOT NULL, map_key BLOB, body_hash BLOB, nk_hash BLOB, problems TEXT)`);
-    this.putStmt = db.prepare('INSERT INTO temp.eval_stage VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    // Hashes go in as hex and are stored as bytes by SQLite (unhex), not by a Buffer made per hash in JavaScript.
+    this.putStmt = db.prepare("INSERT INTO temp.eval_stage VALUES (?, ?, unhex(?), ?, unhex(NULLIF(?, '')), unhex(NULLIF(?, '')), unhex(NULLIF(?, '')), ?)");
   }
 
   /** The cache of one connection and resource, as a small integer. */
@@ -119,7 +119,7 @@ export class EvalCache {
 
   /** Staged until `flush()`, which callers run inside a transaction. */
   put(scope: number, sourceKey: string, e: CacheEntry): void {
-    this.putStmt.run(scope, sourceKey, bin(e.rulesKey), e.decisionId, bin(e.mapKey), bin(e.bodyHash), bin(e.nkHash), e.problems && e.problems.length > 0 ? JSON.stringify(e.problems) : null);
+    this.putStmt.run(scope, sourceKey, e.rulesKey, e.decisionId, e.mapKey, e.bodyHash, e.nkHash, e.problems && e.problems.length > 0 ? JSON.stringify(e.problems) : null);
   }
 
   /**
