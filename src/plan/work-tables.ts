@@ -72,20 +72,27 @@ interface RawDesired {
   own: Own;
   own_edfi_id: string | null;
   own_nk_hash: string | null;
-  body: string | null;
   natural_key: string | null;
   warnings: string | null;
 }
 
-function desiredFromRaw(r: RawDesired): DesiredRow {
-  // The body is parsed only when a stage reads it: a new record's POST is written pointing at the stored text.
+/** Every column of plan_desired but the body, for a query that names the table `d`. */
+const DESIRED_WITHOUT_BODY = `d.id, d.instance, d.nk_hash, d.year, d.district, d.seq, d.connection, d.source_key, d.student, d.decision_id,
+  d.body_hash, d.own, d.own_edfi_id, d.own_nk_hash, d.natural_key, d.warnings`;
+
+function desiredFromRaw(r: RawDesired, bodyOf: (id: number) => string | null): DesiredRow {
+  // The body is read and parsed only when a stage reads it: a new record's POST is written pointing at the stored
+  // text, so a first night never reads the bodies back here (read in natural-key order, each one was a random page).
   let body: JsonObject | null | undefined;
   return {
     id: r.id, instance: r.instance, nkHash: r.nk_hash, year: r.year, district: r.district, seq: r.seq, connection: r.connection,
     sourceKey: r.source_key, student: r.student, decisionId: r.decision_id, bodyHash: r.body_hash, own: r.own,
     ownEdfiId: r.own_edfi_id, ownNkHash: r.own_nk_hash,
     get body() {
-      if (body === undefined) body = r.body ? (JSON.parse(r.body) as JsonObject) : null;
+      if (body === undefined) {
+        const text = bodyOf(r.id);
+        body = text ? (JSON.parse(text) as JsonObject) : null;
+      }
       return body;
     },
     naturalKey: r.natural_key ? (JSON.parse(r.natural_key) as JsonObject) : null,
@@ -222,8 +229,10 @@ export class WorkTables {
       WHERE d.instance = @instance AND (@every OR d.own <> ${OWN.inStep}
         OR EXISTS (SELECT 1 FROM plan_desired e WHERE e.instance = d.instance AND e.nk_hash = d.nk_hash AND e.id <> d.id))
       ORDER BY d.nk_hash, d.year DESC, d.district, d.seq`).run({ instance, every: everyRecord ? 1 : 0 });
-    const page = this.db.prepare(`SELECT a.id AS attention_id, d.* FROM plan_attention a JOIN plan_desired d ON d.id = a.desired_id
+    const page = this.db.prepare(`SELECT a.id AS attention_id, ${DESIRED_WITHOUT_BODY} FROM plan_attention a JOIN plan_desired d ON d.id = a.desired_id
       WHERE a.id > ? ORDER BY a.id LIMIT ${PAGE}`);
+    const bodyStmt = this.db.prepare('SELECT body FROM plan_desired WHERE id = ?').pluck();
+    const bodyOf = (id: number): string | null => (bodyStmt.get(id) as string | null | undefined) ?? null;
     // Yields whole natural-key groups: a group cut by the page boundary waits for the next page.
     let after = 0;
     let group: DesiredRow[] = [];
@@ -232,7 +241,7 @@ export class WorkTables {
       if (rows.length === 0) break;
       after = rows[rows.length - 1]!.attention_id;
       for (const r of rows) {
-        const d = desiredFromRaw(r);
+        const d = desiredFromRaw(r, bodyOf);
         if (group.length > 0 && group[0]!.nkHash !== d.nkHash) {
           yield group;
           group = [];
