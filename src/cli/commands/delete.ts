@@ -72,7 +72,14 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
       }
     }
     for (const id of o.id ?? []) {
-      const row = ownResource ? identity.find({ resource: profile.def.resource.name, edfiId: id })[0] : undefined;
+      // Ids are unique within an ODS, not across them: an ODS copied for a new school year keeps its ids. With
+      // --connection, only that connection's row is the record meant (a row of another connection holding the same
+      // id is another ODS's record, left alone); without it, an id two connections hold is refused as ambiguous.
+      const rows = ownResource ? identity.find({ resource: profile.def.resource.name, edfiId: id }).filter((r) => !only || only.has(r.connection)) : [];
+      if (rows.length > 1) {
+        throw usageError(`${id} is mapped by records of ${rows.map((r) => r.connection).join(', ')} (ODS instances ${[...new Set(rows.map((r) => r.instance ?? '?'))].join(', ')}): give --connection to say which one to delete`);
+      }
+      const row = rows[0];
       targetsToDelete.push({ id, connection: row?.connection ?? [...(only ?? [])][0] ?? '', sourceKey: row?.sourceKey ?? null });
     }
     if (targetsToDelete.length === 0) {

@@ -1,0 +1,69 @@
+// `edfi-sync delete --id`: Ed-Fi ids are unique within one ODS, not across them (an ODS copied for a new school
+// year keeps its ids). The record deleted, and the identity row removed, must be the one of the connection the
+// operator named; an id two connections hold is refused without --connection, and nothing is deleted.
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { runDelete } from '../src/cli/commands/delete.js';
+import { EXIT } from '../src/cli/exit-codes.js';
+import { captureStderr, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
+
+describe('delete --id picks the record of the connection named, never another ODS\'s record with the same id', function () {
+  this.timeout(60_000);
+  let h: SyncHarness;
+  afterEach(async () => h?.close());
+
+  const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const out = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      return (await captureStderr(fn)).value;
+    } finally {
+      process.stdout.write = out;
+    }
+  };
+
+  /** A synced district, then a row of another connection (another ODS) mapping the same Ed-Fi id, sorting first. */
+  async function twoHolders(): Promise<{ id: string; connection: string }> {
+    h = await SyncHarness.start();
+    h.world(studentTables(students(3)));
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    const own = h.identityOf(sourceKey(2))!;
+    const db = new Database(h.state);
+    db.prepare(`INSERT INTO identity_map (connection, resource, source_key, student, instance, edfi_id, natural_key, nk_hash, body, body_hash, last_outcome)
+      SELECT '0:2026', resource, source_key, student, 'http://copied-ods.example.org/data/v3', edfi_id, natural_key, nk_hash, body, body_hash, last_outcome
+      FROM identity_map WHERE source_key = ?`).run(sourceKey(2));
+    db.close();
+    return { id: own.edfiId!, connection: own.connection };
+  }
+
+  it('with --connection: deletes that connection\'s record and row, and keeps the other connection\'s row', async function () {
+    const { id, connection } = await twoHolders();
+    expect(connection).to.not.equal('0:2026');
+    const before = h.server.requests.length;
+    expect(await quiet(() => runDelete({ profile: h.profile, state: h.state, apiBase: h.server.url, id: [id], connection: [connection] }))).to.equal(EXIT.ok);
+    expect(writes(h.server.requests.slice(before)).map((r) => `${r.method} ${r.path.split('/').pop()}`)).to.deep.equal([`DELETE ${id}`]);
+    const rows = h.identity().filter((r) => r.edfiId === id);
+    expect(rows.map((r) => r.connection), 'the other ODS\'s row stays').to.deep.equal(['0:2026']);
+    expect(h.identity().some((r) => r.connection === connection && r.sourceKey === sourceKey(2)), 'the named connection\'s row is gone').to.equal(false);
+    expect(h.store.count(RESOURCE)).to.equal(2);
+  });
+
+  it('without --connection: an id two connections hold is refused (exit 2), and nothing is deleted', async function () {
+    const { id } = await twoHolders();
+    const before = h.server.requests.length;
+    let code: number | undefined;
+    let message = '';
+    try {
+      code = await quiet(() => runDelete({ profile: h.profile, state: h.state, apiBase: h.server.url, id: [id] }));
+    } catch (err) {
+      code = (err as { exitCode?: number }).exitCode;
+      message = (err as Error).message;
+    }
+    expect(code).to.equal(EXIT.usage);
+    expect(message).to.include('give --connection');
+    expect(writes(h.server.requests.slice(before))).to.deep.equal([]);
+    expect(h.identity().filter((r) => r.edfiId === id)).to.have.length(2);
+    expect(h.store.count(RESOURCE)).to.equal(3);
+  });
+});
