@@ -1,6 +1,7 @@
 // `edfi-sync delete --id`: Ed-Fi ids are unique within one ODS, not across them (an ODS copied for a new school
-// year keeps its ids). The record deleted, and the identity row removed, must be the one of the connection the
-// operator named; an id two connections hold is refused without --connection, and nothing is deleted.
+// year keeps its ids). The id is deleted in the ODS instance of the connection the operator named, and every
+// identity row mapping it there is removed (whichever connection of that ODS it is of), none elsewhere; an id
+// mapped in two instances is refused without --connection, and nothing is deleted.
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { runDelete } from '../src/cli/commands/delete.js';
@@ -49,7 +50,22 @@ describe('delete --id picks the record of the connection named, never another OD
     expect(h.store.count(RESOURCE)).to.equal(2);
   });
 
-  it('without --connection: an id two connections hold is refused (exit 2), and nothing is deleted', async function () {
+  it('with --connection: a record of another connection of the same ODS is deleted with its row, so it is sent again if wanted', async function () {
+    h = await SyncHarness.start();
+    h.world(studentTables(students(3)));
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    const own = h.identityOf(sourceKey(2))!;
+    // Connections that share one ODS: the record is mapped by another connection's row, in the same instance.
+    const db = new Database(h.state);
+    db.prepare("UPDATE identity_map SET connection = '0:2026' WHERE source_key = ?").run(sourceKey(2));
+    db.close();
+    expect(await quiet(() => runDelete({ profile: h.profile, state: h.state, apiBase: h.server.url, id: [own.edfiId!], connection: [own.connection] }))).to.equal(EXIT.ok);
+    expect(h.store.count(RESOURCE)).to.equal(2);
+    expect(h.identity().filter((r) => r.edfiId === own.edfiId), 'no row still says the deleted record is in the ODS').to.deep.equal([]);
+  });
+
+  it('without --connection: an id mapped in two ODS instances is refused (exit 2), and nothing is deleted', async function () {
     const { id } = await twoHolders();
     const before = h.server.requests.length;
     let code: number | undefined;

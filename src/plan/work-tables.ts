@@ -76,10 +76,6 @@ interface RawDesired {
   warnings: string | null;
 }
 
-/** Every column of plan_desired but the body, for a query that names the table `d`. */
-const DESIRED_WITHOUT_BODY = `d.id, d.instance, d.nk_hash, d.year, d.district, d.seq, d.connection, d.source_key, d.student, d.decision_id,
-  d.body_hash, d.own, d.own_edfi_id, d.own_nk_hash, d.natural_key, d.warnings`;
-
 function desiredFromRaw(r: RawDesired, bodyOf: (id: number) => string | null): DesiredRow {
   // The body is read and parsed only when a stage reads it: a new record's POST is written pointing at the stored
   // text, so a first night never reads the bodies back here (read in natural-key order, each one was a random page).
@@ -229,7 +225,9 @@ export class WorkTables {
       WHERE d.instance = @instance AND (@every OR d.own <> ${OWN.inStep}
         OR EXISTS (SELECT 1 FROM plan_desired e WHERE e.instance = d.instance AND e.nk_hash = d.nk_hash AND e.id <> d.id))
       ORDER BY d.nk_hash, d.year DESC, d.district, d.seq`).run({ instance, every: everyRecord ? 1 : 0 });
-    const page = this.db.prepare(`SELECT a.id AS attention_id, ${DESIRED_WITHOUT_BODY} FROM plan_attention a JOIN plan_desired d ON d.id = a.desired_id
+    // Every column but the body, as the table has them (a column added later comes along).
+    const columns = (this.db.pragma('temp.table_info(plan_desired)') as Array<{ name: string }>).filter((c) => c.name !== 'body').map((c) => `d.${c.name}`);
+    const page = this.db.prepare(`SELECT a.id AS attention_id, ${columns.join(', ')} FROM plan_attention a JOIN plan_desired d ON d.id = a.desired_id
       WHERE a.id > ? ORDER BY a.id LIMIT ${PAGE}`);
     const bodyStmt = this.db.prepare('SELECT body FROM plan_desired WHERE id = ?').pluck();
     const bodyOf = (id: number): string | null => (bodyStmt.get(id) as string | null | undefined) ?? null;

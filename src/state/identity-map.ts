@@ -351,9 +351,9 @@ export class IdentityMap {
             AND (instance = @instance OR (instance IS NULL AND connection IN (SELECT value FROM json_each(@conns))))
         ) WHERE rn > 1)`;
     return this.db.transaction(() => {
-      // One pass over the connections' rows: unkeyed rows (written before instances were kept) and rows keyed by
-      // another spelling of this instance (a data path written without API information, a URL with a trailing
-      // slash or upper-case host) are this instance's.
+      // The instances the connections' rows name (from the counts, not the rows): unkeyed rows (written before
+      // instances were kept) and rows keyed by another spelling of this instance (a data path written without API
+      // information, a URL with a trailing slash or upper-case host) are this instance's.
       const stored = (this.db.prepare(`SELECT DISTINCT NULLIF(instance, ${NO_INSTANCE}) AS instance FROM identity_instances
         WHERE resource = ? AND connection IN (SELECT value FROM json_each(?))`).all(resource, conns) as Array<{ instance: string | null }>)
         .map((r) => r.instance);

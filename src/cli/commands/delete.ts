@@ -4,7 +4,8 @@ import { connectionKey } from '../../snapshot/connections.js';
 import { openSnapshot } from '../../snapshot/open.js';
 import { entryFor, ErrorLog } from '../../state/error-log.js';
 import { IdentityMap } from '../../state/identity-map.js';
-import { acquireLocks, connectionLock, WHOLE_STATE } from '../../state/lock.js';
+import { acquireLocks, connectionLock, LockedError, WHOLE_STATE } from '../../state/lock.js';
+import { normalizeInstanceKey, sameInstance } from '../../plan/instance-key.js';
 import { connectionRef, type ConnectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
 import type { ApiFlavor } from '../../api/flavor.js';
@@ -65,45 +66,74 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
     const log = new ErrorLog(db);
     const resourcePath = o.resourcePath ?? profile.def.resource.path;
     const ownResource = resourcePath === profile.def.resource.path;
-    const targetsToDelete: Array<{ id: string; connection: string; sourceKey: string | null }> = [];
+    const resource = profile.def.resource.name;
+    // What each DELETE is: the Ed-Fi id, the connection whose API it goes through, and the identity rows that map
+    // that record (removed once it is gone).
+    const targetsToDelete: Array<{ id: string; connection: string; rows: Array<{ connection: string; sourceKey: string }> }> = [];
     if (ownResource && (o.sourceKey || o.student)) {
-      for (const row of identity.find({ resource: profile.def.resource.name, sourceKey: o.sourceKey, student: o.student })) {
-        if (row.edfiId && (!only || only.has(row.connection))) targetsToDelete.push({ id: row.edfiId, connection: row.connection, sourceKey: row.sourceKey });
+      for (const row of identity.find({ resource, sourceKey: o.sourceKey, student: o.student })) {
+        if (row.edfiId && (!only || only.has(row.connection))) targetsToDelete.push({ id: row.edfiId, connection: row.connection, rows: [{ connection: row.connection, sourceKey: row.sourceKey }] });
       }
     }
+    // Ids are unique within an ODS, not across ODS instances (an ODS copied for a new school year keeps its ids): an id
+    // is deleted in the instance of the connection given. Without --connection, an id mapped in two instances is
+    // refused as ambiguous; mapped in one, it is deleted there.
+    const idTargets: Array<{ id: string; connection: string }> = [];
     for (const id of o.id ?? []) {
-      // Ids are unique within an ODS, not across them: an ODS copied for a new school year keeps its ids. With
-      // --connection, only that connection's row is the record meant (a row of another connection holding the same
-      // id is another ODS's record, left alone); without it, an id two connections hold is refused as ambiguous.
-      const rows = ownResource ? identity.find({ resource: profile.def.resource.name, edfiId: id }).filter((r) => !only || only.has(r.connection)) : [];
-      if (rows.length > 1) {
-        throw usageError(`${id} is mapped by records of ${rows.map((r) => r.connection).join(', ')} (ODS instances ${[...new Set(rows.map((r) => r.instance ?? '?'))].join(', ')}): give --connection to say which one to delete`);
+      if (only) {
+        idTargets.push({ id, connection: [...only][0]! });
+        continue;
       }
-      const row = rows[0];
-      targetsToDelete.push({ id, connection: row?.connection ?? [...(only ?? [])][0] ?? '', sourceKey: row?.sourceKey ?? null });
+      const holders = ownResource ? identity.find({ resource, edfiId: id }) : [];
+      const instances = new Set(holders.map((r) => (r.instance === null ? `(connection ${r.connection}, no instance recorded)` : normalizeInstanceKey(r.instance))));
+      if (instances.size > 1) {
+        throw usageError(`${id} is mapped in ${instances.size} ODS instances (${[...instances].join(', ')}), by records of ${holders.map((r) => r.connection).join(', ')}: give --connection to say which one to delete it from`);
+      }
+      idTargets.push({ id, connection: holders[0]?.connection ?? '' });
     }
-    if (targetsToDelete.length === 0) {
+    if (targetsToDelete.length === 0 && idTargets.length === 0) {
       process.stderr.write('Nothing to delete: no record matches (give --id, --source-key or --student)\n');
       return EXIT.usage;
     }
-    const lockNames = [...new Set(targetsToDelete.map((t) => (t.connection ? connectionLock(t.connection) : WHOLE_STATE)))];
-    release = acquireLocks(db, lockNames);
-    // The APIs of the connections concerned are read now: their root documents give the data URLs.
-    const keys = [...new Set(targetsToDelete.map((t) => t.connection || '0:'))];
+    // The APIs of the connections concerned are read first: their root documents give the data URLs, hence the
+    // instance an id is deleted in.
+    const keys = [...new Set([...targetsToDelete, ...idTargets].map((t) => t.connection || '0:'))];
     for (const k of keys) if (!refs.has(k)) refs.set(k, { key: k, districtNumber: null, schoolYear: Number(k.split(':')[1]) });
     apis = await connectedApis(targets, new Map(keys.map((k) => [k, refs.get(k)!])), { ...o, profile }, (line) => process.stderr.write(`${line}\n`));
+    const api = apis;
+    // Every row mapping the id in that instance, whichever connection it is of (connections may share an ODS): left
+    // behind, a row would say its record is in the ODS, and the record would never be sent again.
+    const rowsOf = (t: { id: string; connection: string }): Array<{ connection: string; sourceKey: string }> => {
+      if (!ownResource) return [];
+      const instance = api.instanceOf(t.connection || '0:');
+      return identity.find({ resource, edfiId: t.id })
+        .filter((r) => (r.instance === null ? r.connection === t.connection : sameInstance(r.instance, instance)))
+        .map((r) => ({ connection: r.connection, sourceKey: r.sourceKey }));
+    };
+    const lockNames = (): string[] => [...new Set([...targetsToDelete, ...idTargets.map((t) => ({ ...t, rows: rowsOf(t) }))]
+      .flatMap((t) => [t.connection, ...t.rows.map((r) => r.connection)]).map((c) => (c ? connectionLock(c) : WHOLE_STATE)))];
+    const locked = lockNames();
+    release = acquireLocks(db, locked);
+    for (const t of idTargets) {
+      // Read again under the locks: a run of another connection may have changed its rows meanwhile.
+      const rows = rowsOf(t);
+      const unlocked = rows.filter((r) => !locked.includes(connectionLock(r.connection)));
+      if (unlocked.length > 0) throw new LockedError(`the records mapping ${t.id} changed while this command took its locks (now ${unlocked.map((r) => r.connection).join(', ')}); run it again`);
+      targetsToDelete.push({ ...t, rows });
+    }
     let failed = 0;
     for (const t of targetsToDelete) {
       // Records of other resources are not mapped here; they live in their instance (--connection gives the year).
-      const r = await apis.api(t.connection || '0:').delete(resourcePath, t.id);
+      const r = await api.api(t.connection || '0:').delete(resourcePath, t.id);
       if (r.ok || r.status === 404) {
-        if (t.sourceKey) identity.remove(t.connection, profile.def.resource.name, t.sourceKey);
-        process.stdout.write(`deleted ${resourcePath}/${t.id}${r.status === 404 ? ' (already gone)' : ''}${t.sourceKey ? ` [${t.sourceKey}]` : ''}\n`);
+        for (const row of t.rows) identity.remove(row.connection, resource, row.sourceKey);
+        const mapped = t.rows.map((row) => row.sourceKey);
+        process.stdout.write(`deleted ${resourcePath}/${t.id}${r.status === 404 ? ' (already gone)' : ''}${mapped.length > 0 ? ` [${mapped.join(', ')}]` : ''}\n`);
       } else {
         failed++;
         const message = r.message ?? `HTTP ${r.status}`;
         const entry = profile.catalogue.match(r.status, 'DELETE', message);
-        log.add(entryFor({ runId: null, at: new Date().toISOString(), connection: t.connection || null, resource: resourcePath, sourceKey: t.sourceKey, student: null, method: 'DELETE', status: r.status, message, body: null }, entry));
+        log.add(entryFor({ runId: null, at: new Date().toISOString(), connection: t.connection || null, resource: resourcePath, sourceKey: t.rows[0]?.sourceKey ?? null, student: null, method: 'DELETE', status: r.status, message, body: null }, entry));
         process.stdout.write(`FAILED ${resourcePath}/${t.id}: ${r.status} ${message}\n  fix: ${entry.fix}\n`);
       }
     }
