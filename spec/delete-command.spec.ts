@@ -6,30 +6,26 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { runDelete } from '../src/cli/commands/delete.js';
 import { EXIT } from '../src/cli/exit-codes.js';
-import { captureStderr, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
+import type { IdentityRow } from '../src/state/identity-map.js';
+import { quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
 
 describe('delete --id picks the record of the connection named, never another ODS\'s record with the same id', function () {
   this.timeout(60_000);
   let h: SyncHarness;
   afterEach(async () => h?.close());
 
-  const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
-    const out = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      return (await captureStderr(fn)).value;
-    } finally {
-      process.stdout.write = out;
-    }
-  };
-
-  /** A synced district, then a row of another connection (another ODS) mapping the same Ed-Fi id, sorting first. */
-  async function twoHolders(): Promise<{ id: string; connection: string }> {
+  /** Three students synced; the identity row of the second. */
+  async function synced(): Promise<IdentityRow> {
     h = await SyncHarness.start();
     h.world(studentTables(students(3)));
     await h.preload();
     expect((await h.sync()).code).to.equal(0);
-    const own = h.identityOf(sourceKey(2))!;
+    return h.identityOf(sourceKey(2))!;
+  }
+
+  /** A synced district, then a row of another connection (another ODS) mapping the same Ed-Fi id, sorting first. */
+  async function twoHolders(): Promise<{ id: string; connection: string }> {
+    const own = await synced();
     const db = new Database(h.state);
     db.prepare(`INSERT INTO identity_map (connection, resource, source_key, student, instance, edfi_id, natural_key, nk_hash, body, body_hash, last_outcome)
       SELECT '0:2026', resource, source_key, student, 'http://copied-ods.example.org/data/v3', edfi_id, natural_key, nk_hash, body, body_hash, last_outcome
@@ -51,11 +47,7 @@ describe('delete --id picks the record of the connection named, never another OD
   });
 
   it('with --connection: a record of another connection of the same ODS is deleted with its row, so it is sent again if wanted', async function () {
-    h = await SyncHarness.start();
-    h.world(studentTables(students(3)));
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
-    const own = h.identityOf(sourceKey(2))!;
+    const own = await synced();
     // Connections that share one ODS: the record is mapped by another connection's row, in the same instance.
     const db = new Database(h.state);
     db.prepare("UPDATE identity_map SET connection = '0:2026' WHERE source_key = ?").run(sourceKey(2));

@@ -15,7 +15,7 @@ import { instanceKeyFromDataPath } from '../src/cli/api-factory.js';
 import { isApiKey, normalizeInstanceKey, sameInstance } from '../src/plan/instance-key.js';
 import { instanceOf as targetInstanceOf } from '../src/targets/targets.js';
 import { startTestServer, type TestServer } from '../src/testserver/server.js';
-import { captureStderr, CLIENT_ID, CLIENT_SECRET, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
+import { captureStderr, CLIENT_ID, CLIENT_SECRET, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
 
 describe('ODS instance keys', function () {
   describe('normalizeInstanceKey / sameInstance', function () {
@@ -92,16 +92,6 @@ describe('ODS instance keys', function () {
       expect(value, 'plan exit code').to.equal(0);
       return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { method: string; sourceKey: string; instance?: string });
     };
-    const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
-      const out = process.stdout.write.bind(process.stdout);
-      process.stdout.write = (() => true) as typeof process.stdout.write;
-      try {
-        return (await captureStderr(fn)).value;
-      } finally {
-        process.stdout.write = out;
-      }
-    };
-
     it('plan, sync, retry, plan, resync, delete and sync agree on the instance: nothing sent twice, nothing missed', async function () {
       h = await SyncHarness.start();
       h.world(studentTables(students(4)));

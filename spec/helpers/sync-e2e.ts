@@ -116,6 +116,17 @@ export function coreProfile(name = 'core'): LoadedProfile {
   return p;
 }
 
+/** Runs a command with its stdout and stderr swallowed; returns what it returned. */
+export async function quiet<T>(fn: () => Promise<T>): Promise<T> {
+  const out = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return (await captureStderr(fn)).value;
+  } finally {
+    process.stdout.write = out;
+  }
+}
+
 /** Replaces `process.stderr.write` while `fn` runs and returns what was written. */
 export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; text: string }> {
   const chunks: string[] = [];
