@@ -114,10 +114,13 @@ export function emptyPlan(profile: string, resource: string, operations: Operati
   return { profile, resource, operations, issues: [], excluded: [], forget: [], warnings: [], connections: [], summary: emptySummary(), refused: [] };
 }
 
-/** Emit phase of an operation: deletes, then key changes (units), then new records, then updates. */
+/** Emit phases, in order: deletes, then key changes (units), then new records, then updates. */
+export const PHASE = { delete: 0, unit: 1, post: 2, put: 3 } as const;
+
+/** Emit phase of an operation. */
 export function phaseOf(op: Operation): number {
-  if (op.unit) return 1;
-  return op.method === 'DELETE' ? 0 : op.method === 'POST' ? 2 : 3;
+  if (op.unit) return PHASE.unit;
+  return op.method === 'DELETE' ? PHASE.delete : op.method === 'POST' ? PHASE.post : PHASE.put;
 }
 
 /** A plan held in memory, read as the emitter reads a streamed one. */

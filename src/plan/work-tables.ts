@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { JsonObject, Operation } from '../types.js';
-import type { PlanIssue } from './plan-types.js';
+import { PHASE, type PlanIssue } from './plan-types.js';
 
 /** How a kept record stands against its own identity row. */
 export const OWN = {
@@ -128,8 +128,8 @@ export class WorkTables {
         id INTEGER PRIMARY KEY, instance TEXT NOT NULL, nk_hash TEXT NOT NULL, year INTEGER NOT NULL, district INTEGER NOT NULL,
         seq INTEGER NOT NULL, connection TEXT NOT NULL, source_key TEXT NOT NULL, student TEXT, decision_id INTEGER NOT NULL,
         body_hash TEXT NOT NULL, own INTEGER NOT NULL, own_edfi_id TEXT, own_nk_hash TEXT, body TEXT, natural_key TEXT, warnings TEXT);
-      CREATE TEMP TABLE plan_ops (id INTEGER PRIMARY KEY, phase INTEGER NOT NULL, connection TEXT NOT NULL, method TEXT NOT NULL,
-        counted INTEGER NOT NULL, key_change INTEGER NOT NULL, op TEXT NOT NULL, body_of INTEGER);
+      CREATE TEMP TABLE plan_ops (id INTEGER PRIMARY KEY, phase INTEGER NOT NULL, seq INTEGER NOT NULL, connection TEXT NOT NULL,
+        method TEXT NOT NULL, counted INTEGER NOT NULL, key_change INTEGER NOT NULL, op TEXT NOT NULL, body_of INTEGER);
       CREATE TEMP TABLE plan_issues (id INTEGER PRIMARY KEY, catalogue_id TEXT NOT NULL, level TEXT, issue TEXT NOT NULL);
       CREATE TEMP TABLE plan_forget (connection TEXT NOT NULL, source_key TEXT NOT NULL);
       CREATE TEMP TABLE plan_losers (connection TEXT NOT NULL, source_key TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (connection, source_key));
@@ -138,7 +138,7 @@ export class WorkTables {
     this.seenStmt = db.prepare('INSERT INTO plan_seen (connection, source_key, student, state, decision_id) VALUES (?, ?, ?, ?, ?)');
     this.desiredStmt = db.prepare(`INSERT INTO plan_desired (instance, nk_hash, year, district, seq, connection, source_key, student, decision_id,
       body_hash, own, own_edfi_id, own_nk_hash, body, natural_key, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.opStmt = db.prepare('INSERT INTO plan_ops (phase, connection, method, counted, key_change, op, body_of) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.opStmt = db.prepare('INSERT INTO plan_ops (phase, seq, connection, method, counted, key_change, op, body_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.issueStmt = db.prepare('INSERT INTO plan_issues (catalogue_id, level, issue) VALUES (?, ?, ?)');
     this.forgetStmt = db.prepare('INSERT INTO plan_forget (connection, source_key) VALUES (?, ?)');
     this.loserStmt = db.prepare('INSERT OR REPLACE INTO plan_losers (connection, source_key, kind) VALUES (?, ?, ?)');
@@ -161,11 +161,19 @@ export class WorkTables {
   /**
    * An operation, spooled in emit order. Its body is not copied: `bodyOf` names the wanted record it comes from
    * (a PUT gets the Ed-Fi id added when read back).
+   *
+   * Emit order is the phase, then, within the POSTs and the PUTs, the order the records were read; within the
+   * DELETEs and the key-change units, the order they were planned (a unit's operations stay together, in order).
+   * Nothing within a phase depends on another operation of it (the emitter runs a phase concurrently). Planned in
+   * natural-key order, the bodies were read back one random page at a time, and the identity rows the sends write
+   * landed in that order, so every later night looked them up at random too.
    */
   operation(phase: number, op: Operation, counted: boolean, keyChange: boolean, bodyOf: number | null): void {
     const { body: _body, ...withoutBody } = op;
-    this.opStmt.run(phase, op.connection, op.method, counted ? 1 : 0, keyChange ? 1 : 0, JSON.stringify(bodyOf !== null ? withoutBody : op), bodyOf);
+    const seq = (phase === PHASE.post || phase === PHASE.put) && bodyOf !== null ? bodyOf : this.planned++;
+    this.opStmt.run(phase, seq, op.connection, op.method, counted ? 1 : 0, keyChange ? 1 : 0, JSON.stringify(bodyOf !== null ? withoutBody : op), bodyOf);
   }
+  private planned = 0;
 
   issue(i: PlanIssue): void {
     this.issueStmt.run(i.catalogueId, i.level ?? null, JSON.stringify(i));
@@ -330,17 +338,17 @@ export class WorkTables {
     return { byMethod, keyChanges, byConnection: new Map(rows.map((r) => [r.connection, r.n])), total };
   }
 
-  /** Operations in emit order (phase, then the order they were planned), read a page at a time. */
+  /** Operations in emit order (see operation()), read a page at a time. */
   *operations(): Generator<Operation> {
-    this.db.exec('CREATE INDEX IF NOT EXISTS temp.plan_ops_order ON plan_ops(phase, id)');
-    const page = this.db.prepare(`SELECT o.id, o.phase, o.op, d.body FROM plan_ops o LEFT JOIN plan_desired d ON d.id = o.body_of
-      WHERE (o.phase, o.id) > (?, ?) ORDER BY o.phase, o.id LIMIT ${PAGE}`);
-    let after: [number, number] = [-1, 0];
+    this.db.exec('CREATE INDEX IF NOT EXISTS temp.plan_ops_order ON plan_ops(phase, seq, id)');
+    const page = this.db.prepare(`SELECT o.id, o.phase, o.seq, o.op, d.body FROM plan_ops o LEFT JOIN plan_desired d ON d.id = o.body_of
+      WHERE (o.phase, o.seq, o.id) > (?, ?, ?) ORDER BY o.phase, o.seq, o.id LIMIT ${PAGE}`);
+    let after: [number, number, number] = [-1, 0, 0];
     for (;;) {
-      const rows = page.all(after[0], after[1]) as Array<{ id: number; phase: number; op: string; body: string | null }>;
+      const rows = page.all(after[0], after[1], after[2]) as Array<{ id: number; phase: number; seq: number; op: string; body: string | null }>;
       if (rows.length === 0) return;
       const last = rows[rows.length - 1]!;
-      after = [last.phase, last.id];
+      after = [last.phase, last.seq, last.id];
       for (const r of rows) {
         const op = JSON.parse(r.op) as Operation;
         if (r.body !== null) op.body = op.method === 'PUT' && op.id ? { ...(JSON.parse(r.body) as JsonObject), id: op.id } : (JSON.parse(r.body) as JsonObject);
