@@ -87,6 +87,11 @@ export function singleStateFile(state: string, connection: string[] | undefined)
   return stateFileOf(state, connection[0]!);
 }
 
+/** The instance the targets alone give (the data path, `/data/v3` when none): what a run without an API knows. */
+export function plannedInstances(targets: ConnectionTargets): (c: Connection) => string {
+  return (c) => instanceOf(targets.specFor(connectionRef(c, connectionKey(c))));
+}
+
 /**
  * The connections of this run: --connection, then --shard, by ODS instance: `instanceOfConnection` (the instances
  * the APIs' root documents give), else the instance the targets give, else each connection alone.
@@ -97,7 +102,7 @@ export function runConnections(
 ): Connection[] {
   const selected = selectConnections(snapshot, profile, checkConnectionKeys(o.connection));
   const shard = parseShard(o.shard);
-  const group = instanceOfConnection ?? ((c: Connection) => (targets ? instanceOf(targets.specFor(connectionRef(c, connectionKey(c)))) : connectionKey(c)));
+  const group = instanceOfConnection ?? (targets ? plannedInstances(targets) : connectionKey);
   return inShard(selected, shard, group);
 }
 

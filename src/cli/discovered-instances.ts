@@ -4,17 +4,13 @@
 import type { ApiFlavor } from '../api/flavor.js';
 import type { RouteContext } from '../api/route-template.js';
 import { connectionKey } from '../snapshot/connections.js';
-import { instanceOf as plannedInstanceOf, type ConnectionTargets } from '../targets/targets.js';
+import type { ConnectionTargets } from '../targets/targets.js';
 import { connectionRef } from '../targets/types.js';
 import type { Connection } from '../types.js';
 import { ConnectionApis } from './connection-apis.js';
+import { plannedInstances } from './connection-select.js';
 
 export type InstanceOfConnection = (c: Connection) => string;
-
-/** The instance the targets alone give (the data path, `/data/v3` when none): what a run without an API knows. */
-export function plannedInstances(targets: ConnectionTargets): InstanceOfConnection {
-  return (c) => plannedInstanceOf(targets.specFor(connectionRef(c, connectionKey(c))));
-}
 
 /**
  * Each connection's resolved data URL, reading each API root once (no key or secret is read). A root that cannot
