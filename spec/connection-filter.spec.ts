@@ -80,6 +80,19 @@ describe('--connection on resync and retry', function () {
     expect(instance(2025).get(RESOURCE, orphans[0]!.id)).to.equal(undefined);
   });
 
+  it("resync: a DELETE of a record nobody wants that the API refuses is the connection's failure (exit 1), and the record stays", async function () {
+    expect(await quietly(() => runSync(o))).to.equal(EXIT.ok);
+    const body = instance(2026).list(RESOURCE).find((i) => ((i.body.educationOrganizationReference as JsonObject).educationOrganizationId) === CEDAR)!.body;
+    const orphan = instance(2026).post(RESOURCE, { ...body, beginDate: '2025-07-02' }, { skipAuthorization: true });
+    if (!orphan.ok) throw new Error(`seed refused: ${orphan.status}`);
+    server.faults.add({ kind: 'status', status: 500, times: Infinity, match: { method: 'DELETE', pathIncludes: RESOURCE } });
+    const summaryJson = join(dir, 'resync-failed.json');
+    expect(await quietly(() => runResync({ ...o, connection: ['1:2026'], summaryJson }))).to.equal(EXIT.apiFailed);
+    expect(instance(2026).get(RESOURCE, orphan.id)).to.not.equal(undefined);
+    const summary = JSON.parse(readFileSync(summaryJson, 'utf8')) as RunSummary;
+    expect(summary.connections.map((c) => [c.connection, c.counts.deleted, c.counts.failed, c.exitCode])).to.deep.equal([['1:2026', 0, 1, EXIT.apiFailed]]);
+  });
+
   it('retry --connection resends the failed records of that connection only', async function () {
     server.faults.add({ kind: 'answer', status: 400, body: { message: 'The request is invalid.' }, times: Infinity, match: { method: 'POST', pathIncludes: RESOURCE } });
     expect(await quietly(() => runSync(o))).to.equal(EXIT.apiFailed);

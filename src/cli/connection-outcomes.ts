@@ -1,4 +1,4 @@
-import type { EmitSummary } from '../emit/emitter.js';
+import { emptyEmitSummary, type EmitSummary } from '../emit/emitter.js';
 import type { RunLog } from '../log/run-log.js';
 import type { MassDeleteViolation } from '../plan/mass-delete.js';
 import type { Plan } from '../plan/plan-types.js';
@@ -35,6 +35,23 @@ export function addEmit(total: EmitSummary, s: EmitSummary): void {
   for (const [k, n] of Object.entries(s.failedByStatus)) total.failedByStatus[k] = (total.failedByStatus[k] ?? 0) + n;
   for (const [k, n] of Object.entries(s.failedByError)) total.failedByError[k] = (total.failedByError[k] ?? 0) + n;
   if (s.aborted && !total.aborted) total.aborted = s.aborted;
+}
+
+/**
+ * Each connection's sends with what an enclosing command sent for it before (resync's DELETEs of records nobody
+ * wants) added in, so that its counts and exit code are worked out in one place. `sent` is not changed.
+ */
+export function withEarlier(sent: Map<string, ConnectionSend>, earlier: Map<string, EmitSummary> | undefined): Map<string, ConnectionSend> {
+  if (!earlier || earlier.size === 0) return sent;
+  const out = new Map(sent);
+  for (const [key, before] of earlier) {
+    const now = sent.get(key);
+    const emit = emptyEmitSummary();
+    addEmit(emit, before);
+    if (now) addEmit(emit, now.emit);
+    out.set(key, now ? { ...now, emit } : { emit, sent: 0 });
+  }
+  return out;
 }
 
 /**

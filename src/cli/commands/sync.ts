@@ -16,9 +16,9 @@ import type { ApiFlavor } from '../../api/flavor.js';
 import { connectedApis, type ConnectionApis } from '../connection-apis.js';
 import { discoveredInstances } from '../discovered-instances.js';
 import { checkConnectionKeys, PER_CONNECTION_STATE, refuseSharedInstances, runConnections, stateFileOf, targetsOf } from '../connection-select.js';
-import { addEmit, connectionOutcomes, reportOutcomes } from '../connection-outcomes.js';
+import { addEmit, connectionOutcomes, reportOutcomes, withEarlier } from '../connection-outcomes.js';
 import { openContext } from '../context.js';
-import { EXIT, EXIT_CODES_HELP, exitName, mostSevere } from '../exit-codes.js';
+import { EXIT, EXIT_CODES_HELP, mostSevere } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 import { planEvents, planSummaryText, writeOperations } from '../output.js';
 import { planningProgress } from '../progress.js';
@@ -175,16 +175,8 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
         if (!limited) errors.resolveNotSeen(null, resource, runId);
       }
 
-      const outcomes = connectionOutcomes(plan, keys, refs, sent, refused, Boolean(o.heldBackOk));
-      for (const c of outcomes) {
-        const before = shared.earlier?.get(c.connection);
-        if (!before) continue;
-        c.counts.deleted += before.deleted;
-        c.counts.alreadyGone += before.alreadyGone;
-        c.counts.failed += before.failed;
-        if (before.failed > 0) c.exitCode = mostSevere([c.exitCode, EXIT.apiFailed]);
-        c.exitReason = exitName(c.exitCode);
-      }
+      // What the enclosing command sent before (resync's DELETEs) is part of each connection's outcome and exit code.
+      const outcomes = connectionOutcomes(plan, keys, refs, withEarlier(sent, shared.earlier), refused, Boolean(o.heldBackOk));
       summary.connections.push(...outcomes);
       finishSummary(summary);
       // A run of one connection among several of a per-connection-state run reports its own part only.
