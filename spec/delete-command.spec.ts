@@ -4,7 +4,7 @@
 // mapped in two instances is refused without --connection, and nothing is deleted.
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { runDelete } from '../src/cli/commands/delete.js';
+import { runDelete, type DeleteOptions } from '../src/cli/commands/delete.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import type { IdentityRow } from '../src/state/identity-map.js';
 import { quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
@@ -73,5 +73,71 @@ describe('delete --id picks the record of the connection named, never another OD
     expect(writes(h.server.requests.slice(before))).to.deep.equal([]);
     expect(h.identity().filter((r) => r.edfiId === id)).to.have.length(2);
     expect(h.store.count(RESOURCE)).to.equal(3);
+  });
+});
+
+// The rows the command read before it took its locks may change before it holds them (a run of another connection
+// finishing meanwhile): the command reads them again under the locks. Its first read is synchronous, before the
+// first request to the API, so a change made right after the call starts lands in that gap.
+describe('delete reads its records again once it holds the locks', function () {
+  this.timeout(60_000);
+  let h: SyncHarness;
+  afterEach(async () => h?.close());
+
+  async function synced(): Promise<IdentityRow> {
+    h = await SyncHarness.start();
+    h.world(studentTables(students(3)));
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    return h.identityOf(sourceKey(2))!;
+  }
+
+  /** Starts the command, makes the change in the gap, and waits for the command (even when the change throws). */
+  async function withChangeInTheGap(o: Omit<DeleteOptions, 'profile' | 'state' | 'apiBase'>, change: () => void): Promise<{ code?: number; message: string }> {
+    const running = quiet(() => runDelete({ profile: h.profile, state: h.state, apiBase: h.server.url, ...o }))
+      .then((code) => ({ code, message: '' }), (err: Error & { exitCode?: number }) => ({ code: err.exitCode, message: err.message }));
+    try {
+      change();
+    } finally {
+      await running;
+    }
+    return running;
+  }
+
+  it('--id: the rows mapping the id are read once the API names the instance: a connection that took the record over meanwhile is locked and its row removed', async function () {
+    const own = await synced();
+    const before = h.server.requests.length;
+    // In the gap: another connection of the same ODS took the record over.
+    const r = await withChangeInTheGap({ id: [own.edfiId!], connection: [own.connection] }, () => {
+      const db = new Database(h.state);
+      db.prepare("UPDATE identity_map SET connection = '0:2026' WHERE source_key = ?").run(sourceKey(2));
+      db.close();
+    });
+    expect(r.code, r.message).to.equal(EXIT.ok);
+    expect(writes(h.server.requests.slice(before)).map((x) => `${x.method} ${x.path.split('/').pop()}`)).to.deep.equal([`DELETE ${own.edfiId}`]);
+    expect(h.identity().filter((x) => x.edfiId === own.edfiId), 'no row still says the deleted record is in the ODS').to.deep.equal([]);
+    expect(h.store.count(RESOURCE)).to.equal(2);
+  });
+
+  it('--source-key: the record was sent again meanwhile (a new Ed-Fi id): the new record is deleted, not the old id', async function () {
+    const own = await synced();
+    const before = h.server.requests.length;
+    let newId = '';
+    // In the gap: a run deleted the ODS record and posted it again, and its row now maps the new id.
+    const r = await withChangeInTheGap({ sourceKey: sourceKey(2), connection: [own.connection] }, () => {
+      const body = h.store.get(RESOURCE, own.edfiId!)!.body;
+      expect(h.store.delete(RESOURCE, own.edfiId!, { skipAuthorization: true }).ok).to.equal(true);
+      const posted = h.store.post(RESOURCE, body, { skipAuthorization: true });
+      if (!posted.ok) throw new Error(`re-post failed: ${JSON.stringify(posted)}`);
+      newId = posted.id;
+      const db = new Database(h.state);
+      db.prepare('UPDATE identity_map SET edfi_id = ? WHERE source_key = ?').run(newId, sourceKey(2));
+      db.close();
+    });
+    expect(r.code, r.message).to.equal(EXIT.ok);
+    expect(writes(h.server.requests.slice(before)).map((x) => `${x.method} ${x.path.split('/').pop()}`)).to.deep.equal([`DELETE ${newId}`]);
+    expect(h.store.get(RESOURCE, newId), 'the record the row maps now is gone').to.equal(undefined);
+    expect(h.store.count(RESOURCE)).to.equal(2);
+    expect(h.identityOf(sourceKey(2))).to.equal(undefined);
   });
 });

@@ -69,12 +69,17 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
     const resource = profile.def.resource.name;
     // What each DELETE is: the Ed-Fi id, the connection whose API it goes through, and the identity rows that map
     // that record (removed once it is gone).
-    const targetsToDelete: Array<{ id: string; connection: string; rows: Array<{ connection: string; sourceKey: string }> }> = [];
-    if (ownResource && (o.sourceKey || o.student)) {
-      for (const row of identity.find({ resource, sourceKey: o.sourceKey, student: o.student })) {
-        if (row.edfiId && (!only || only.has(row.connection))) targetsToDelete.push({ id: row.edfiId, connection: row.connection, rows: [{ connection: row.connection, sourceKey: row.sourceKey }] });
+    type Target = { id: string; connection: string; rows: Array<{ connection: string; sourceKey: string }> };
+    const recordTargets = (): Target[] => {
+      const out: Target[] = [];
+      if (ownResource && (o.sourceKey || o.student)) {
+        for (const row of identity.find({ resource, sourceKey: o.sourceKey, student: o.student })) {
+          if (row.edfiId && (!only || only.has(row.connection))) out.push({ id: row.edfiId, connection: row.connection, rows: [{ connection: row.connection, sourceKey: row.sourceKey }] });
+        }
       }
-    }
+      return out;
+    };
+    let targetsToDelete = recordTargets();
     // Ids are unique within an ODS, not across ODS instances (an ODS copied for a new school year keeps its ids): an id
     // is deleted in the instance of the connection given. Without --connection, an id mapped in two instances is
     // refused as ambiguous; mapped in one, it is deleted there.
@@ -114,12 +119,21 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
       .flatMap((t) => [t.connection, ...t.rows.map((r) => r.connection)]).map((c) => (c ? connectionLock(c) : WHOLE_STATE)))];
     const locked = lockNames();
     release = acquireLocks(db, locked);
+    // Read again under the locks: a run of a connection may have sent, re-keyed or deleted the records meanwhile
+    // (the ids read before could then be another record's, or gone). Rows of a connection not locked are refused.
+    targetsToDelete = recordTargets();
+    const unlockedRecords = targetsToDelete.filter((t) => !locked.includes(connectionLock(t.connection)));
+    if (unlockedRecords.length > 0) throw new LockedError(`the records to delete changed while this command took its locks (now also of ${[...new Set(unlockedRecords.map((t) => t.connection))].join(', ')}); run it again`);
     for (const t of idTargets) {
       // Read again under the locks: a run of another connection may have changed its rows meanwhile.
       const rows = rowsOf(t);
       const unlocked = rows.filter((r) => !locked.includes(connectionLock(r.connection)));
       if (unlocked.length > 0) throw new LockedError(`the records mapping ${t.id} changed while this command took its locks (now ${unlocked.map((r) => r.connection).join(', ')}); run it again`);
       targetsToDelete.push({ ...t, rows });
+    }
+    if (targetsToDelete.length === 0) {
+      process.stderr.write('Nothing to delete: the records matched were removed from the identity mapping while this command took its locks\n');
+      return EXIT.ok;
     }
     let failed = 0;
     for (const t of targetsToDelete) {
