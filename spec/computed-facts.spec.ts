@@ -215,7 +215,7 @@ describe('computed facts on generated snapshots of every profile', function () {
         }
       });
 
-      it('a fact reading Resource Preferences is evaluated again when they change (the rows did not)', async function () {
+      it('a fact reading Resource Preferences: a change of them alone waits for a resync when the profile says so, else is evaluated at once', async function () {
         const prefFact = [{ id: `${name}.fact.pref`, spec: 'probe', fact: 'probeNoProgramType', expr: `$not($exists($pref("programs", "programTypeDescriptor", "WELD")))` }];
         const prefRule = [{
           id: `${name}.exclude.pref-probe`, spec: 'probe', event: { type: 'exclude', params: { reason: 'probe: WELD not mapped' } },
@@ -230,12 +230,12 @@ describe('computed facts on generated snapshots of every profile', function () {
         edit.exec("DELETE FROM EdFiResourcePreference WHERE resource = 'programs' AND campusValue = 'WELD'");
         edit.close();
         const stateFile = join(copy.dir, 'state.sqlite');
-        const metCount = async (snap: string): Promise<{ met: number; evaluated: number }> => {
+        const metCount = async (snap: string, reevaluate = false, file = stateFile): Promise<{ met: number; evaluated: number }> => {
           const snapshot = openSnapshot(snap);
-          const state = openState(stateFile);
+          const state = openState(file);
           let met = 0;
           try {
-            const plan = await buildPlan({ profile: copy.profile, snapshot, state, onDecision: (_c, _k, d) => (met += d.outcomes.some((o) => o.ruleId === `${name}.exclude.pref-probe` && o.met) ? 1 : 0) });
+            const plan = await buildPlan({ profile: copy.profile, snapshot, state, reevaluate, onDecision: (_c, _k, d) => (met += d.outcomes.some((o) => o.ruleId === `${name}.exclude.pref-probe` && o.met) ? 1 : 0) });
             return { met, evaluated: plan.summary.evaluated };
           } finally {
             snapshot.close();
@@ -245,11 +245,25 @@ describe('computed facts on generated snapshots of every profile', function () {
         try {
           const first = await metCount(night1);
           const again = await metCount(night1);
-          const changed = await metCount(night2);
           expect(again.evaluated, 'an unchanged night evaluates nothing').to.equal(0);
           expect(again.met).to.equal(first.met);
+          const waits = copy.profile.def.resync?.preferenceChanges;
+          if (waits) {
+            // "Changes to Resource Preferences mappings do NOT trigger. A manual resync must be performed."
+            const changed = await metCount(night2);
+            expect(changed.evaluated, 'the preference change alone evaluates nothing').to.equal(0);
+            expect(changed.met).to.equal(first.met);
+            const resynced = await metCount(night2, true);
+            expect(resynced.evaluated, 'a resync evaluates every record').to.be.greaterThan(0);
+            expect(resynced.met, 'the computed fact follows the preferences').to.be.greaterThan(first.met);
+          }
+          // Without the rule, every run follows today's preferences: the change re-evaluates at once.
+          copy.profile.def.resync = { ...copy.profile.def.resync, preferenceChanges: undefined };
+          const other = join(copy.dir, 'state-immediate.sqlite');
+          const base = await metCount(night1, false, other);
+          const changed = await metCount(night2, false, other);
           expect(changed.evaluated, 'the preference change re-evaluates the rules').to.be.greaterThan(0);
-          expect(changed.met, 'the computed fact follows the preferences').to.be.greaterThan(first.met);
+          expect(changed.met, 'the computed fact follows the preferences').to.be.greaterThan(base.met);
         } finally {
           rmSync(copy.dir, { recursive: true, force: true });
         }

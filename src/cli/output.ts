@@ -47,7 +47,7 @@ export function connectionPlanCounts(plan: Plan, connection: string): Connection
 }
 
 /** The human summary of a plan (stderr): per connection, counts per operation, per exclusion reason, per problem. */
-export function planSummaryText(plan: Plan): string {
+export function planSummaryText(plan: Plan, withWarnings = true): string {
   const s = plan.summary;
   const lines: string[] = [];
   lines.push(`Plan for profile '${plan.profile}', resource ${plan.resource}`);
@@ -77,8 +77,13 @@ export function planSummaryText(plan: Plan): string {
     lines.push('Held back, not sent (see the error log):');
     lines.push(table(issues.map(([r, n]) => [r, n])));
   }
-  for (const w of plan.warnings) lines.push(`warning [${w.id}]: ${w.message}`);
+  if (withWarnings) for (const w of plan.warnings) lines.push(`warning [${w.id}]: ${w.message}`);
   return lines.join('\n');
+}
+
+/** The plan's warnings as warn-level events: shown with --quiet too (a warning says something needs doing). */
+export function planWarnings(plan: Plan, log: RunLog): void {
+  for (const w of plan.warnings) log.event('warn', 'plan-warning', { ...(w.connection ? { connection: w.connection } : {}), warning: w.id }, log.format === 'text' ? `warning [${w.id}]: ${w.message}` : w.message);
 }
 
 /** The plan as JSON log events: one per connection with its counts, one per warning. */
@@ -87,5 +92,5 @@ export function planEvents(plan: Plan, log: RunLog): void {
     const counts = connectionPlanCounts(plan, c.connection);
     log.event('info', 'plan', { connection: c.connection, counts: { ...counts, deletes: c.deletes, evaluated: c.evaluated }, ...(c.note ? { note: c.note } : {}) });
   }
-  for (const w of plan.warnings) log.event('warn', 'plan-warning', { ...(w.connection ? { connection: w.connection } : {}), warning: w.id }, w.message);
+  planWarnings(plan, log);
 }

@@ -22,6 +22,7 @@ function entriesOf(p: LoadedProfile): Entry[] {
   if (d.deletes) out.push({ kind: 'Delete', id: d.deletes.notFoundInCampus.id, spec: d.deletes.notFoundInCampus.spec, decision: d.deletes.notFoundInCampus.decision, where: 'profile deletes' });
   if (d.resync?.notInOds) out.push({ kind: 'Resync', id: d.resync.notInOds.id, spec: d.resync.notInOds.spec, decision: d.resync.notInOds.decision, where: 'profile resync' });
   if (d.resync?.notInCampus) out.push({ kind: 'Resync', id: d.resync.notInCampus.id, spec: d.resync.notInCampus.spec, decision: d.resync.notInCampus.decision, where: 'profile resync' });
+  if (d.resync?.preferenceChanges) out.push({ kind: 'Resync', id: d.resync.preferenceChanges.id, spec: d.resync.preferenceChanges.spec, decision: d.resync.preferenceChanges.decision, where: 'profile resync' });
   for (const w of d.warnings ?? []) out.push({ kind: 'Scope year', id: w.id, spec: w.spec, decision: w.decision, where: w.query });
   for (const c of d.sanity ?? []) out.push({ kind: `Sanity check (${c.severity === 'hold' ? 'held back' : 'sent with a warning'})`, id: c.id, spec: c.spec, decision: c.decision, where: 'profile sanity' });
   out.push({ kind: 'Toggle', id: '(whenResourceDisabled)', spec: d.whenResourceDisabled ?? 'keep', where: 'profile' });

@@ -42,6 +42,8 @@ export class DecideStage {
     private readonly lookup: RecordStateLookup,
     private readonly reader: SourceReader,
     private readonly conn: Connection,
+    /** Every record evaluated again, whatever the cache holds (resync); the cache entries are written again. */
+    private readonly reevaluate = false,
   ) {
     this.prefix = profile.version + '\0' + canonicalJson({ ...conn.facts, yearStart: conn.yearStart, yearEnd: conn.yearEnd, configID: conn.configID }) + '\0';
   }
@@ -59,13 +61,13 @@ export class DecideStage {
   async decide(rows: SourceRow[]): Promise<DecidedRow[]> {
     const out: DecidedRow[] = [];
     for (const row of rows) {
-      const rulesKey = sha1(this.prefix + fingerprintText(row.values));
+      const rulesKey = sha1(this.prefix + fingerprintText(this.reader.fingerprintValues(row.values)));
       const { cached: hit, own } = this.known.get(row.sourceKey) ?? this.lookup.get(row.sourceKey);
       const d = row as DecidedRow;
       d.rulesKey = rulesKey;
       d.own = own;
       // A cache entry whose decision the state file does not have (a damaged or hand-edited file) is no hit.
-      const known = hit && hit.rulesKey === rulesKey ? this.cache.storedDecision(hit.decisionId) : undefined;
+      const known = hit && hit.rulesKey === rulesKey && !this.reevaluate ? this.cache.storedDecision(hit.decisionId) : undefined;
       if (hit && known) {
         d.decisionId = hit.decisionId;
         d.decision = known;

@@ -36,7 +36,10 @@ export interface MappedRecord {
  */
 export class MapStage {
   private readonly checks: BodyCheck[];
-  /** Hash of the connection's Resource Preferences: a change re-maps every record. */
+  /**
+   * Hash of the connection's Resource Preferences, part of every record's map key when preference changes are sent
+   * on the next night (a change re-maps every record); empty when they wait for a resync.
+   */
   private readonly prefs: string;
 
   constructor(
@@ -45,9 +48,10 @@ export class MapStage {
     private readonly reader: SourceReader,
     private readonly conn: Connection,
     private readonly ctx: MappingContext,
+    preferencesInKey = true,
   ) {
     this.checks = bodyChecksOf(profile, (path) => mapper.origin(path));
-    this.prefs = sha1(canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json));
+    this.prefs = !preferencesInKey ? '' : sha1(canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json));
   }
 
   mapKey(row: DecidedRow, derived: JsonObject): string {
@@ -74,10 +78,15 @@ export class MapStage {
     }
     const { holds, warnings } = failure ? { holds: [failure], warnings: [] } : runChecks(this.checks, body, row.candidate.facts);
     const naturalKey = naturalKeyOf(body, this.profile.def.naturalKey);
+    const bodyHash = hashJson(body);
+    const nkHash = naturalKeyHash(naturalKey);
     return {
-      row, derived, mapKey, bodyHash: hashJson(body), nkHash: naturalKeyHash(naturalKey),
+      row, derived, mapKey, bodyHash, nkHash,
       holds: holds.map((h) => ({ id: h.id, message: h.message })), warnings, body, naturalKey,
-      fresh: !(c && c.mapKey === mapKey),
+      // Mapped again with the same map key (a body needed to send), the body can still differ from the cached hashes
+      // when the map key leaves the preferences out: the entry is written again, or the next night would compare
+      // the body sent with a stale hash and send it again.
+      fresh: !(c && c.mapKey === mapKey && c.bodyHash === bodyHash && c.nkHash === nkHash && sameHolds(c.problems, holds)),
     };
   }
 
@@ -86,4 +95,9 @@ export class MapStage {
     if (m.body && m.naturalKey) return m as MappedRecord & { body: JsonObject; naturalKey: JsonObject };
     return (await this.map(m.row, m.derived, true)) as MappedRecord & { body: JsonObject; naturalKey: JsonObject };
   }
+}
+
+function sameHolds(cached: Array<{ id: string; message: string }> | null, now: Array<{ id: string; message: string }>): boolean {
+  const a = cached ?? [];
+  return a.length === now.length && a.every((h, i) => h.id === now[i]!.id && h.message === now[i]!.message);
 }

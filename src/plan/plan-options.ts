@@ -27,6 +27,17 @@ export interface PlanOptions {
   onlySourceKeys?: Set<string>;
   /** The mass-delete guard: connections whose deletes exceed the limits are refused (nothing of theirs is sent). */
   deleteGuard?: { limits: MassDeleteLimits; allow: boolean };
+  /**
+   * Every record evaluated again with today's Resource Preferences, whatever the evaluation cache holds (`resync`).
+   * Without it, under a profile whose resync rules say preference changes do not trigger, a record keeps the decision
+   * and body it was last evaluated with until its Campus data change.
+   */
+  reevaluate?: boolean;
+  /**
+   * A preview (`resync --dry-run`): the evaluation cache is not written, so the nights after it find the records as
+   * they were last evaluated (a preview of a resync must not send the changes a resync would).
+   */
+  preview?: boolean;
   /** Keep every excluded record for StreamedPlan.excluded() (collectPlan; small callers): otherwise a sample. */
   keepExcluded?: boolean;
   onProgress?: (done: number, connection: string) => void;

@@ -1,4 +1,6 @@
 import { connectionKey, readConnections } from '../snapshot/connections.js';
+import { preferenceFingerprint } from '../snapshot/preferences.js';
+import { sha1 } from '../util/hash.js';
 import { EvalCache } from '../state/eval-cache.js';
 import { IdentityMap, OwedDeletes } from '../state/identity-map.js';
 import type { Connection } from '../types.js';
@@ -103,7 +105,10 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
   try {
     const participants = new Set<string>();
     const summaries: ConnectionSummary[] = [];
-    const reader = new SourceReader(snapshot, profile);
+    // A profile whose resync rules say Resource Preferences changes wait for a resync: a record's fingerprints leave
+    // the preferences out, so a change alone finds every record unchanged; `reevaluate` (resync) evaluates all again.
+    const waitForResync = profile.def.resync?.preferenceChanges;
+    const reader = new SourceReader(snapshot, profile, !waitForResync);
     const decider = deciderOf(profile);
     const evaluator = new RecordEvaluator(profile);
     const excluded: ExcludedTally = { byDecision: new Map(), sample: [], sampleSize: EXCLUDED_SAMPLE };
@@ -134,12 +139,25 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
       const key = connectionKey(conn);
       const s = summaryOf.get(key)!;
       const scope = cache.scope(key, resource);
+      const mappingContext = evaluator.mappingContext(snapshot, conn);
+      const preferences = sha1(preferenceFingerprint(mappingContext.preferences));
+      const inEffect = cache.preferencesInEffect(scope);
       await passConnection({
         profile, state, conn, key, instance: s.instance, reader, cache, identity, tables, options: opts, summary: s, planSummary: summary, excluded,
-        decide: new DecideStage(profile, decider, cache, new RecordStateLookup(state, scope, key, resource), reader, conn),
-        map: new MapStage(profile, evaluator.mapper, reader, conn, evaluator.mappingContext(snapshot, conn)),
+        decide: new DecideStage(profile, decider, cache, new RecordStateLookup(state, scope, key, resource), reader, conn, Boolean(opts.reevaluate)),
+        map: new MapStage(profile, evaluator.mapper, reader, conn, mappingContext, !waitForResync),
         scope,
       });
+      if (waitForResync && inEffect !== null && inEffect !== preferences && !opts.reevaluate) {
+        warnings.push({
+          id: 'plan.preferences-changed',
+          message: `the Resource Preferences of connection ${key} changed since its records were last evaluated; "${waitForResync.spec}" (${waitForResync.id}): nothing is sent for the change alone; run \`edfi-sync resync\` to send it (a record whose Campus data change is sent with today's preferences)`,
+        });
+      } else if (inEffect !== preferences && !opts.preview && (inEffect === null || opts.reevaluate || !waitForResync)) {
+        // The entries now hold today's preferences: every record was evaluated with them (a first night, a resync,
+        // or a profile whose preference changes are sent at once).
+        cache.setPreferencesInEffect(scope, preferences);
+      }
       summary.candidates += s.candidates;
       summary.evaluated += s.evaluated;
     }

@@ -46,7 +46,15 @@ export interface ProfileDef {
   dataStandard: string;
   resource: { name: string; path: string; schema: string; upstream?: UpstreamDef[] };
   connections: { query: string };
-  source: { query: string; key: string[]; json?: string[]; student?: string; person?: string };
+  source: {
+    query: string;
+    key: string[];
+    json?: string[];
+    student?: string;
+    person?: string;
+    /** Columns read from Resource Preferences: left out of a record's fingerprint when their changes wait for a resync. */
+    preferenceColumns?: string[];
+  };
   rules: string[];
   facts?: ComputedFactDef[];
   derive?: DeriveDef[];
@@ -61,7 +69,17 @@ export interface ProfileDef {
   warnings?: WarningDef[];
   fixtures?: string;
   descriptors?: string[];
-  resync?: { scope?: Record<string, string>; notInCampus?: SpecRule; notInOds?: SpecRule };
+  resync?: {
+    scope?: Record<string, string>;
+    notInCampus?: SpecRule;
+    notInOds?: SpecRule;
+    /**
+     * Present: a change of Resource Preferences alone sends nothing until a resync (a record is evaluated again with
+     * today's preferences when its Campus data change, or by `resync`). Absent: every run compares the body it
+     * would send today, so a preference change is sent on the next night.
+     */
+    preferenceChanges?: SpecRule;
+  };
   massDelete?: { maxShare?: number; minCount?: number };
   /** Checks on the mapped body (src/sanity). */
   sanity?: SanityRuleDef[];

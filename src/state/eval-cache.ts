@@ -69,6 +69,15 @@ export const ENTRY_COLUMNS = `lower(hex(c.rules_key)) AS rules_key, c.decision_i
   lower(hex(c.body_hash)) AS body_hash, lower(hex(c.nk_hash)) AS nk_hash, c.problems`;
 
 
+/**
+ * The Resource Preferences a connection's entries were evaluated with (a hash), for profiles whose preference
+ * changes wait for a resync: a plan says when today's differ. NULL until a run records them.
+ */
+export const PREFERENCES_IN_EFFECT: Migration = {
+  name: 'preferences-in-effect',
+  sql: 'ALTER TABLE eval_scopes ADD COLUMN preferences TEXT;',
+};
+
 /** A cache row as SQLite returns it, decoded. */
 export function decodeEntry(r: RawEntry): CacheEntry {
   return {
@@ -124,9 +133,9 @@ export class EvalCache {
 
   /**
    * Writes the decisions and entries staged, the entries in key order (a later entry of a key replaces an earlier
-   * one). Callers run it in a write transaction of its own. Provisional decision ids stay readable by decision().
+   * one); with `keepEntries` false, the entries are dropped (a preview must not change what later nights find). Callers run it in a write transaction of its own. Provisional decision ids stay readable by decision().
    */
-  flush(): void {
+  flush(keepEntries = true): void {
     for (const [provisional, { hash, text }] of this.pending) {
       this.db.prepare('INSERT OR IGNORE INTO decisions (hash, decision) VALUES (?, ?)').run(hash, text);
       const id = (this.db.prepare('SELECT decision_id FROM decisions WHERE hash = ?').get(hash) as { decision_id: number }).decision_id;
@@ -137,6 +146,10 @@ export class EvalCache {
       for (const [plain, known] of this.byPlainText) if (known === provisional) this.byPlainText.set(plain, id);
     }
     this.pending.clear();
+    if (!keepEntries) {
+      this.db.exec('DELETE FROM temp.eval_stage');
+      return;
+    }
     this.db.exec(`INSERT OR REPLACE INTO main.eval_cache (scope_id, source_key, rules_key, decision_id, map_key, body_hash, nk_hash, problems)
       SELECT scope_id, source_key, rules_key, decision_id, map_key, body_hash, nk_hash, problems FROM temp.eval_stage ORDER BY scope_id, source_key, rowid;
       DELETE FROM temp.eval_stage;`);
@@ -191,6 +204,15 @@ export class EvalCache {
   /** How many records the last run of this connection read (the cache is pruned when it holds many more). */
   rowsRead(scope: number): number | null {
     return (this.db.prepare('SELECT rows_read FROM eval_scopes WHERE scope_id = ?').get(scope) as { rows_read: number | null } | undefined)?.rows_read ?? null;
+  }
+
+  /** The hash of the Resource Preferences the scope's entries were evaluated with, if a run recorded it. */
+  preferencesInEffect(scope: number): string | null {
+    return (this.db.prepare('SELECT preferences FROM eval_scopes WHERE scope_id = ?').get(scope) as { preferences: string | null } | undefined)?.preferences ?? null;
+  }
+
+  setPreferencesInEffect(scope: number, hash: string): void {
+    this.db.prepare('UPDATE eval_scopes SET preferences = ? WHERE scope_id = ?').run(hash, scope);
   }
 
   setRowsRead(scope: number, n: number): void {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { COMPACT_EVAL_CACHE } from './eval-cache.js';
+import { COMPACT_EVAL_CACHE, PREFERENCES_IN_EFFECT } from './eval-cache.js';
 import { IDENTITY_INSTANCES, OWNERSHIP_PER_INSTANCE } from './identity-map.js';
 import { SCHEDULER_MIGRATIONS } from './scheduler-migrations.js';
 
@@ -112,6 +112,7 @@ export const MIGRATIONS: Migration[] = [
   OWNERSHIP_PER_INSTANCE,
   COMPACT_EVAL_CACHE,
   IDENTITY_INSTANCES,
+  PREFERENCES_IN_EFFECT,
 ];
 
 /**

@@ -8,7 +8,7 @@ import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { connectionOption, reportingOptions } from '../options.js';
 import { planningProgress } from '../progress.js';
-import { connectionPlanCounts, planEvents, planSummaryText, writeOperations } from '../output.js';
+import { connectionPlanCounts, planEvents, planSummaryText, planWarnings, writeOperations } from '../output.js';
 import { reportRun } from '../run-report.js';
 import { startSummary } from '../run-summary.js';
 
@@ -37,8 +37,10 @@ export async function runPlan(o: PlanCommandOptions): Promise<number> {
         onProgress: o.quiet || log.format === 'json' ? undefined : planningProgress(),
       });
       await writeOperations(plan.operations, o.out);
-      if (log.format === 'text') log.event('info', 'plan', {}, planSummaryText(plan));
-      else planEvents(plan, log);
+      if (log.format === 'text') {
+        log.event('info', 'plan', {}, planSummaryText(plan, false));
+        planWarnings(plan, log);
+      } else planEvents(plan, log);
       for (const c of plan.connections) {
         summary.connections.push({
           connection: c.connection, districtNumber: refs.get(c.connection)?.districtNumber ?? null, schoolYear: c.endYear, exitCode: EXIT.ok, exitReason: 'ok', counts: connectionPlanCounts(plan, c.connection),

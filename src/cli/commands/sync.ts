@@ -20,7 +20,7 @@ import { addEmit, connectionOutcomes, reportOutcomes, withEarlier } from '../con
 import { openContext } from '../context.js';
 import { EXIT, EXIT_CODES_HELP, mostSevere } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
-import { planEvents, planSummaryText, writeOperations } from '../output.js';
+import { planEvents, planSummaryText, planWarnings, writeOperations } from '../output.js';
 import { planningProgress } from '../progress.js';
 import { reportRun } from '../run-report.js';
 import { finishSummary, startSummary, type RunSummary } from '../run-summary.js';
@@ -143,11 +143,16 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
         ? emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name)
         : await buildPlan({
           profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: limited ? new Set(planned) : undefined, instanceOf,
+          // A resync's sync evaluates every record again with today's Resource Preferences.
+          reevaluate: shared.command === 'resync',
           onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
         });
       if (planned.length > 0) {
-        if (log.format === 'text') log.event('info', 'plan', {}, planSummaryText(plan));
-        else planEvents(plan, log);
+        // Warnings go out at their own level, so --quiet (info off) still shows them.
+        if (log.format === 'text') {
+          log.event('info', 'plan', {}, planSummaryText(plan, false));
+          planWarnings(plan, log);
+        } else planEvents(plan, log);
       }
       recordExcluded(ctx.state, runId, plan);
 
