@@ -9,9 +9,9 @@ import { readConnections, connectionKey } from '../snapshot/connections.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
 import type { Connection, Json, JsonObject, Operation } from '../types.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
-import { listOdsRecords } from './ods-listing.js';
+import { listOdsRecords, lookUpEach, type Lookups } from './ods-listing.js';
 
-export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step' | 'unchecked';
+export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step' | 'unchecked' | 'outside-scope';
 
 export interface ReconcileRow {
   action: ReconcileAction;
@@ -121,16 +121,34 @@ export async function reconcile(o: {
     }
 
     const changes: Array<() => void> = [];
+    const scopeOf = new Map(queries.map((q, i) => [queryConnection[i]!, q]));
+    const scopeText = (connection: string): string => Object.entries(scopeOf.get(connection) ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'no filter';
+    const missing = mappedRows.filter((row) => row.edfiId && !listing.unchecked.has(row.edfiId) && !ods.has(row.edfiId) && touched(row.connection));
+    // Not being listed is no proof of absence: the listing is filtered by today's scope values (a district number
+    // that changed after sending lists none of the records sent under the old one). Only a 404 on the record's own
+    // id is; a listing that failed has already looked every mapped id up that way.
+    const lookups: Lookups = listing.complete
+      ? await lookUpEach(api, profile.def.resource.path, missing.map((r) => r.edfiId!))
+      : { found: new Map(), gone: new Set(missing.map((r) => r.edfiId!)), failed: new Map() };
     for (const row of mappedRows) {
       if (row.edfiId && listing.unchecked.has(row.edfiId)) {
         rows.push({ action: 'unchecked', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'the ODS could not be asked for this record: the mapping is kept as it is' });
-        continue;
-      }
-      if (row.edfiId && !ods.has(row.edfiId) && touched(row.connection)) {
-        rows.push({ action: 'forget-mapping', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'in the identity mapping but not in the ODS: mapping removed (sent again if Campus still wants it)', rule: notInOds });
-        changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
       }
     }
+    for (const row of missing) {
+      const id = row.edfiId!;
+      const base = { connection: row.connection, sourceKey: row.sourceKey, edfiId: id, naturalKey: row.naturalKey };
+      if (lookups.gone.has(id)) {
+        rows.push({ ...base, action: 'forget-mapping', detail: 'in the identity mapping but not in the ODS (404 on its id): mapping removed (sent again if Campus still wants it)', rule: notInOds });
+        changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
+      } else if (lookups.found.has(id)) {
+        rows.push({ ...base, action: 'outside-scope', detail: `in the ODS (found by its id) but not listed under ${scopeText(row.connection)}: the mapping is kept (did a scope value change since it was sent?)` });
+      } else {
+        rows.push({ ...base, action: 'unchecked', detail: `not listed under ${scopeText(row.connection)}, and the lookup by id failed (${lookups.failed.get(id) ?? 'no answer'}): the mapping is kept as it is` });
+      }
+    }
+    /** Whether a mapped record is known to be in the ODS, listed or found by its id. */
+    const inOds = (id: string): boolean => ods.has(id) || lookups.found.has(id);
     const adopted = new Set<string>();
     for (const [id, body] of ods) {
       const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
@@ -147,7 +165,7 @@ export async function reconcile(o: {
       const current = want ? identity.get(want.connection, resource, want.sourceKey) : undefined;
       const wantKey = want ? `${want.connection}/${want.sourceKey}` : '';
       if (want && !touched(want.connection)) continue;
-      if (want && !adopted.has(wantKey) && !(current?.edfiId && ods.has(current.edfiId))) {
+      if (want && !adopted.has(wantKey) && !(current?.edfiId && inOds(current.edfiId))) {
         adopted.add(wantKey);
         rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
         changes.push(() => identity.upsert({
@@ -166,7 +184,7 @@ export async function reconcile(o: {
     // a transaction that starts as a reader cannot wait for another writer and would fail with SQLITE_BUSY.
     if (o.apply) state.transaction(() => changes.forEach((c) => c())).immediate();
   }
-  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0, unchecked: 0 } as Record<ReconcileAction, number>;
+  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0, unchecked: 0, 'outside-scope': 0 } as Record<ReconcileAction, number>;
   for (const r of rows) counts[r.action]++;
   return { rows, deletes, counts, odsRecords, complete, notes };
 }
