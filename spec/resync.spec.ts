@@ -236,3 +236,69 @@ for (const flavor of FLAVORS) describe(`resync keeps the records of a district w
     expect(r.stdout).to.contain(lost.id);
   });
 });
+
+describe('resync keeps the records of a school year that is not sent in this run (shared ODS instance)', function () {
+  let h: SyncHarness;
+  beforeEach(async function () {
+    h = await SyncHarness.start({ flavor: 'ods-6', profile: 'missouri' });
+    missouriWorld(h, [80, 81], { c2025: true });
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    expect(h.stored()).to.have.length(4);
+  });
+  afterEach(async () => h.close());
+
+  const kept2025 = (stdout: string): void => {
+    expect(stdout).to.match(/delete-from-ods\s+0/);
+    expect(stdout).to.match(/kept-in-ods\s+2/);
+  };
+
+  it('a disabled configuration, state file lost: its records stay in the ODS', async function () {
+    const before = h.stored();
+    snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
+    loseState(h);
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests).filter((x) => x.method === 'DELETE'), r.stdout).to.deep.equal([]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+    kept2025(r.stdout);
+  });
+
+  it('a disabled configuration, state file kept: nothing is reported as deleted and nothing is deleted', async function () {
+    const before = h.stored();
+    snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests), r.stdout).to.deep.equal([]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+    kept2025(r.stdout);
+    expect(r.stdout).to.not.contain(': deleted');
+    expect(h.identity().filter((x) => x.connection === '1:2025')).to.have.length(2);
+  });
+
+  it('a resource toggled off, state file lost: its records stay in the ODS', async function () {
+    const before = h.stored();
+    snapshotSql(h, "INSERT INTO EdFiResourceToggle VALUES (2, 'studentCTEProgramAssociations', 0)");
+    loseState(h);
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests).filter((x) => x.method === 'DELETE'), r.stdout).to.deep.equal([]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+    kept2025(r.stdout);
+  });
+
+  it('a record no Campus year has is still deleted beside them, and the report says it was', async function () {
+    snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
+    loseState(h);
+    const stranger: JsonObject = { ...h.stored()[0]!.body, beginDate: '2025-09-30' };
+    delete stranger.id;
+    const id = h.server.seed(RESOURCE, stranger);
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests).map((x) => `${x.method} ${idOf(x)}`)).to.deep.equal([`DELETE ${id}`]);
+    expect(h.stored()).to.have.length(4);
+    expect(r.stdout).to.match(/delete-from-ods\s+1/);
+    expect(r.stdout).to.match(/kept-in-ods\s+2/);
+    expect(r.stdout).to.match(/resync deletes: 1 deleted, 0 already gone, 0 kept/);
+  });
+});
