@@ -11,7 +11,9 @@ import { IdentityMap } from '../src/state/identity-map.js';
 import { openState } from '../src/state/state-db.js';
 import type { TestServer } from '../src/testserver/server.js';
 import { useServerWorld } from './helpers/server-world.js';
-import { coreProfileFor, FLAVORS } from './helpers/sync-e2e.js';
+import Database from 'better-sqlite3';
+import { captureStderr, coreProfileFor, FLAVORS, idOf, RESOURCE, stateID, SyncHarness, writes, type Row } from './helpers/sync-e2e.js';
+import type { RequestLogEntry } from '../src/testserver/server.js';
 import type { JsonObject } from '../src/types.js';
 
 const WORLD = `
@@ -140,5 +142,163 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
     db.close();
     expect(await quietly(() => runDelete({ ...del, resourcePath: '/ed-fi/programs', id: [program.id] }))).to.equal(0);
     expect(server.store.get('programs', program.id)).to.equal(undefined);
+  });
+});
+
+// The Missouri world of the resync safety tests: students of district 1234567 with a CTE program record and an
+// enrollment in each school year given (calendar 1 = 2025-26 of the standard world, calendar 9 = 2024-25).
+function missouriWorld(h: SyncHarness, people: number[], years: { c2025?: boolean } = {}): void {
+  const Enrollment: Row[] = [];
+  for (const p of people) {
+    Enrollment.push({ enrollmentID: p * 10 + 1, personID: p, calendarID: 1, startDate: '2025-08-20', careerCluster: '8', cteProgramType: 'Health Sciences' });
+    if (years.c2025) Enrollment.push({ enrollmentID: p * 10, personID: p, calendarID: 9, startDate: '2024-08-20', endDate: '2025-05-30', careerCluster: '8', cteProgramType: 'Health Sciences' });
+  }
+  h.world({
+    ...(years.c2025 ? {
+      SchoolYear: [{ endYear: 2025, label: '2024-25', startDate: '2024-07-01', endDate: '2025-06-30' }],
+      Calendar: [{ calendarID: 9, schoolID: 1, endYear: 2025, name: '2024-25 Standard High School' }],
+      EdFiConfiguration: [{ configID: 2, districtID: 1, endYear: 2025, profile: 'missouri', apiBase: 'https://edfi-mo.example.org/api' }],
+    } : {}),
+    Person: people.map((p) => ({ personID: p, stateID: stateID(p), lastName: `Student${p}`, firstName: 'Test' })),
+    Enrollment,
+    ProgramParticipation: people.map((p) => ({ participationID: 1000 + p, personID: p, programID: 2, startDate: '2024-09-01' })),
+  });
+  if (years.c2025) snapshotSql(h, 'INSERT INTO EdFiResourcePreference SELECT 2, resource, element, campusValue, edfiCode FROM EdFiResourcePreference WHERE configID = 1');
+}
+
+/** Changes the snapshot file as a later Campus export would. */
+function snapshotSql(h: SyncHarness, sql: string): void {
+  const db = new Database(h.snapshot);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+/** A resync through the command, with what it printed. */
+async function resyncOf(h: SyncHarness, extra: Partial<SyncOptions> = {}): Promise<{ code: number; stdout: string; stderr: string; requests: RequestLogEntry[] }> {
+  const from = h.server.requests.length;
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
+  try {
+    const { value, text } = await captureStderr(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, ...extra }));
+    return { code: value, stdout: chunks.join(''), stderr: text, requests: h.server.requests.slice(from) };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+function loseState(h: SyncHarness): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(h.state + suffix, { force: true });
+}
+
+for (const flavor of FLAVORS) describe(`resync keeps the records of a district whose number changed (${flavor})`, function () {
+  let h: SyncHarness;
+  beforeEach(async function () {
+    h = await SyncHarness.start({ flavor, profile: flavor === 'ods-6' ? 'missouri' : 'missouri-ds5' });
+  });
+  afterEach(async () => h.close());
+
+  it('a mapped record the ODS holds under the old LEA is not forgotten, nor sent again under the new one', async function () {
+    missouriWorld(h, [1, 2, 3]);
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    const before = h.stored();
+    expect(before).to.have.length(3);
+    const mapped = h.identity().map((r) => r.edfiId).sort();
+    // "LEA Reference - District Numbers cannot change after data has been sent."
+    snapshotSql(h, "UPDATE District SET number = '7654321' WHERE districtID = 1");
+    await h.preload();
+    const held = await h.sync();
+    expect(writes(held.requests)).to.deep.equal([]);
+
+    const r = await resyncOf(h);
+    expect(writes(r.requests), r.stdout).to.deep.equal([]);
+    expect(r.stdout).to.not.match(/forget-mapping\s+[1-9]/);
+    expect(r.stdout).to.match(/outside-scope\s+3/);
+    expect(h.identity().map((x) => x.edfiId).sort()).to.deep.equal(mapped);
+    expect(h.stored()).to.deep.equal(before);
+  });
+
+  it('a mapping is still forgotten when a lookup by id confirms the record is gone', async function () {
+    missouriWorld(h, [1, 2, 3]);
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    const lost = h.stored()[0]!;
+    h.store.delete(RESOURCE, lost.id);
+    snapshotSql(h, "UPDATE District SET number = '7654321' WHERE districtID = 1");
+    await h.preload();
+    const r = await resyncOf(h, { dryRun: true });
+    expect(r.stdout).to.match(/forget-mapping\s+1/);
+    expect(r.stdout).to.match(/outside-scope\s+2/);
+    expect(r.stdout).to.contain(lost.id);
+  });
+});
+
+describe('resync keeps the records of a school year that is not sent in this run (shared ODS instance)', function () {
+  let h: SyncHarness;
+  beforeEach(async function () {
+    h = await SyncHarness.start({ flavor: 'ods-6', profile: 'missouri' });
+    missouriWorld(h, [80, 81], { c2025: true });
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    expect(h.stored()).to.have.length(4);
+  });
+  afterEach(async () => h.close());
+
+  const kept2025 = (stdout: string): void => {
+    expect(stdout).to.match(/delete-from-ods\s+0/);
+    expect(stdout).to.match(/kept-in-ods\s+2/);
+  };
+
+  it('a disabled configuration, state file lost: its records stay in the ODS', async function () {
+    const before = h.stored();
+    snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
+    loseState(h);
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests).filter((x) => x.method === 'DELETE'), r.stdout).to.deep.equal([]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+    kept2025(r.stdout);
+  });
+
+  it('a disabled configuration, state file kept: nothing is reported as deleted and nothing is deleted', async function () {
+    const before = h.stored();
+    snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests), r.stdout).to.deep.equal([]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+    kept2025(r.stdout);
+    expect(r.stdout).to.not.contain(': deleted');
+    expect(h.identity().filter((x) => x.connection === '1:2025')).to.have.length(2);
+  });
+
+  it('a resource toggled off, state file lost: its records stay in the ODS', async function () {
+    const before = h.stored();
+    snapshotSql(h, "INSERT INTO EdFiResourceToggle VALUES (2, 'studentCTEProgramAssociations', 0)");
+    loseState(h);
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests).filter((x) => x.method === 'DELETE'), r.stdout).to.deep.equal([]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+    kept2025(r.stdout);
+  });
+
+  it('a record no Campus year has is still deleted beside them, and the report says it was', async function () {
+    snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
+    loseState(h);
+    const stranger: JsonObject = { ...h.stored()[0]!.body, beginDate: '2025-09-30' };
+    delete stranger.id;
+    const id = h.server.seed(RESOURCE, stranger);
+    const r = await resyncOf(h);
+    expect(r.code).to.equal(0);
+    expect(writes(r.requests).map((x) => `${x.method} ${idOf(x)}`)).to.deep.equal([`DELETE ${id}`]);
+    expect(h.stored()).to.have.length(4);
+    expect(r.stdout).to.match(/delete-from-ods\s+1/);
+    expect(r.stdout).to.match(/kept-in-ods\s+2/);
+    expect(r.stdout).to.match(/resync deletes: 1 deleted, 0 already gone, 0 kept/);
   });
 });

@@ -21,6 +21,8 @@ export interface PlanOptions {
    * `explain`), the instance the connection's identity rows were sent to, else one shared instance (DEFAULT_INSTANCE).
    */
   instanceOf?: (conn: Connection) => string | undefined;
+  /** The connections to plan instead of the snapshot's (resync asks what configurations it does not send would want). */
+  connections?: Connection[];
   /** Only these connections ("districtID:endYear") are read, sent and deleted; owners in other connections are respected. */
   onlyConnections?: Set<string>;
   /** Only these source keys (retry); others keep their identity rows untouched. */

@@ -85,7 +85,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
   const instanceOf = instanceResolver(connectionKey, opts.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE);
   const warnings = profileWarnings(opts);
   const summary = emptySummary();
-  const connections = readConnections(snapshot, profile);
+  const connections = opts.connections ?? readConnections(snapshot, profile);
   const byInstance = new Map<string, Connection[]>();
   for (const c of connections) {
     const i = instanceOf(c);

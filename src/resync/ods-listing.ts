@@ -58,31 +58,55 @@ async function* listAll(api: ResourceApi, resourcePath: string, query: Record<st
 }
 
 async function lookUpById(api: ResourceApi, resourcePath: string, ids: string[], label: string, failure: ApiResult): Promise<OdsListing> {
-  const records = new Map<string, JsonObject>();
-  const unchecked = new Set<string>();
   const why = `${failure.status === 0 ? 'no answer' : `HTTP ${failure.status}`}${failure.message ? `: ${failure.message}` : ''}`;
   const notes = [
     `${label}: the API could not list ${resourcePath} (${why}). Resync looked up the ${ids.length} mapped record(s) by id instead; ` +
       'records in the ODS that no identity row maps cannot be found this way, so none was adopted or deleted.',
   ];
   if (!api.getById) {
-    for (const id of ids) unchecked.add(id);
     notes.push(`${label}: this API cannot be asked for one record by id either: nothing was checked.`);
-    return { records, complete: false, unchecked, notes, foundBy: new Map() };
+    return { records: new Map(), complete: false, unchecked: new Set(ids), notes, foundBy: new Map() };
   }
-  const failures = new Map<string, number>();
-  for (const id of ids) {
-    const r = await api.getById(resourcePath, id);
-    if (r.ok && typeof r.body === 'object' && r.body !== null) records.set(id, normalizeOdsBody(r.body as JsonObject) as JsonObject);
-    else if (r.status !== 404) {
-      unchecked.add(id);
-      const key = r.status === 0 ? 'no answer' : `HTTP ${r.status}`;
-      failures.set(key, (failures.get(key) ?? 0) + 1);
-    }
-  }
+  const looked = await lookUpEach(api, resourcePath, ids);
+  const unchecked = new Set(looked.failed.keys());
   if (unchecked.size > 0) {
-    const counts = [...failures].map(([k, n]) => `${n} ${k}`).join(', ');
-    notes.push(`${label}: ${unchecked.size} lookup(s) by id failed (${counts}): those records are kept as mapped.`);
+    const counts = new Map<string, number>();
+    for (const why of looked.failed.values()) counts.set(why, (counts.get(why) ?? 0) + 1);
+    notes.push(`${label}: ${unchecked.size} lookup(s) by id failed (${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}): those records are kept as mapped.`);
   }
-  return { records, complete: false, unchecked, notes, foundBy: new Map() };
+  return { records: looked.found, complete: false, unchecked, notes, foundBy: new Map() };
+}
+
+export interface Lookups {
+  /** Ed-Fi id -> the record as we would send it. */
+  found: Map<string, JsonObject>;
+  /** Ids the API answered 404 for: the only proof that a record is gone. */
+  gone: Set<string>;
+  /** Ids whose lookup gave no answer either way, with why ("HTTP 500", "no answer"). */
+  failed: Map<string, string>;
+}
+
+// A few GETs at a time: enough to keep a long list moving without crowding an API the run also writes to.
+const LOOKUP_CONCURRENCY = 8;
+
+/** Each id looked up by GET; only a 404 counts as gone. */
+export async function lookUpEach(api: ResourceApi, resourcePath: string, ids: string[]): Promise<Lookups> {
+  const out: Lookups = { found: new Map(), gone: new Set(), failed: new Map() };
+  if (!api.getById) {
+    for (const id of ids) out.failed.set(id, 'no lookup by id in this API');
+    return out;
+  }
+  const getById = api.getById.bind(api);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      const r = await getById(resourcePath, id);
+      if (r.ok && typeof r.body === 'object' && r.body !== null) out.found.set(id, normalizeOdsBody(r.body as JsonObject) as JsonObject);
+      else if (r.status === 404) out.gone.add(id);
+      else out.failed.set(id, r.status === 0 ? 'no answer' : `HTTP ${r.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker));
+  return out;
 }

@@ -5,13 +5,14 @@ import { instanceResolver } from '../plan/instance-key.js';
 import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
 import { buildPlan } from '../plan/planner.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { readConnections, connectionKey } from '../snapshot/connections.js';
+import { readAllConfigurations, readConnections, connectionKey } from '../snapshot/connections.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
+import { emptyState } from '../state/state-db.js';
 import type { Connection, Json, JsonObject, Operation } from '../types.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
-import { listOdsRecords } from './ods-listing.js';
+import { listOdsRecords, lookUpEach, type Lookups } from './ods-listing.js';
 
-export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step' | 'unchecked';
+export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step' | 'unchecked' | 'outside-scope' | 'kept-in-ods';
 
 export interface ReconcileRow {
   action: ReconcileAction;
@@ -78,7 +79,11 @@ export async function reconcile(o: {
   // Connections that send to the same ODS instance (one for several school years) are reconciled together:
   // a record another connection of that ODS wants or maps is never "nobody's".
   const groups = new Map<string, Connection[]>();
-  for (const conn of readConnections(snapshot, profile)) {
+  const connections = readConnections(snapshot, profile);
+  // What configurations this run does not send would want, worked out once and only if some record is up for deletion.
+  let unsentClaims: Promise<UnsentClaims> | undefined;
+  const unsent = (): Promise<UnsentClaims> => (unsentClaims ??= claimsOfUnsent(profile, snapshot, connections));
+  for (const conn of connections) {
     if (!conn.resourceEnabled) continue;
     const instance = instanceOf(conn);
     groups.set(instance, [...(groups.get(instance) ?? []), conn]);
@@ -122,16 +127,34 @@ export async function reconcile(o: {
     }
 
     const changes: Array<() => void> = [];
+    const scopeOf = new Map(queries.map((q, i) => [queryConnection[i]!, q]));
+    const scopeText = (connection: string): string => Object.entries(scopeOf.get(connection) ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'no filter';
+    const missing = mappedRows.filter((row) => row.edfiId && !listing.unchecked.has(row.edfiId) && !ods.has(row.edfiId) && touched(row.connection));
+    // Not being listed is no proof of absence: the listing is filtered by today's scope values (a district number
+    // that changed after sending lists none of the records sent under the old one). Only a 404 on the record's own
+    // id is; a listing that failed has already looked every mapped id up that way.
+    const lookups: Lookups = listing.complete
+      ? await lookUpEach(api, profile.def.resource.path, missing.map((r) => r.edfiId!))
+      : { found: new Map(), gone: new Set(missing.map((r) => r.edfiId!)), failed: new Map() };
     for (const row of mappedRows) {
       if (row.edfiId && listing.unchecked.has(row.edfiId)) {
         rows.push({ action: 'unchecked', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'the ODS could not be asked for this record: the mapping is kept as it is' });
-        continue;
-      }
-      if (row.edfiId && !ods.has(row.edfiId) && touched(row.connection)) {
-        rows.push({ action: 'forget-mapping', connection: row.connection, sourceKey: row.sourceKey, edfiId: row.edfiId, naturalKey: row.naturalKey, detail: 'in the identity mapping but not in the ODS: mapping removed (sent again if Campus still wants it)', rule: notInOds });
-        changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
       }
     }
+    for (const row of missing) {
+      const id = row.edfiId!;
+      const base = { connection: row.connection, sourceKey: row.sourceKey, edfiId: id, naturalKey: row.naturalKey };
+      if (lookups.gone.has(id)) {
+        rows.push({ ...base, action: 'forget-mapping', detail: 'in the identity mapping but not in the ODS (404 on its id): mapping removed (sent again if Campus still wants it)', rule: notInOds });
+        changes.push(() => identity.remove(row.connection, resource, row.sourceKey));
+      } else if (lookups.found.has(id)) {
+        rows.push({ ...base, action: 'outside-scope', detail: `in the ODS (found by its id) but not listed under ${scopeText(row.connection)}: the mapping is kept (did a scope value change since it was sent?)` });
+      } else {
+        rows.push({ ...base, action: 'unchecked', detail: `not listed under ${scopeText(row.connection)}, and the lookup by id failed (${lookups.failed.get(id) ?? 'no answer'}): the mapping is kept as it is` });
+      }
+    }
+    /** Whether a mapped record is known to be in the ODS, listed or found by its id. */
+    const inOds = (id: string): boolean => ods.has(id) || lookups.found.has(id);
     const adopted = new Set<string>();
     for (const [id, body] of ods) {
       const naturalKey = naturalKeyOf(body, profile.def.naturalKey);
@@ -148,7 +171,7 @@ export async function reconcile(o: {
       const current = want ? identity.get(want.connection, resource, want.sourceKey) : undefined;
       const wantKey = want ? `${want.connection}/${want.sourceKey}` : '';
       if (want && !touched(want.connection)) continue;
-      if (want && !adopted.has(wantKey) && !(current?.edfiId && ods.has(current.edfiId))) {
+      if (want && !adopted.has(wantKey) && !(current?.edfiId && inOds(current.edfiId))) {
         adopted.add(wantKey);
         rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
         changes.push(() => identity.upsert({
@@ -160,14 +183,80 @@ export async function reconcile(o: {
       const found = listing.foundBy.get(id);
       const conn = found !== undefined ? queryConnection[found]! : connectionKey(conns[0]!);
       if (!touched(conn)) continue;
-      rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: deleted', rule: notInCampus.id });
+      // "No matching Campus record" is only as sure as what this run plans. A record another connection maps (its
+      // configuration disabled, its resource toggled off, or gone from the snapshot) or that Campus has under a
+      // configuration this run does not send is kept: toggled-off data "remains in the ODS", and a DELETE cannot
+      // be taken back. The operator can still remove it with `edfi-sync delete`.
+      const holder = identity.holders(resource, id)[0];
+      if (holder) {
+        rows.push({ action: 'kept-in-ods', connection: holder.connection, sourceKey: holder.sourceKey, edfiId: id, naturalKey, detail: `mapped by connection ${holder.connection}, which this run does not reconcile: kept in the ODS` });
+        continue;
+      }
+      const claims = await unsent();
+      if (claims.error !== undefined) {
+        rows.push({ action: 'kept-in-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: `no connection of this run wants it, but what configurations this run does not send want could not be worked out (${claims.error}): kept in the ODS` });
+        continue;
+      }
+      const claim = claims.wanted.get(canonicalJson(naturalKey));
+      if (claim) {
+        rows.push({ action: 'kept-in-ods', connection: claim.connection, sourceKey: claim.sourceKey, edfiId: id, naturalKey, detail: `Campus has this record under connection ${claim.connection} (${claims.why.get(claim.connection)}), which this run does not send: kept in the ODS` });
+        continue;
+      }
+      rows.push({ action: 'delete-from-ods', connection: conn, sourceKey: null, edfiId: id, naturalKey, detail: 'in the ODS with no matching Campus record or identity mapping: to be deleted', rule: notInCampus.id });
       deletes.push({ method: 'DELETE', resource, connection: conn, sourceKey: `ods-id=${id}`, naturalKey, id, rules: [notInCampus.id], reason: notInCampus.spec, instance });
     }
     // IMMEDIATE: parallel jobs share the state file, and a change reads (the row, the key paths) before it writes;
     // a transaction that starts as a reader cannot wait for another writer and would fail with SQLITE_BUSY.
     if (o.apply) state.transaction(() => changes.forEach((c) => c())).immediate();
   }
-  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0, unchecked: 0 } as Record<ReconcileAction, number>;
+  const counts = { 'forget-mapping': 0, 'delete-from-ods': 0, adopt: 0, refresh: 0, 'in-step': 0, unchecked: 0, 'outside-scope': 0, 'kept-in-ods': 0 } as Record<ReconcileAction, number>;
   for (const r of rows) counts[r.action]++;
   return { rows, deletes, counts, odsRecords, complete, notes };
+}
+
+interface UnsentClaims {
+  /** Natural key (canonical JSON) -> the record of an unsent configuration that would hold it. */
+  wanted: Map<string, { connection: string; sourceKey: string }>;
+  /** Connection -> why this run does not send it. */
+  why: Map<string, string>;
+  /** Set when the configurations could not be read or planned: nothing they might want may be deleted. */
+  error?: string;
+}
+
+/**
+ * What the configurations this run does not send (disabled, or the resource toggled off) would want if they were
+ * sent: planned as if on, against an empty state so that nothing of the real state file is read or repaired, and
+ * each in an instance of its own so that every one of them names all its records.
+ */
+async function claimsOfUnsent(profile: LoadedProfile, snapshot: Database, connections: Connection[]): Promise<UnsentClaims> {
+  const out: UnsentClaims = { wanted: new Map(), why: new Map() };
+  const state = emptyState();
+  try {
+    const unsent: Connection[] = [];
+    for (const c of connections) {
+      if (c.resourceEnabled) continue;
+      unsent.push({ ...c, resourceEnabled: true });
+      out.why.set(connectionKey(c), 'resource toggled off');
+    }
+    const enabled = new Set(connections.map(connectionKey));
+    for (const c of readAllConfigurations(snapshot, profile)) {
+      const key = connectionKey(c);
+      if (enabled.has(key) || out.why.has(key)) continue;
+      unsent.push({ ...c, resourceEnabled: true });
+      out.why.set(key, 'configuration disabled');
+    }
+    if (unsent.length === 0) return out;
+    await buildPlan({
+      profile, snapshot, state, connections: unsent, instanceOf: (c) => `unsent:${connectionKey(c)}`,
+      onDesired: (connection, sourceKey, naturalKey) => {
+        const k = canonicalJson(naturalKey);
+        if (!out.wanted.has(k)) out.wanted.set(k, { connection, sourceKey });
+      },
+    });
+    return out;
+  } catch (err) {
+    return { ...out, error: (err as Error).message };
+  } finally {
+    state.close();
+  }
 }

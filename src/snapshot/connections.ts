@@ -23,6 +23,28 @@ export function connectionFactsOf(conn: Connection): JsonObject {
 
 /** The Ed-Fi connections of the snapshot that this profile serves, from the profile's connections query. */
 export function readConnections(db: Database, profile: LoadedProfile): Connection[] {
+  return connectionsOf(db, profile);
+}
+
+/**
+ * The connections the profile's query gives when every configuration counts as enabled: a disabled configuration
+ * sends nothing, but what it sent before may still be in an ODS the enabled ones share. The query runs as the
+ * profile wrote it (its year windows, its facts) over a temporary view that shadows EdFiConfiguration (SQLite looks
+ * an unqualified name up in the temp schema first); the view is gone when this returns.
+ */
+export function readAllConfigurations(db: Database, profile: LoadedProfile): Connection[] {
+  const columns = (db.prepare('PRAGMA main.table_info(EdFiConfiguration)').all() as Array<{ name: string }>).map((c) => c.name);
+  if (!columns.includes('enabled')) return connectionsOf(db, profile);
+  const select = columns.map((c) => (c === 'enabled' ? '1 AS enabled' : `"${c.replace(/"/g, '""')}"`)).join(', ');
+  db.exec(`CREATE TEMP VIEW EdFiConfiguration AS SELECT ${select} FROM main.EdFiConfiguration`);
+  try {
+    return connectionsOf(db, profile);
+  } finally {
+    db.exec('DROP VIEW temp.EdFiConfiguration');
+  }
+}
+
+function connectionsOf(db: Database, profile: LoadedProfile): Connection[] {
   const rows = db.prepare(profile.connectionsSql).all({
     profile: profile.def.connectionProfile ?? profile.def.name,
     resource: profile.def.resource.name,

@@ -36,6 +36,12 @@ export function reconciliationText(r: Reconciliation, limit = 50): string {
   return lines.join('\n');
 }
 
+/** What resync's DELETEs of records nobody wants came to, counted from what the ODS answered. */
+export function deletesText(planned: number, s: EmitSummary): string {
+  return `resync deletes: ${s.deleted} deleted, ${s.alreadyGone} already gone, ${s.keptForOther} kept (another record maps it), ${s.failed} failed` +
+    ` of ${planned} planned${s.failed ? ' (see `edfi-sync errors`)' : ''}`;
+}
+
 /**
  * Reconciles ODS, identity mapping and snapshot, then syncs. With --connection only those connections change;
  * the other connections of the same ODS are read so that a record one of them wants is never "nobody's".
@@ -105,7 +111,12 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
           earlier.set(key, result);
           addEmit(total, result);
         }
-        log.event('info', 'resync-deleted', { counts: { deleted: total.deleted, failed: total.failed } }, `resync: deleted ${total.deleted} ODS record(s) nobody wants${total.failed ? `, ${total.failed} failed (see \`edfi-sync errors\`)` : ''}`);
+        // The reconciliation above says what was to be done; this says what the DELETEs came to.
+        const done = deletesText(applied.deletes.length, total);
+        const toStdout = o.format !== 'json' && applied.deletes.length > 0;
+        if (toStdout) process.stdout.write(`${done}\n`);
+        // Once is enough at a terminal; a log collector gets the event whatever stdout carries.
+        if (!toStdout || log.format === 'json') log.event('info', 'resync-deleted', { counts: { planned: applied.deletes.length, deleted: total.deleted, alreadyGone: total.alreadyGone, keptForOther: total.keptForOther, failed: total.failed } }, done);
         status = total.failed > 0 ? 'partial' : 'ok';
         return EXIT.ok;
       } finally {
