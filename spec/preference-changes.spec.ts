@@ -76,6 +76,8 @@ describe('Resource Preferences changes: a remapped pathway (core, Data Standard 
       expect(writes(run.requests), 'nothing sent for a preference change alone').to.deep.equal([]);
       expect(run.stderr).to.include('run `edfi-sync resync`');
     }
+    const waiting = h.errors().filter((e) => e.catalogueId === 'plan.preferences-changed');
+    expect(waiting.map((e) => e.resolved), 'the error log holds one open warning for the connection').to.deep.equal([0]);
     expect(await resync({ dryRun: true })).to.equal(0);
     const afterPreview = await h.sync();
     expect(writes(afterPreview.requests), 'a preview of the resync sends nothing, and the next night neither').to.deep.equal([]);
@@ -90,6 +92,7 @@ describe('Resource Preferences changes: a remapped pathway (core, Data Standard 
     const next = await h.sync();
     expect(writes(next.requests)).to.deep.equal([]);
     expect(next.stderr).to.not.include('run `edfi-sync resync`');
+    expect(h.errors().filter((e) => e.catalogueId === 'plan.preferences-changed').map((e) => e.resolved), 'resolved once the resync sent it').to.deep.equal([1]);
   });
 
 });

@@ -68,7 +68,7 @@ export interface PlanSummary {
 export interface PlanWarning {
   id: string;
   message: string;
-  /** Set when the warning is about one record (a sanity rule of severity warn). */
+  /** Set when the warning is about one connection, or one record (a sanity rule of severity warn, with sourceKey). */
   connection?: string;
   sourceKey?: string;
   student?: string | null;

@@ -151,6 +151,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
       if (waitForResync && inEffect !== null && inEffect !== preferences && !opts.reevaluate) {
         warnings.push({
           id: 'plan.preferences-changed',
+          connection: key,
           message: `the Resource Preferences of connection ${key} changed since its records were last evaluated; "${waitForResync.spec}" (${waitForResync.id}): nothing is sent for the change alone; run \`edfi-sync resync\` to send it (a record whose Campus data change is sent with today's preferences)`,
         });
       } else if (inEffect !== preferences && !opts.preview && (inEffect === null || opts.reevaluate || !waitForResync)) {

@@ -38,6 +38,10 @@ async function explainRecords(profile: LoadedProfile, snapshot: Database, state:
     const mine = explainer.candidates(conn).filter(wanted);
     if (mine.length === 0) continue;
     out.push(`Connection ${key} (config ${conn.configID}, school year ${conn.endYear}, ${conn.yearStart} .. ${conn.yearEnd})${conn.resourceEnabled ? '' : ' — resource toggled OFF: nothing is sent'}`);
+    // The rules and body below are today's; a record whose Campus data did not change keeps its last evaluation.
+    if (plan.warnings.some((w) => w.id === 'plan.preferences-changed' && w.connection === key)) {
+      out.push('  note: the Resource Preferences changed since these records were last evaluated; the rules and bodies below use today\'s, but a record whose Campus data did not change is sent with them only by `edfi-sync resync`');
+    }
     for (const c of mine) {
       found++;
       out.push(`\n  Record ${c.sourceKey}`);
