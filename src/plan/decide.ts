@@ -61,7 +61,7 @@ export class DecideStage {
   async decide(rows: SourceRow[]): Promise<DecidedRow[]> {
     const out: DecidedRow[] = [];
     for (const row of rows) {
-      const rulesKey = sha1(this.prefix + fingerprintText(this.reader.fingerprintValues(row.values)));
+      const rulesKey = sha1(this.prefix + fingerprintText(row.values, this.reader.outOfKey));
       const { cached: hit, own } = this.known.get(row.sourceKey) ?? this.lookup.get(row.sourceKey);
       const d = row as DecidedRow;
       d.rulesKey = rulesKey;
@@ -89,11 +89,13 @@ export class DecideStage {
 
 /**
  * The row's values as one unambiguous text (each value typed and length-prefixed), cheaper than JSON for rows
- * holding JSON text columns: nothing is escaped.
+ * holding JSON text columns: nothing is escaped. Values whose `leaveOut` entry is true are not part of it.
  */
-export function fingerprintText(values: unknown[]): string {
+export function fingerprintText(values: unknown[], leaveOut?: readonly boolean[]): string {
   let s = '';
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    if (leaveOut?.[i]) continue;
+    const v = values[i];
     if (v === null || v === undefined) s += '-';
     else if (typeof v === 'string') s += `s${v.length}:${v}`;
     else if (typeof v === 'number' || typeof v === 'bigint') s += `n${String(v)};`;

@@ -60,18 +60,14 @@ export class SourceReader {
     this.groupIndexes = groups.map((g) => this.columns.indexOf(g));
     this.studentIndex = profile.def.source.student ? this.columns.indexOf(profile.def.source.student) : -1;
     const fromPreferences = new Set(preferencesInKey ? [] : profile.def.source.preferenceColumns ?? []);
-    this.outOfKey = this.columns.map((c) => fromPreferences.has(c));
-    this.anyOutOfKey = this.outOfKey.some(Boolean);
+    this.outOfKey = fromPreferences.size > 0 ? this.columns.map((c) => fromPreferences.has(c)) : undefined;
   }
 
-  /** Columns left out of a record's fingerprint (read from Resource Preferences, whose changes wait for a resync). */
-  private readonly outOfKey: boolean[];
-  private readonly anyOutOfKey: boolean;
-
-  /** The values a record's fingerprint is made of: every value but those of columns left out of it. */
-  fingerprintValues(values: unknown[]): unknown[] {
-    return this.anyOutOfKey ? values.filter((_, i) => !this.outOfKey[i]) : values;
-  }
+  /**
+   * By column position, whether the column is left out of a record's fingerprint (read from Resource Preferences,
+   * whose changes wait for a resync); undefined when none is.
+   */
+  readonly outOfKey: readonly boolean[] | undefined;
 
   columnIndex(name: string): number {
     return this.columns.indexOf(name);
