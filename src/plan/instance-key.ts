@@ -55,19 +55,31 @@ export function sameInstance(stored: string, current: string): boolean {
 /**
  * The ODS instance of each connection, worked out once per connection and in one spelling: the one the API gives
  * (`given`), else the one its identity rows were sent to last (`sentTo`: a dry run sees the state as the last real
- * run left it), else one shared instance (`fallback`).
+ * run left it), else the one instance other connections' rows were sent to that the fallback data path names
+ * (`recorded`: a school year whose records are all sent as the later year's, in an ODS the years share, has no rows
+ * of its own), else one shared instance (`fallback`).
  */
 export function instanceResolver<C>(
   keyOf: (c: C) => string,
   given: ((c: C) => string | undefined) | undefined,
   sentTo: (connection: string) => string | undefined,
   fallback: string,
+  recorded?: () => string[],
 ): (c: C) => string {
   const known = new Map<string, string>();
+  let guess: string | undefined;
+  const fallbackKey = (): string => {
+    if (guess === undefined) {
+      const named = (recorded?.() ?? []).filter((k) => isApiKey(k) && sameInstance(fallback, k));
+      // Two hosts whose paths both end with the data path: no guess.
+      guess = named.length === 1 ? named[0]! : fallback;
+    }
+    return guess;
+  };
   return (c) => {
     const key = keyOf(c);
     let i = known.get(key);
-    if (i === undefined) known.set(key, (i = normalizeInstanceKey(given?.(c) ?? sentTo(key) ?? fallback)));
+    if (i === undefined) known.set(key, (i = normalizeInstanceKey(given?.(c) ?? sentTo(key) ?? fallbackKey())));
     return i;
   };
 }

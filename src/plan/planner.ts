@@ -82,7 +82,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
   const identity = new IdentityMap(state);
   // Without API information, a connection's instance is the one its records were sent to last: a dry run or an
   // explain sees the state as the last real run left it.
-  const instanceOf = instanceResolver(connectionKey, opts.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE);
+  const instanceOf = instanceResolver(connectionKey, opts.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE, () => identity.recordedInstances(resource));
   const warnings = profileWarnings(opts);
   const summary = emptySummary();
   const connections = opts.connections ?? readConnections(snapshot, profile);

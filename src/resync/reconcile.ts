@@ -57,7 +57,7 @@ export async function reconcile(o: {
   const resource = profile.def.resource.name;
   const identity = new IdentityMap(state);
   // As the planner does (and the same for the plan below and the grouping here).
-  const instanceOf = instanceResolver(connectionKey, o.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE);
+  const instanceOf = instanceResolver(connectionKey, o.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE, () => identity.recordedInstances(resource));
   const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject }>>();
   // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
   // the one record per natural key and instance that the ODS should hold.

@@ -251,6 +251,12 @@ export class IdentityMap {
     return undefined;
   }
 
+  /** Every instance the resource's identity rows of any connection were sent to, one spelling each. */
+  recordedInstances(resource: string): string[] {
+    const rows = this.db.prepare(`SELECT DISTINCT instance FROM identity_instances WHERE resource = ? AND instance <> ${NO_INSTANCE}`).all(resource) as Array<{ instance: string }>;
+    return [...new Set(rows.map((r) => normalizeInstanceKey(r.instance)))];
+  }
+
   /** Records of a connection that hold an ODS record (what the mass-delete guard calls "mapped"). */
   countMapped(connection: string, resource: string): number {
     return (this.db.prepare('SELECT COALESCE(SUM(mapped), 0) AS n FROM identity_instances WHERE connection = ? AND resource = ?')
