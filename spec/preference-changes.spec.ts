@@ -3,7 +3,11 @@
 // preference change alone sends nothing (no PUT, and above all no DELETE of a district's records), every run warns
 // until a resync, the resync sends it, and a record sent again for another reason goes with today's preferences
 // without being sent again every night after.
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { repoPath } from '../src/util/repo-root.js';
 import { runResync } from '../src/cli/commands/resync.js';
 import type { JsonObject } from '../src/types.js';
 import { FLAVORS, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes, type Tables } from './helpers/sync-e2e.js';
@@ -97,12 +101,16 @@ describe('Resource Preferences changes: a remapped pathway (core, Data Standard 
 
 });
 
-describe('Resource Preferences changes: records sent for another reason (core)', function () {
+describe('Resource Preferences changes: records sent for another reason go with the preferences in effect (core)', function () {
   this.timeout(60_000);
   let h: SyncHarness;
   afterEach(async () => h?.close());
+  const resync = async (extra: { connection?: string[] } = {}): Promise<number> =>
+    quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, ...extra }));
+  const MANUFACTURING = 'uri://ed-fi.org/CareerPathwayDescriptor#Manufacturing';
+  const ARCHITECTURE = 'uri://ed-fi.org/CareerPathwayDescriptor#Architecture and Construction';
 
-  it('a Campus change after a preference change is sent with today\'s preferences; the other records still wait', async function () {
+  it('a Campus change after a preference change is sent with the preferences in effect; the resync sends the change', async function () {
     h = await SyncHarness.start();
     h.world(world());
     await h.preload();
@@ -114,12 +122,13 @@ describe('Resource Preferences changes: records sent for another reason (core)',
     expect(writes(run.requests).map((r) => r.method)).to.deep.equal(['PUT']);
     const body = h.store.get(RESOURCE, h.identityOf(sourceKey(2))!.edfiId!)!.body;
     expect(body.endDate).to.equal('2026-05-01');
-    expect(pathwayOf(body)).to.equal('uri://ed-fi.org/CareerPathwayDescriptor#Architecture and Construction');
-    expect(pathwayOf(h.store.get(RESOURCE, h.identityOf(sourceKey(4))!.edfiId!)!.body), 'student 4 waits for the resync').to.equal('uri://ed-fi.org/CareerPathwayDescriptor#Manufacturing');
+    expect(pathwayOf(body)).to.equal(MANUFACTURING);
     expect(writes((await h.sync()).requests)).to.deep.equal([]);
+    expect(await resync()).to.equal(0);
+    expect([2, 4].map((p) => pathwayOf(h.store.get(RESOURCE, h.identityOf(sourceKey(p))!.edfiId!)!.body))).to.deep.equal([ARCHITECTURE, ARCHITECTURE]);
   });
 
-  it('a record whose POST failed is sent with today\'s preferences when it is retried, and only once', async function () {
+  it('a record whose POST failed is sent with the preferences in effect when it is retried, and only once', async function () {
     h = await SyncHarness.start();
     h.world(world());
     await h.preload();
@@ -133,8 +142,113 @@ describe('Resource Preferences changes: records sent for another reason (core)',
     const retry = await h.sync();
     expect(retry.code).to.equal(0);
     expect(writes(retry.requests).map((r) => r.method)).to.deep.equal(['POST', 'POST', 'POST', 'POST']);
-    expect(pathwayOf(h.store.get(RESOURCE, h.identityOf(sourceKey(2))!.edfiId!)!.body)).to.equal('uri://ed-fi.org/CareerPathwayDescriptor#Architecture and Construction');
+    expect(pathwayOf(h.store.get(RESOURCE, h.identityOf(sourceKey(2))!.edfiId!)!.body)).to.equal(MANUFACTURING);
     const again = await h.sync();
     expect(writes(again.requests), 'sent once: the next night finds it in step').to.deep.equal([]);
+  });
+
+  it('a short preferences export one night, with Campus edits and a new record: nothing deleted, the new record sent; the next night, preferences back, no warning', async function () {
+    h = await SyncHarness.start();
+    h.world(world());
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    // Nursing (NURSA: students 1 and 3) loses its Programs mapping for one night; student 1's record is edited and a
+    // new Nursing student (5) is entered that same night.
+    const night2 = world();
+    night2.Person!.push({ personID: 5, stateID: '1000000005', lastName: 'Student5', firstName: 'Test' });
+    night2.Enrollment!.push({ enrollmentID: 105, personID: 5, calendarID: 1, startDate: '2025-08-20', noShow: 0 });
+    night2.ProgramParticipation!.push({ participationID: 1005, personID: 5, programID: 2, startDate: '2025-08-25', endDate: null });
+    (night2.ProgramParticipation as Array<Record<string, unknown>>).find((r) => r.participationID === 1001)!.endDate = '2026-05-01';
+    h.world(night2);
+    // The new student is in the ODS (the Students resource is sent before this one); then the mapping goes.
+    await h.preload();
+    const edit = new Database(h.snapshot);
+    edit.exec("DELETE FROM EdFiResourcePreference WHERE configID = 1 AND resource = 'programs' AND campusValue = 'NURSA'");
+    edit.close();
+    const run = await h.sync();
+    expect(run.code, run.stderr).to.equal(0);
+    expect(writes(run.requests).map((r) => r.method).sort()).to.deep.equal(['POST', 'PUT']);
+    expect(run.stderr).to.include('plan.preferences-changed');
+    expect(h.store.count(RESOURCE)).to.equal(5);
+    const night3 = world();
+    night3.Person!.push({ personID: 5, stateID: '1000000005', lastName: 'Student5', firstName: 'Test' });
+    night3.Enrollment!.push({ enrollmentID: 105, personID: 5, calendarID: 1, startDate: '2025-08-20', noShow: 0 });
+    night3.ProgramParticipation!.push({ participationID: 1005, personID: 5, programID: 2, startDate: '2025-08-25', endDate: null });
+    (night3.ProgramParticipation as Array<Record<string, unknown>>).find((r) => r.participationID === 1001)!.endDate = '2026-05-01';
+    h.world(night3);
+    const back = await h.sync();
+    expect(writes(back.requests)).to.deep.equal([]);
+    expect(back.stderr).to.not.include('plan.preferences-changed');
+    expect(h.store.count(RESOURCE)).to.equal(5);
+  });
+
+  it('a profile file edited while a change waits (every record evaluated again): still nothing deleted', async function () {
+    h = await SyncHarness.start();
+    h.world(world());
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    h.world(world(NURSA_UNMAPPED));
+    expect(writes((await h.sync()).requests)).to.deep.equal([]);
+    // The same profile, one comment longer: its version changes, so no cache entry is a hit.
+    const project = join(h.dir, 'project');
+    for (const folder of ['profiles', 'rules', 'mappings', 'schemas']) cpSync(repoPath(folder), join(project, folder), { recursive: true });
+    const edited = join(project, 'profiles', 'core', 'profile.yaml');
+    writeFileSync(edited, `${readFileSync(edited, 'utf8')}\n# edited\n`);
+    const run = await h.sync({ profile: edited });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(writes(run.requests)).to.deep.equal([]);
+    expect(h.store.count(RESOURCE)).to.equal(4);
+  });
+});
+
+// Two school years, one ODS: a resync of one connection does not apply another connection's waiting change.
+describe('Resource Preferences changes: a resync of one connection leaves the other\'s change waiting (core)', function () {
+  this.timeout(60_000);
+  let h: SyncHarness;
+  afterEach(async () => h?.close());
+
+  it('2024-25 loses its Nursing mapping; resync --connection 1:2026; the next sync deletes nothing of 2024-25 and still warns', async function () {
+    h = await SyncHarness.start();
+    const people = [80, 81];
+    const tables = (): Tables => ({
+      SchoolYear: [{ endYear: 2025, label: '2024-25', startDate: '2024-07-01', endDate: '2025-06-30' }],
+      Calendar: [{ calendarID: 9, schoolID: 1, endYear: 2025, name: '2024-25 Standard High School' }],
+      EdFiConfiguration: [{ configID: 2, districtID: 1, endYear: 2025, profile: 'core', apiBase: 'https://edfi.example.org/api' }],
+      Person: people.map((p) => ({ personID: p, stateID: `10000000${p}`, lastName: `Student${p}`, firstName: 'Test' })),
+      Enrollment: people.flatMap((p) => [
+        { enrollmentID: p * 10, personID: p, calendarID: 9, startDate: '2024-08-20', endDate: '2025-05-30' },
+        { enrollmentID: p * 10 + 1, personID: p, calendarID: 1, startDate: '2025-08-20', endDate: null },
+      ]),
+      // A Nursing program record of 2024-25 only, and a Welding one of 2025-26 only.
+      ProgramParticipation: people.flatMap((p) => [
+        { participationID: 1000 + p, personID: p, programID: 2, startDate: '2024-09-01', endDate: '2025-05-30' },
+        { participationID: 2000 + p, personID: p, programID: 1, startDate: '2025-09-01', endDate: null },
+      ]),
+    });
+    const copyPreferences = (): void => {
+      const db = new Database(h.snapshot);
+      db.exec('INSERT INTO EdFiResourcePreference SELECT 2, resource, element, campusValue, edfiCode FROM EdFiResourcePreference WHERE configID = 1');
+      db.close();
+    };
+    h.world(tables());
+    copyPreferences();
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    expect(h.store.count(RESOURCE)).to.equal(4);
+    h.world(tables());
+    copyPreferences();
+    const db = new Database(h.snapshot);
+    db.exec("DELETE FROM EdFiResourcePreference WHERE configID = 2 AND resource = 'programs' AND campusValue = 'NURSA'");
+    db.close();
+    const night2 = await h.sync();
+    expect(writes(night2.requests)).to.deep.equal([]);
+    expect(night2.stderr).to.include('connection 1:2025');
+    const resync = await quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, connection: ['1:2026'] }));
+    expect(resync).to.equal(0);
+    expect(h.store.count(RESOURCE)).to.equal(4);
+    const night3 = await h.sync();
+    expect(writes(night3.requests), '2024-25 still waits for its own resync').to.deep.equal([]);
+    expect(night3.stderr).to.include('connection 1:2025');
+    expect(h.store.count(RESOURCE)).to.equal(4);
   });
 });

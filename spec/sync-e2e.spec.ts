@@ -422,7 +422,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     expectNoSecret(h);
   });
 
-  it('400 unresolved reference: a Resource Preference mapped to a descriptor value the ODS does not have', async function () {
+  it('400 unresolved reference: a Resource Preference mapped to a descriptor value the ODS does not have (the spec\'s row, with the mapping as the fix)', async function () {
     h = await SyncHarness.start();
     await setUp([{ personID: 1, programID: 1 }, { personID: 2, programID: 2 }], {
       EdFiResourcePreference: [{ configID: 1, resource: RESOURCE, element: 'careerPathwayDescriptor', campusValue: 'WELD', edfiCode: 'Space Exploration' }],
@@ -430,7 +430,7 @@ describe('sync end to end: the spec\'s Error Log', function () {
     const run = await h.sync();
     expect(run.code).to.equal(EXIT.apiFailed);
     expect(writes(run.requests).map((r) => `${r.method} ${r.status}`).sort()).to.deep.equal(['POST 201', 'POST 400']);
-    expectLogged(h.errors(), 'core.error.unresolved-reference', {
+    expectLogged(h.errors(), 'core.error.unknown-descriptor', {
       sourceKey: sourceKey(1), student: stateID(1), status: 400, method: 'POST', message: /Unable to resolve value .*Space Exploration.* 'CareerPathwayDescriptor'/,
       spec: `400: '${ENTITY}' failed. CareerPathwayDescriptor reference could not be resolved.`,
     });

@@ -42,8 +42,6 @@ export class DecideStage {
     private readonly lookup: RecordStateLookup,
     private readonly reader: SourceReader,
     private readonly conn: Connection,
-    /** Every record evaluated again, whatever the cache holds (resync); the cache entries are written again. */
-    private readonly reevaluate = false,
   ) {
     this.prefix = profile.version + '\0' + canonicalJson({ ...conn.facts, yearStart: conn.yearStart, yearEnd: conn.yearEnd, configID: conn.configID }) + '\0';
   }
@@ -61,13 +59,13 @@ export class DecideStage {
   async decide(rows: SourceRow[]): Promise<DecidedRow[]> {
     const out: DecidedRow[] = [];
     for (const row of rows) {
-      const rulesKey = sha1(this.prefix + fingerprintText(row.values, this.reader.outOfKey));
+      const rulesKey = sha1(this.prefix + fingerprintText(row.values));
       const { cached: hit, own } = this.known.get(row.sourceKey) ?? this.lookup.get(row.sourceKey);
       const d = row as DecidedRow;
       d.rulesKey = rulesKey;
       d.own = own;
       // A cache entry whose decision the state file does not have (a damaged or hand-edited file) is no hit.
-      const known = hit && hit.rulesKey === rulesKey && !this.reevaluate ? this.cache.storedDecision(hit.decisionId) : undefined;
+      const known = hit && hit.rulesKey === rulesKey ? this.cache.storedDecision(hit.decisionId) : undefined;
       if (hit && known) {
         d.decisionId = hit.decisionId;
         d.decision = known;
@@ -89,13 +87,11 @@ export class DecideStage {
 
 /**
  * The row's values as one unambiguous text (each value typed and length-prefixed), cheaper than JSON for rows
- * holding JSON text columns: nothing is escaped. Values whose `leaveOut` entry is true are not part of it.
+ * holding JSON text columns: nothing is escaped.
  */
-export function fingerprintText(values: unknown[], leaveOut?: readonly boolean[]): string {
+export function fingerprintText(values: unknown[]): string {
   let s = '';
-  for (let i = 0; i < values.length; i++) {
-    if (leaveOut?.[i]) continue;
-    const v = values[i];
+  for (const v of values) {
     if (v === null || v === undefined) s += '-';
     else if (typeof v === 'string') s += `s${v.length}:${v}`;
     else if (typeof v === 'number' || typeof v === 'bigint') s += `n${String(v)};`;

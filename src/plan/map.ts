@@ -36,10 +36,7 @@ export interface MappedRecord {
  */
 export class MapStage {
   private readonly checks: BodyCheck[];
-  /**
-   * Hash of the connection's Resource Preferences, part of every record's map key when preference changes are sent
-   * on the next night (a change re-maps every record); empty when they wait for a resync.
-   */
+  /** Hash of the Resource Preferences the connection is planned with: a change re-maps every record. */
   private readonly prefs: string;
 
   constructor(
@@ -48,10 +45,9 @@ export class MapStage {
     private readonly reader: SourceReader,
     private readonly conn: Connection,
     private readonly ctx: MappingContext,
-    preferencesInKey = true,
   ) {
     this.checks = bodyChecksOf(profile, (path) => mapper.origin(path));
-    this.prefs = !preferencesInKey ? '' : sha1(canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json));
+    this.prefs = sha1(canonicalJson([...ctx.preferences].map(([r, els]) => [r, [...els].map(([e, vals]) => [e, [...vals].sort()])]) as unknown as Json));
   }
 
   mapKey(row: DecidedRow, derived: JsonObject): string {
@@ -83,9 +79,9 @@ export class MapStage {
     return {
       row, derived, mapKey, bodyHash, nkHash,
       holds: holds.map((h) => ({ id: h.id, message: h.message })), warnings, body, naturalKey,
-      // Mapped again with the same map key (a body needed to send), the body can still differ from the cached hashes
-      // when the map key leaves the preferences out: the entry is written again, or the next night would compare
-      // the body sent with a stale hash and send it again.
+      // Mapped again with the same map key (a body needed to send), the body should be the one the cache judged; if
+      // it is not (an entry a damaged or older state file holds), the entry is written again, or the next night would
+      // compare the body sent with a stale hash and send it again.
       fresh: !(c && c.mapKey === mapKey && c.bodyHash === bodyHash && c.nkHash === nkHash && sameHolds(c.problems, holds)),
     };
   }

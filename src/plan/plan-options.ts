@@ -30,14 +30,14 @@ export interface PlanOptions {
   /** The mass-delete guard: connections whose deletes exceed the limits are refused (nothing of theirs is sent). */
   deleteGuard?: { limits: MassDeleteLimits; allow: boolean };
   /**
-   * Every record evaluated again with today's Resource Preferences, whatever the evaluation cache holds (`resync`).
-   * Without it, under a profile whose resync rules say preference changes do not trigger, a record keeps the decision
-   * and body it was last evaluated with until its Campus data change.
+   * A resync of these connections (all, with true): under a profile whose resync rules say Resource Preferences
+   * changes wait for a resync, they are planned with today's preferences, which then become the ones in effect;
+   * the others keep theirs.
    */
-  reevaluate?: boolean;
+  reevaluate?: boolean | Set<string>;
   /**
-   * A preview (`resync --dry-run`): the evaluation cache is not written, so the nights after it find the records as
-   * they were last evaluated (a preview of a resync must not send the changes a resync would).
+   * A preview (`plan`, `explain`, `sync --dry-run`, `resync --dry-run`): nothing later runs depend on is written
+   * (the evaluation cache, the Resource Preferences in effect), so a preview never changes what a real run sends.
    */
   preview?: boolean;
   /** Keep every excluded record for StreamedPlan.excluded() (collectPlan; small callers): otherwise a sample. */

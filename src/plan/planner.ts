@@ -1,6 +1,4 @@
 import { connectionKey, readConnections } from '../snapshot/connections.js';
-import { preferenceFingerprint } from '../snapshot/preferences.js';
-import { sha1 } from '../util/hash.js';
 import { EvalCache } from '../state/eval-cache.js';
 import { IdentityMap, OwedDeletes } from '../state/identity-map.js';
 import type { Connection } from '../types.js';
@@ -15,6 +13,7 @@ import { violationsOf, type MassDeleteViolation } from './mass-delete.js';
 import { instanceResolver } from './instance-key.js';
 import { DEFAULT_INSTANCE, type PlanOptions } from './plan-options.js';
 import { emptySummary, type ConnectionSummary, type ExcludedRecord, type Plan, type PlanSource, type PlanSummary, type PlanWarning } from './plan-types.js';
+import { PreferencesInEffect } from './preferences-in-effect.js';
 import { SourceReader } from './read.js';
 import { RecordEvaluator } from './record-evaluator.js';
 import { RecordStateLookup } from './record-state.js';
@@ -105,10 +104,6 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
   try {
     const participants = new Set<string>();
     const summaries: ConnectionSummary[] = [];
-    // A profile whose resync rules say Resource Preferences changes wait for a resync: a record's fingerprints leave
-    // the preferences out, so a change alone finds every record unchanged; `reevaluate` (resync) evaluates all again.
-    const waitForResync = profile.def.resync?.preferenceChanges;
-    const reader = new SourceReader(snapshot, profile, !waitForResync);
     const decider = deciderOf(profile);
     const evaluator = new RecordEvaluator(profile);
     const excluded: ExcludedTally = { byDecision: new Map(), sample: [], sampleSize: EXCLUDED_SAMPLE };
@@ -135,32 +130,30 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
     // Connections are read in the order of the winner rule (later school year, then lower district), so a record
     // whose key a connection read earlier already wants is known to lose it and needs no body.
     const byRank = connections.filter((c) => participants.has(connectionKey(c))).sort((a, b) => b.endYear - a.endYear || a.districtID - b.districtID);
-    for (const conn of byRank) {
-      const key = connectionKey(conn);
-      const s = summaryOf.get(key)!;
-      const scope = cache.scope(key, resource);
-      const mappingContext = evaluator.mappingContext(snapshot, conn);
-      const preferences = sha1(preferenceFingerprint(mappingContext.preferences));
-      const inEffect = cache.preferencesInEffect(scope);
-      await passConnection({
-        profile, state, conn, key, instance: s.instance, reader, cache, identity, tables, options: opts, summary: s, planSummary: summary, excluded,
-        decide: new DecideStage(profile, decider, cache, new RecordStateLookup(state, scope, key, resource), reader, conn, Boolean(opts.reevaluate)),
-        map: new MapStage(profile, evaluator.mapper, reader, conn, mappingContext, !waitForResync),
-        scope,
-      });
-      if (waitForResync && inEffect !== null && inEffect !== preferences && !opts.reevaluate) {
-        warnings.push({
-          id: 'plan.preferences-changed',
-          connection: key,
-          message: `the Resource Preferences of connection ${key} changed since its records were last evaluated; "${waitForResync.spec}" (${waitForResync.id}): nothing is sent for the change alone; run \`edfi-sync resync\` to send it (a record whose Campus data change is sent with today's preferences)`,
+    // A profile whose resync rules say Resource Preferences changes wait for a resync plans each connection with the
+    // preferences in effect (its last resync's), chosen before the source query is prepared: it reads them too.
+    const rule = profile.def.resync?.preferenceChanges;
+    const preferences = rule ? new PreferencesInEffect(snapshot, cache, resource, rule) : undefined;
+    try {
+      const resynced = (key: string): boolean => opts.reevaluate === true || (opts.reevaluate instanceof Set && opts.reevaluate.has(key));
+      if (preferences) warnings.push(...preferences.apply(byRank, resynced));
+      const reader = new SourceReader(snapshot, profile);
+      for (const conn of byRank) {
+        const key = connectionKey(conn);
+        const s = summaryOf.get(key)!;
+        const scope = cache.scope(key, resource);
+        await passConnection({
+          profile, state, conn, key, instance: s.instance, reader, cache, identity, tables, options: opts, summary: s, planSummary: summary, excluded,
+          decide: new DecideStage(profile, decider, cache, new RecordStateLookup(state, scope, key, resource), reader, conn),
+          map: new MapStage(profile, evaluator.mapper, reader, conn, evaluator.mappingContext(snapshot, conn)),
+          scope,
         });
-      } else if (inEffect !== preferences && !opts.preview && (inEffect === null || opts.reevaluate || !waitForResync)) {
-        // The entries now hold today's preferences: every record was evaluated with them (a first night, a resync,
-        // or a profile whose preference changes are sent at once).
-        cache.setPreferencesInEffect(scope, preferences);
+        if (!opts.preview) preferences?.record(key);
+        summary.candidates += s.candidates;
+        summary.evaluated += s.evaluated;
       }
-      summary.candidates += s.candidates;
-      summary.evaluated += s.evaluated;
+    } finally {
+      preferences?.close();
     }
 
     tables.index();

@@ -41,12 +41,7 @@ export class SourceReader {
   /** Rows of one group when the profile has no derive rule: one record at a time. */
   private readonly grouped: boolean;
 
-  /**
-   * @param preferencesInKey whether a record's fingerprint (the evaluation cache's key) holds the connection's
-   * Resource Preferences: then a preference change alone evaluates every record again. Without, a record is
-   * evaluated again when its own values change (a profile whose preference changes wait for a resync).
-   */
-  constructor(private readonly db: Database, private readonly profile: LoadedProfile, private readonly preferencesInKey = true) {
+  constructor(private readonly db: Database, private readonly profile: LoadedProfile) {
     const keys = profile.def.source.key;
     const groups = groupColumns(profile);
     this.grouped = (profile.def.derive ?? []).length > 0;
@@ -59,15 +54,7 @@ export class SourceReader {
     this.keyIndexes = keys.map((k) => this.columns.indexOf(k));
     this.groupIndexes = groups.map((g) => this.columns.indexOf(g));
     this.studentIndex = profile.def.source.student ? this.columns.indexOf(profile.def.source.student) : -1;
-    const fromPreferences = new Set(preferencesInKey ? [] : profile.def.source.preferenceColumns ?? []);
-    this.outOfKey = fromPreferences.size > 0 ? this.columns.map((c) => fromPreferences.has(c)) : undefined;
   }
-
-  /**
-   * By column position, whether the column is left out of a record's fingerprint (read from Resource Preferences,
-   * whose changes wait for a resync); undefined when none is.
-   */
-  readonly outOfKey: readonly boolean[] | undefined;
 
   columnIndex(name: string): number {
     return this.columns.indexOf(name);
@@ -93,7 +80,7 @@ export class SourceReader {
     const key = this.profile.def.source.key;
     // A computed fact that reads Resource Preferences changes with them: their fingerprint goes after the row's
     // values, so the row's fingerprint (the evaluation cache's key) changes too.
-    const prefs = this.preferencesInKey && this.profile.computedFacts?.usesPreferences ? this.factContext(conn).fingerprint : undefined;
+    const prefs = this.profile.computedFacts?.usesPreferences ? this.factContext(conn).fingerprint : undefined;
     let group: SourceRow[] = [];
     let seq = 0;
     for (const values of this.stmt.iterate(this.params(conn)) as Iterable<unknown[]>) {

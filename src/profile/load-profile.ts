@@ -132,7 +132,6 @@ export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProf
     const named: Array<[string, (string | number)[]]> = [
       ...def.source.key.map((k, i): [string, (string | number)[]] => [k, ['source', 'key', i]]),
       ...(def.source.json ?? []).map((k, i): [string, (string | number)[]] => [k, ['source', 'json', i]]),
-      ...(def.source.preferenceColumns ?? []).map((k, i): [string, (string | number)[]] => [k, ['source', 'preferenceColumns', i]]),
     ];
     if (def.source.student) named.push([def.source.student, ['source', 'student']]);
     if (def.source.person) named.push([def.source.person, ['source', 'person']]);

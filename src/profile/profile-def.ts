@@ -52,8 +52,6 @@ export interface ProfileDef {
     json?: string[];
     student?: string;
     person?: string;
-    /** Columns read from Resource Preferences: left out of a record's fingerprint when their changes wait for a resync. */
-    preferenceColumns?: string[];
   };
   rules: string[];
   facts?: ComputedFactDef[];
@@ -74,9 +72,9 @@ export interface ProfileDef {
     notInCampus?: SpecRule;
     notInOds?: SpecRule;
     /**
-     * Present: a change of Resource Preferences alone sends nothing until a resync (a record is evaluated again with
-     * today's preferences when its Campus data change, or by `resync`). Absent: every run compares the body it
-     * would send today, so a preference change is sent on the next night.
+     * Present: each connection is planned with the Resource Preferences of its last resync (kept in the state file),
+     * and `resync` plans with today's and keeps them. Absent: every run plans with the snapshot's preferences, so a
+     * change is sent on the next night.
      */
     preferenceChanges?: SpecRule;
   };

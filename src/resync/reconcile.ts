@@ -62,8 +62,9 @@ export async function reconcile(o: {
   // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
   // the one record per natural key and instance that the ODS should hold.
   await buildPlan({
-    // Every record evaluated with today's Resource Preferences (what a resync is for); a preview writes nothing.
-    profile, snapshot, state, instanceOf, reevaluate: true, preview: !o.apply,
+    // The connections reconciled are planned with today's Resource Preferences (what a resync is for), the others
+    // with theirs; a preview writes nothing.
+    profile, snapshot, state, instanceOf, reevaluate: o.onlyConnections ?? true, preview: !o.apply,
     onDesired: (conn, sourceKey, naturalKey) => {
       let m = desired.get(conn);
       if (!m) desired.set(conn, (m = new Map()));

@@ -70,8 +70,8 @@ export const ENTRY_COLUMNS = `lower(hex(c.rules_key)) AS rules_key, c.decision_i
 
 
 /**
- * The Resource Preferences a connection's entries were evaluated with (a hash), for profiles whose preference
- * changes wait for a resync: a plan says when today's differ. NULL until a run records them.
+ * The Resource Preferences a connection is planned with (its rows, as JSON), for profiles whose preference changes
+ * wait for a resync (src/plan/preferences-in-effect.ts). NULL until a run records them.
  */
 export const PREFERENCES_IN_EFFECT: Migration = {
   name: 'preferences-in-effect',
@@ -206,13 +206,13 @@ export class EvalCache {
     return (this.db.prepare('SELECT rows_read FROM eval_scopes WHERE scope_id = ?').get(scope) as { rows_read: number | null } | undefined)?.rows_read ?? null;
   }
 
-  /** The hash of the Resource Preferences the scope's entries were evaluated with, if a run recorded it. */
+  /** The Resource Preferences rows the scope is planned with (JSON text), if a run recorded them. */
   preferencesInEffect(scope: number): string | null {
     return (this.db.prepare('SELECT preferences FROM eval_scopes WHERE scope_id = ?').get(scope) as { preferences: string | null } | undefined)?.preferences ?? null;
   }
 
-  setPreferencesInEffect(scope: number, hash: string): void {
-    this.db.prepare('UPDATE eval_scopes SET preferences = ? WHERE scope_id = ?').run(hash, scope);
+  setPreferencesInEffect(scope: number, rows: string): void {
+    this.db.prepare('UPDATE eval_scopes SET preferences = ? WHERE scope_id = ?').run(rows, scope);
   }
 
   setRowsRead(scope: number, n: number): void {

@@ -22,7 +22,7 @@ export interface RecordFilter {
 /** Every rule with the values it compared, every field with its mapping, the checks, and the operation. */
 async function explainRecords(profile: LoadedProfile, snapshot: Database, state: Database, f: RecordFilter): Promise<string> {
   const derived = new Map<string, JsonObject>();
-  const plan = await buildPlan({ profile, snapshot, state, onDerived: (c, k, d) => derived.set(`${c}/${k}`, d) });
+  const plan = await buildPlan({ profile, snapshot, state, preview: true, onDerived: (c, k, d) => derived.set(`${c}/${k}`, d) });
   const explainer = new RecordExplainer(profile, snapshot);
   const studentCol = profile.def.source.student;
   const personCol = profile.def.source.person;
@@ -38,9 +38,9 @@ async function explainRecords(profile: LoadedProfile, snapshot: Database, state:
     const mine = explainer.candidates(conn).filter(wanted);
     if (mine.length === 0) continue;
     out.push(`Connection ${key} (config ${conn.configID}, school year ${conn.endYear}, ${conn.yearStart} .. ${conn.yearEnd})${conn.resourceEnabled ? '' : ' — resource toggled OFF: nothing is sent'}`);
-    // The rules and body below are today's; a record whose Campus data did not change keeps its last evaluation.
+    // The rules and bodies below are evaluated with today's preferences; the plan used those of the last resync.
     if (plan.warnings.some((w) => w.id === 'plan.preferences-changed' && w.connection === key)) {
-      out.push('  note: the Resource Preferences changed since these records were last evaluated; the rules and bodies below use today\'s, but a record whose Campus data did not change is sent with them only by `edfi-sync resync`');
+      out.push('  note: the Resource Preferences changed since the last resync; the rules and bodies below use today\'s, but the operation shown is planned with those of the last resync (run `edfi-sync resync` to send the change)');
     }
     for (const c of mine) {
       found++;

@@ -145,6 +145,7 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
           profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: limited ? new Set(planned) : undefined, instanceOf,
           // A resync's sync evaluates every record again with today's Resource Preferences.
           reevaluate: shared.command === 'resync',
+          preview: Boolean(o.dryRun),
           onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
         });
       if (planned.length > 0) {
