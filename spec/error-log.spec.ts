@@ -168,6 +168,19 @@ describe("error log: the spec's text with RESOURCE and FIELD filled in", functio
       .to.equal("400: 'StudentCTEProgramAssociation' failed. Student reference could not be resolved.");
     expect(fillSpecText(CORE_REQUIRED, RESOURCE, 'The request is invalid.')).to.equal("400: Validation of 'StudentCTEProgramAssociation' failed. (a field the message does not name) is required.");
   });
+
+  it('fills them from the ODS/API 7.x and DMS problem+json texts too', function () {
+    const unresolved = "400: ' RESOURCE ' failed. RESOURCE reference could not be resolved.";
+    expect(fillSpecText(unresolved, RESOURCE, "The referenced 'Student' item does not exist. [urn:ed-fi:api:data-conflict:unresolved-reference]"))
+      .to.equal("400: 'StudentCTEProgramAssociation' failed. Student reference could not be resolved.");
+    expect(fillSpecText(unresolved, RESOURCE, "Data validation failed. CareerPathwayDescriptor value 'uri://ed-fi.org/CareerPathwayDescriptor#Space' does not exist."))
+      .to.equal("400: 'StudentCTEProgramAssociation' failed. CareerPathwayDescriptor reference could not be resolved.");
+    const dependency = "409: The resource (or a subordinate entity of the resource) cannot be deleted because it is a dependency of the 'RESOURCE' entity.";
+    expect(fillSpecText(dependency, RESOURCE, "The requested action cannot be performed because this item is referenced by an existing 'StudentCTEProgramAssociationService' item. [urn:ed-fi:api:conflict:dependent-item-exists]"))
+      .to.equal("409: The resource (or a subordinate entity of the resource) cannot be deleted because it is a dependency of the 'StudentCTEProgramAssociationService' entity.");
+    expect(fillSpecText(dependency, RESOURCE, 'The requested action cannot be performed because this item is referenced by existing StudentSectionAssociation item(s).'))
+      .to.equal("409: The resource (or a subordinate entity of the resource) cannot be deleted because it is a dependency of the 'StudentSectionAssociation' entity.");
+  });
 });
 
 describe('error log end to end: the same held-back records on two nights', function () {

@@ -45,8 +45,13 @@ const SPEC_ERRORS = {
   },
   'core.error.unresolved-reference': {
     status: 400,
-    cause: 'referenced from a different resource does not yet exist',
+    cause: 'referenced from a difference resource does not yet exist',
     fix: 'Resync the resource being mentioned in the error, then resync the errored resource.',
+  },
+  'core.error.unknown-descriptor': {
+    status: 400,
+    cause: 'referenced from a difference resource does not yet exist',
+    fix: 'Double check the referenced values being sent are valid',
   },
   'core.error.authorization-denied': {
     status: 403,

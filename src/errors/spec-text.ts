@@ -42,6 +42,10 @@ export function referencedResource(message: string): string | undefined {
     /related '([^']+)' resource/i,
     /\b([A-Z]\w+) reference could not be resolved/,
     /referenced (\w+) \{/,
+    // ODS/API 7.x problem+json detail: "The referenced 'Student' item does not exist."
+    /referenced '([^']+)' item/i,
+    // ODS/API 7.2+ and the DMS on a descriptor: "CareerPathwayDescriptor value 'uri://...' does not exist."
+    /\b(\w+Descriptor) value '/,
     // The reference property itself, as problem+json validationErrors and other implementations name it:
     // "$.programReference: Program is not resolved", "studentReference could not be resolved".
     /(?:^|[\s.$'"])([a-z]\w*)Reference\b/,
@@ -53,9 +57,16 @@ export function referencedResource(message: string): string | undefined {
   return undefined;
 }
 
-/** The entity that still references a record the API refused to delete: "dependency of the 'X' entity". */
+/**
+ * The entity that still references a record the API refused to delete: "dependency of the 'X' entity" (ODS/API
+ * 5.x/6.x), "referenced by an existing 'X' item" (7.x), "referenced by existing X item(s)" (the DMS).
+ */
 function dependentEntity(message: string): string | undefined {
-  return /dependency of the '([^']+)' entity/i.exec(message)?.[1];
+  for (const re of [/dependency of the '([^']+)' entity/i, /referenced by an existing '([^']+)' item/i, /referenced by existing '?(\w+)'? item/i]) {
+    const m = re.exec(message);
+    if (m) return m[1];
+  }
+  return undefined;
 }
 
 /**
