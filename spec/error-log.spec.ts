@@ -153,6 +153,8 @@ describe("error log: the spec's text with RESOURCE and FIELD filled in", functio
     // ODS/API 5.x/6.x modelState: the model path and its sentence name one field, not "field".
     expect(fieldsNamed('The request is invalid. request.beginDate: The BeginDate field is required.')).to.deep.equal(['beginDate']);
     expect(fieldsNamed('The EndDate field is required.')).to.deep.equal(['EndDate']);
+    expect(fieldsNamed("not on the state's published descriptor list: cteProgramServices[0].cteProgramServiceDescriptor: 'uri://dese.mo.gov/CTEProgramServiceDescriptor#13' is not a published CTEProgramServiceDescriptor value"))
+      .to.deep.equal(['cteProgramServices[0].cteProgramServiceDescriptor']);
   });
 
   it('fills the referenced resource and the dependent entity where the text speaks of them', function () {

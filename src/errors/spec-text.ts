@@ -16,6 +16,8 @@ const FIELD_PATTERNS: RegExp[] = [
   /\bThe field ([A-Za-z_$][\w.$[\]]*)/g,
   // ODS/API 5.x/6.x model validation: "The BeginDate field is required."
   /\bThe ([A-Za-z_$][\w.$[\]]*) field is required/g,
+  // The engine's descriptor check: "not on the state's published descriptor list: cteProgramServices[0].x: '...'"
+  /descriptor list: ([A-Za-z_$][\w.$[\]]*):\s/g,
   // modelState / validationErrors keys and the engine's "path: problem" lines
   /(?:^|;\s|\.\s)((?:request\.|\$\.)?[A-Za-z_][\w$]*(?:(?:\.|\[\d+\]\.?)[A-Za-z_$][\w$]*|\[\d+\])*):\s/g,
 ];
