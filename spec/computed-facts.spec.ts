@@ -235,7 +235,7 @@ describe('computed facts on generated snapshots of every profile', function () {
           const state = openState(file);
           let met = 0;
           try {
-            const plan = await buildPlan({ profile: copy.profile, snapshot, state, reevaluate, onDecision: (_c, _k, d) => (met += d.outcomes.some((o) => o.ruleId === `${name}.exclude.pref-probe` && o.met) ? 1 : 0) });
+            const plan = await buildPlan({ profile: copy.profile, snapshot, state, reevaluate, recordPreferences: true, onDecision: (_c, _k, d) => (met += d.outcomes.some((o) => o.ruleId === `${name}.exclude.pref-probe` && o.met) ? 1 : 0) });
             return { met, evaluated: plan.summary.evaluated };
           } finally {
             snapshot.close();

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { repoPath } from '../src/util/repo-root.js';
+import { runPlan } from '../src/cli/commands/plan.js';
 import { runResync } from '../src/cli/commands/resync.js';
 import type { JsonObject } from '../src/types.js';
-import { FLAVORS, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes, type Tables } from './helpers/sync-e2e.js';
+import { captureStderr, FLAVORS, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes, type Tables } from './helpers/sync-e2e.js';
 
 /** Four students: 2 and 4 in Welding (program 1, WELD), 1 and 3 in Nursing (program 2, NURSA). */
 function world(extra: Tables = {}): Tables {
@@ -250,5 +251,101 @@ describe('Resource Preferences changes: a resync of one connection leaves the ot
     expect(writes(night3.requests), '2024-25 still waits for its own resync').to.deep.equal([]);
     expect(night3.stderr).to.include('connection 1:2025');
     expect(h.store.count(RESOURCE)).to.equal(4);
+  });
+});
+
+describe('Resource Preferences in effect: what may not move them, and exports that differ in form only (core)', function () {
+  this.timeout(60_000);
+  let h: SyncHarness;
+  afterEach(async () => h?.close());
+  const snapshotSql = (sql: string): void => {
+    const db = new Database(h.snapshot);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  };
+
+  it('a resync the mass-delete guard refuses keeps the preferences of the last one: mapping back, the next sync deletes nothing and sends the new record', async function () {
+    h = await SyncHarness.start();
+    // 14 students: the odd ones (7) in Nursing, whose mapping goes missing.
+    h.world(studentTables(students(15)));
+    await h.preload();
+    h.world(studentTables(students(14)));
+    expect((await h.sync()).code).to.equal(0);
+    expect(h.store.count(RESOURCE)).to.equal(14);
+    h.world({ ...studentTables(students(14)), ...NURSA_UNMAPPED });
+    expect(writes((await h.sync()).requests)).to.deep.equal([]);
+    const refused = await quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true }));
+    expect(refused, 'the guard refuses 7 deletes of 14').to.equal(5);
+    expect(h.store.count(RESOURCE)).to.equal(14);
+    // The mapping is back, and a 15th student is enrolled.
+    h.world(studentTables(students(15)));
+    const run = await h.sync();
+    expect(run.code, run.stderr).to.equal(0);
+    expect(writes(run.requests).map((r) => r.method)).to.deep.equal(['POST']);
+    expect(run.stderr).to.not.include('plan.preferences-changed');
+    expect(h.store.count(RESOURCE)).to.equal(15);
+  });
+
+  it('a column of the export nobody reads (a timestamp) changing every night is no change: no warning', async function () {
+    h = await SyncHarness.start();
+    h.world(world());
+    await h.preload();
+    snapshotSql("ALTER TABLE EdFiResourcePreference ADD COLUMN exportedAt TEXT; UPDATE EdFiResourcePreference SET exportedAt = '2026-01-01T02:00'");
+    expect((await h.sync()).code).to.equal(0);
+    h.world(world());
+    snapshotSql("ALTER TABLE EdFiResourcePreference ADD COLUMN exportedAt TEXT; UPDATE EdFiResourcePreference SET exportedAt = '2026-01-02T02:00'");
+    const run = await h.sync();
+    expect(writes(run.requests)).to.deep.equal([]);
+    expect(run.stderr).to.not.include('plan.preferences-changed');
+  });
+
+  it('an export that spells the key column CONFIGID is read the same way: a missing mapping deletes nothing', async function () {
+    h = await SyncHarness.start();
+    h.world(world());
+    await h.preload();
+    snapshotSql('ALTER TABLE EdFiResourcePreference RENAME COLUMN configID TO CONFIGID');
+    expect((await h.sync()).code).to.equal(0);
+    h.world(world(NURSA_UNMAPPED));
+    snapshotSql('ALTER TABLE EdFiResourcePreference RENAME COLUMN configID TO CONFIGID');
+    const run = await h.sync();
+    expect(writes(run.requests)).to.deep.equal([]);
+    expect(run.stderr).to.include('plan.preferences-changed');
+    expect(h.store.count(RESOURCE)).to.equal(4);
+  });
+
+  it('plan and sync --dry-run keep no Resource Preferences: after a change, only a resync makes them the ones in effect', async function () {
+    h = await SyncHarness.start();
+    h.world(world());
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    h.world(world(NURSA_UNMAPPED));
+    const out = join(h.dir, 'plan.jsonl');
+    expect((await captureStderr(() => runPlan({ profile: h.profile, snapshot: h.snapshot, state: h.state, out, quiet: true }))).value).to.equal(0);
+    expect(readFileSync(out, 'utf8').trim(), 'plan: nothing to send').to.equal('');
+    expect((await h.sync({ dryRun: true })).code).to.equal(0);
+    const run = await h.sync();
+    expect(writes(run.requests)).to.deep.equal([]);
+    expect(run.stderr).to.include('plan.preferences-changed');
+    expect(h.store.count(RESOURCE)).to.equal(4);
+  });
+
+  it('a value an earlier version kept (not a list of rows) is taken as none kept: the run plans with today\'s, no crash', async function () {
+    h = await SyncHarness.start();
+    h.world(world());
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    const db = new Database(h.state);
+    db.prepare("UPDATE eval_scopes SET preferences = '235a06ad86790a2ac227d3934c32a4947ee384c1'").run();
+    db.close();
+    const run = await h.sync();
+    expect(run.code, run.stderr).to.equal(0);
+    expect(writes(run.requests)).to.deep.equal([]);
+    const after = new Database(h.state, { readonly: true });
+    const kept = (after.prepare('SELECT preferences FROM eval_scopes').pluck().all() as string[]);
+    after.close();
+    expect(kept.every((v) => v.startsWith('['))).to.equal(true);
   });
 });

@@ -36,10 +36,15 @@ export interface PlanOptions {
    */
   reevaluate?: boolean | Set<string>;
   /**
-   * A preview (`plan`, `explain`, `sync --dry-run`, `resync --dry-run`): nothing later runs depend on is written
-   * (the evaluation cache, the Resource Preferences in effect), so a preview never changes what a real run sends.
+   * A preview of a resync (`resync --dry-run`): the evaluation cache is not written, so the nights after it find
+   * their entries as they were. (Resource Preferences are only ever kept by the caller, after a run's sends.)
    */
   preview?: boolean;
+  /**
+   * Keep today's Resource Preferences as the ones in effect as the plan is made: for callers that send everything a
+   * plan says (the fixture runner). `sync` keeps them itself, only for connections whose sends went ahead.
+   */
+  recordPreferences?: boolean;
   /** Keep every excluded record for StreamedPlan.excluded() (collectPlan; small callers): otherwise a sample. */
   keepExcluded?: boolean;
   onProgress?: (done: number, connection: string) => void;

@@ -1,4 +1,5 @@
 import type { Decision, JsonObject, Operation } from '../types.js';
+import type { PreferencesToRecord } from './preferences-in-effect.js';
 import type { MassDeleteViolation } from './mass-delete.js';
 
 /** A record the plan will not send because something is wrong with it: it goes to the error log. */
@@ -91,6 +92,8 @@ export interface Plan {
   summary: PlanSummary;
   /** Connections the mass-delete guard refused: none of their operations is in the plan. */
   refused: MassDeleteViolation[];
+  /** Connections planned with today's Resource Preferences, to keep as the ones in effect once their sends go ahead. */
+  preferencesToRecord?: PreferencesToRecord[];
 }
 
 /** What the emitter reads of a plan, whether it is held in memory or streamed from disk. */

@@ -13,7 +13,7 @@ import { violationsOf, type MassDeleteViolation } from './mass-delete.js';
 import { instanceResolver } from './instance-key.js';
 import { DEFAULT_INSTANCE, type PlanOptions } from './plan-options.js';
 import { emptySummary, type ConnectionSummary, type ExcludedRecord, type Plan, type PlanSource, type PlanSummary, type PlanWarning } from './plan-types.js';
-import { PreferencesInEffect } from './preferences-in-effect.js';
+import { PreferencesInEffect, recordPreferences, type PreferencesToRecord } from './preferences-in-effect.js';
 import { SourceReader } from './read.js';
 import { RecordEvaluator } from './record-evaluator.js';
 import { RecordStateLookup } from './record-state.js';
@@ -26,6 +26,8 @@ export type { PlanOptions } from './plan-options.js';
  * read in emit order: `plan` writes them as JSON Lines, the emitter sends them phase by phase. Close it when done.
  */
 export interface StreamedPlan extends PlanSource {
+  /** Connections planned with today's Resource Preferences, to keep as the ones in effect once their sends go ahead. */
+  preferencesToRecord: PreferencesToRecord[];
   connections: ConnectionSummary[];
   summary: PlanSummary;
   /** Connections the mass-delete guard refused: none of their operations is in the plan. */
@@ -148,13 +150,16 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
           map: new MapStage(profile, evaluator.mapper, reader, conn, evaluator.mappingContext(snapshot, conn)),
           scope,
         });
-        if (!opts.preview) preferences?.record(key);
         summary.candidates += s.candidates;
         summary.evaluated += s.evaluated;
       }
+      // Callers that send everything a plan says keep today's preferences as they plan; the others (sync) once the
+      // mass-delete guard let the connection's sends go ahead.
+      if (preferences && opts.recordPreferences && !opts.preview) recordPreferences(cache, preferences.toRecord, preferences.toRecord.map((r) => r.connection));
     } finally {
       preferences?.close();
     }
+    const preferencesToRecord = opts.preview ? [] : preferences?.toRecord ?? [];
 
     tables.index();
     const inScope = (sourceKey: string): boolean => !opts.onlySourceKeys || opts.onlySourceKeys.has(sourceKey);
@@ -210,6 +215,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
       connections: summaries,
       summary,
       refused: blocked,
+      preferencesToRecord,
       operations: () => tables.operations(),
       operationCount: () => tables.operationCount(),
       issues: () => tables.issues(),
@@ -253,6 +259,7 @@ export async function collectPlan(opts: PlanOptions): Promise<Plan> {
       connections: s.connections,
       summary: s.summary,
       refused: s.refused,
+      preferencesToRecord: s.preferencesToRecord,
     };
   } finally {
     s.close();

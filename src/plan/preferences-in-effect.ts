@@ -16,16 +16,27 @@ const TABLE = 'EdFiResourcePreference';
  * the state file. Every record is judged with them, whatever else changes (its Campus data, a profile file, the
  * evaluation cache), so a preference change alone, or a preferences export that came in short one night, never
  * sends or deletes anything. A resync plans the connections it reconciles with today's preferences and keeps them
- * as the ones in effect.
+ * as the ones in effect, once the resync went through (the caller records them: see recordPreferences).
  *
  * The snapshot's table is shadowed by a TEMP table of the same name (SQLite looks an unqualified name up in the
  * temp schema first), so the source query, computed facts and mappings read the preferences in effect without
  * knowing it; the snapshot file itself is never written.
  */
+/** The columns a preference row is made of (what the source queries, facts and mappings read), as the spec names them. */
+const COLUMNS = ['configID', 'resource', 'element', 'campusValue', 'edfiCode'] as const;
+
+/** A connection planned with today's preferences: its rows, to keep as the ones in effect once a run says so. */
+export interface PreferencesToRecord {
+  connection: string;
+  scope: number;
+  rows: string;
+}
+
 export class PreferencesInEffect {
-  private readonly columns: string[];
-  /** Connections planned with today's preferences, whose rows are kept as the ones in effect after their pass. */
-  private readonly recordToday = new Map<string, { scope: number; rows: string }>();
+  /** The snapshot's spelling of each column (SQLite and the snapshot check match names whatever their case). */
+  private readonly column: Record<(typeof COLUMNS)[number], string>;
+  /** Connections planned with today's preferences, whose rows may be kept as the ones in effect. */
+  readonly toRecord: PreferencesToRecord[] = [];
   private shadowed = false;
 
   constructor(
@@ -34,14 +45,34 @@ export class PreferencesInEffect {
     private readonly resource: string,
     private readonly rule: SpecRule,
   ) {
-    this.columns = (snapshot.prepare(`PRAGMA main.table_info(${TABLE})`).all() as Array<{ name: string }>).map((c) => c.name);
+    const names = (snapshot.prepare(`PRAGMA main.table_info(${TABLE})`).all() as Array<{ name: string }>).map((c) => c.name);
+    const find = (want: string): string => {
+      const found = names.find((n) => n.toLowerCase() === want.toLowerCase());
+      // The snapshot check refuses a snapshot without them; a profile cannot plan without knowing its preferences.
+      if (!found) throw new Error(`the snapshot's ${TABLE} table has no ${want} column: the Resource Preferences in effect cannot be kept (${rule.id})`);
+      return found;
+    };
+    this.column = Object.fromEntries(COLUMNS.map((c) => [c, find(c)])) as Record<(typeof COLUMNS)[number], string>;
   }
 
-  /** Today's rows of a configuration, without its configID, in one canonical text (equal sets, equal text). */
+  private q(c: (typeof COLUMNS)[number]): string {
+    return `"${this.column[c].replace(/"/g, '""')}"`;
+  }
+
+  /**
+   * Today's rows of a configuration in one canonical text (equal sets, equal text): the columns the spec names only,
+   * so another column of the export (a timestamp) is no change.
+   */
   private today(configID: number): string {
-    if (!this.columns.includes('configID')) return '[]';
-    const rows = this.snapshot.prepare(`SELECT * FROM main.${TABLE} WHERE configID = ?`).all(configID) as Array<Record<string, unknown>>;
-    return `[${rows.map(({ configID: _c, ...r }) => canonicalJson(r as never)).sort().join(',')}]`;
+    const rows = this.snapshot.prepare(`SELECT ${this.q('resource')} AS resource, ${this.q('element')} AS element, ${this.q('campusValue')} AS campusValue,
+      ${this.q('edfiCode')} AS edfiCode FROM main.${TABLE} WHERE ${this.q('configID')} = ?`).all(configID) as Array<Record<string, unknown>>;
+    return `[${rows.map((r) => canonicalJson(r as never)).sort().join(',')}]`;
+  }
+
+  /** Rows a run kept (a JSON array); anything else (a value an unreleased version wrote) counts as none kept. */
+  private stored(scope: number): string | null {
+    const v = this.cache.preferencesInEffect(scope);
+    return v !== null && v.startsWith('[') ? v : null;
   }
 
   /**
@@ -56,9 +87,9 @@ export class PreferencesInEffect {
       const key = connectionKey(conn);
       const scope = this.cache.scope(key, this.resource);
       const now = this.today(conn.configID);
-      const inEffect = this.cache.preferencesInEffect(scope);
+      const inEffect = this.stored(scope);
       if (inEffect === null || today(key)) {
-        if (inEffect !== now) this.recordToday.set(key, { scope, rows: now });
+        if (inEffect !== now) this.toRecord.push({ connection: key, scope, rows: now });
         continue;
       }
       if (inEffect === now) continue;
@@ -74,23 +105,19 @@ export class PreferencesInEffect {
   }
 
   private shadow(stored: Array<{ configID: number; rows: string }>): void {
-    this.snapshot.exec(`DROP TABLE IF EXISTS temp.${TABLE}; CREATE TEMP TABLE ${TABLE} AS SELECT * FROM main.${TABLE}`);
+    const [config, resource, element, campusValue, edfiCode] = COLUMNS.map((c) => this.q(c));
+    this.snapshot.exec(`DROP TABLE IF EXISTS temp.${TABLE}; CREATE TEMP TABLE ${TABLE} AS SELECT * FROM main.${TABLE};
+      CREATE INDEX temp.${TABLE}_lookup ON ${TABLE} (${config}, ${resource}, ${element}, ${campusValue});`);
+    // CREATE TABLE AS drops the snapshot's key: without the index every look-up of a source query would scan the table.
     this.shadowed = true;
-    const remove = this.snapshot.prepare(`DELETE FROM temp.${TABLE} WHERE configID = ?`);
+    const remove = this.snapshot.prepare(`DELETE FROM temp.${TABLE} WHERE ${config} = ?`);
+    const insert = this.snapshot.prepare(`INSERT INTO temp.${TABLE} (${config}, ${resource}, ${element}, ${campusValue}, ${edfiCode}) VALUES (?, ?, ?, ?, ?)`);
     for (const { configID, rows } of stored) {
       remove.run(configID);
-      for (const row of JSON.parse(rows) as Array<Record<string, unknown>>) {
-        const names = Object.keys(row).filter((n) => this.columns.includes(n));
-        this.snapshot.prepare(`INSERT INTO temp.${TABLE} (configID${names.map((n) => `, "${n}"`).join('')}) VALUES (?${', ?'.repeat(names.length)})`)
-          .run(configID, ...names.map((n) => row[n] as string | number | null));
+      for (const row of JSON.parse(rows) as Array<Record<string, string | number | null>>) {
+        insert.run(configID, row.resource ?? null, row.element ?? null, row.campusValue ?? null, row.edfiCode ?? null);
       }
     }
-  }
-
-  /** After a connection's pass: today's preferences are the ones in effect (its first run, or a resync of it). */
-  record(connection: string): void {
-    const r = this.recordToday.get(connection);
-    if (r) this.cache.setPreferencesInEffect(r.scope, r.rows);
   }
 
   /** Drops the shadow: later readers of the snapshot (explain, the next plan) see the file as it is. */
@@ -98,4 +125,13 @@ export class PreferencesInEffect {
     if (this.shadowed) this.snapshot.exec(`DROP TABLE IF EXISTS temp.${TABLE}`);
     this.shadowed = false;
   }
+}
+
+/**
+ * Keeps today's preferences as the ones in effect for these connections: after a run whose sends went ahead for
+ * them (not refused by the mass-delete guard, not stopped), or whenever a caller sends everything a plan says.
+ */
+export function recordPreferences(cache: EvalCache, toRecord: readonly PreferencesToRecord[], connections: Iterable<string>): void {
+  const wanted = new Set(connections);
+  for (const r of toRecord) if (wanted.has(r.connection)) cache.setPreferencesInEffect(r.scope, r.rows);
 }

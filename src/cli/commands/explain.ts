@@ -22,7 +22,7 @@ export interface RecordFilter {
 /** Every rule with the values it compared, every field with its mapping, the checks, and the operation. */
 async function explainRecords(profile: LoadedProfile, snapshot: Database, state: Database, f: RecordFilter): Promise<string> {
   const derived = new Map<string, JsonObject>();
-  const plan = await buildPlan({ profile, snapshot, state, preview: true, onDerived: (c, k, d) => derived.set(`${c}/${k}`, d) });
+  const plan = await buildPlan({ profile, snapshot, state, onDerived: (c, k, d) => derived.set(`${c}/${k}`, d) });
   const explainer = new RecordExplainer(profile, snapshot);
   const studentCol = profile.def.source.student;
   const personCol = profile.def.source.person;

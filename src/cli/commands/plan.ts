@@ -34,8 +34,6 @@ export async function runPlan(o: PlanCommandOptions): Promise<number> {
       const refs = new Map(selectConnections(ctx.snapshot, ctx.profile, only).map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
       const plan = await buildPlan({
         profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: only,
-        // A plan sends nothing: it writes nothing later runs depend on either.
-        preview: true,
         onProgress: o.quiet || log.format === 'json' ? undefined : planningProgress(),
       });
       await writeOperations(plan.operations, o.out);

@@ -4,6 +4,8 @@ import { createRunLog, type LogFormat, type RunLog } from '../../log/run-log.js'
 import { massDeleteLimits, massDeleteMessage, massDeleteViolations, type MassDeleteViolation } from '../../plan/mass-delete.js';
 import { emptyPlan, type Plan } from '../../plan/plan-types.js';
 import { buildPlan } from '../../plan/planner.js';
+import { recordPreferences } from '../../plan/preferences-in-effect.js';
+import { EvalCache } from '../../state/eval-cache.js';
 import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { ErrorLog } from '../../state/error-log.js';
 import { acquireLocks, connectionLock } from '../../state/lock.js';
@@ -145,7 +147,6 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
           profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: limited ? new Set(planned) : undefined, instanceOf,
           // A resync's sync evaluates every record again with today's Resource Preferences.
           reevaluate: shared.command === 'resync',
-          preview: Boolean(o.dryRun),
           onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
         });
       if (planned.length > 0) {
@@ -162,6 +163,10 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
       if (refused.size > 0) {
         log.event('error', 'mass-delete-refused', { connections: [...refused.keys()], counts: { refused: refused.size } }, massDeleteMessage([...refused.values()]));
       }
+      // Today's Resource Preferences become the ones in effect (a first run, or a resync) only where the sends go
+      // ahead: a resync the guard refused leaves the preferences of the last one in effect, and the change waiting.
+      // A dry run keeps nothing.
+      if (!o.dryRun) recordPreferences(new EvalCache(ctx.state), plan.preferencesToRecord ?? [], planned.filter((k) => !refused.has(k)));
 
       let sent = new Map<string, ConnectionSend>();
       if (o.dryRun) {
