@@ -9,18 +9,24 @@ import { EXIT } from '../src/cli/exit-codes.js';
 import type { IdentityRow } from '../src/state/identity-map.js';
 import { quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
 
+/** Three students synced; the harness and the identity row of the second. */
+async function threeSynced(): Promise<{ h: SyncHarness; row: IdentityRow }> {
+  const h = await SyncHarness.start();
+  h.world(studentTables(students(3)));
+  await h.preload();
+  expect((await h.sync()).code).to.equal(0);
+  return { h, row: h.identityOf(sourceKey(2))! };
+}
+
 describe('delete --id picks the record of the connection named, never another ODS\'s record with the same id', function () {
   this.timeout(60_000);
   let h: SyncHarness;
   afterEach(async () => h?.close());
 
-  /** Three students synced; the identity row of the second. */
   async function synced(): Promise<IdentityRow> {
-    h = await SyncHarness.start();
-    h.world(studentTables(students(3)));
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
-    return h.identityOf(sourceKey(2))!;
+    const r = await threeSynced();
+    h = r.h;
+    return r.row;
   }
 
   /** A synced district, then a row of another connection (another ODS) mapping the same Ed-Fi id, sorting first. */
@@ -85,11 +91,9 @@ describe('delete reads its records again once it holds the locks', function () {
   afterEach(async () => h?.close());
 
   async function synced(): Promise<IdentityRow> {
-    h = await SyncHarness.start();
-    h.world(studentTables(students(3)));
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
-    return h.identityOf(sourceKey(2))!;
+    const r = await threeSynced();
+    h = r.h;
+    return r.row;
   }
 
   /** Starts the command, makes the change in the gap, and waits for the command (even when the change throws). */

@@ -20,6 +20,15 @@ function world(extra: Tables = {}): Tables {
 const WELD_PATHWAY = { EdFiResourcePreference: [{ $merge: true, configID: 1, resource: RESOURCE, element: 'careerPathwayDescriptor', campusValue: 'WELD', edfiCode: 'Architecture and Construction' }] };
 const NURSA_UNMAPPED = { EdFiResourcePreference: [{ $delete: true, configID: 1, resource: 'programs', element: 'programTypeDescriptor', campusValue: 'NURSA' }] };
 
+/** A harness whose first sync sent the four students' records. */
+async function synced(options: { flavor?: (typeof FLAVORS)[number] } = {}): Promise<SyncHarness> {
+  const h = await SyncHarness.start(options);
+  h.world(world());
+  await h.preload();
+  expect((await h.sync()).code).to.equal(0);
+  return h;
+}
+
 function pathwayOf(body: JsonObject | undefined): unknown {
   return ((body?.ctePrograms as JsonObject[] | undefined)?.[0] ?? {}).careerPathwayDescriptor;
 }
@@ -66,10 +75,7 @@ describe('Resource Preferences changes: a remapped pathway (core, Data Standard 
     quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, ...extra }));
 
   beforeEach(async function () {
-    h = await SyncHarness.start();
-    h.world(world());
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
+    h = await synced();
   });
 
   it('a remapped pathway: nothing sent and a warning, night after night; a resync --dry-run changes nothing; the resync PUTs it; then quiet', async function () {
@@ -112,10 +118,7 @@ describe('Resource Preferences changes: records sent for another reason go with 
   const ARCHITECTURE = 'uri://ed-fi.org/CareerPathwayDescriptor#Architecture and Construction';
 
   it('a Campus change after a preference change is sent with the preferences in effect; the resync sends the change', async function () {
-    h = await SyncHarness.start();
-    h.world(world());
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
+    h = await synced();
     const changed = world(WELD_PATHWAY);
     (changed.ProgramParticipation as Array<Record<string, unknown>>).find((r) => r.participationID === 1002)!.endDate = '2026-05-01';
     h.world(changed);
@@ -149,10 +152,7 @@ describe('Resource Preferences changes: records sent for another reason go with 
   });
 
   it('a short preferences export one night, with Campus edits and a new record: nothing deleted, the new record sent; the next night, preferences back, no warning', async function () {
-    h = await SyncHarness.start();
-    h.world(world());
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
+    h = await synced();
     // Nursing (NURSA: students 1 and 3) loses its Programs mapping for one night; student 1's record is edited and a
     // new Nursing student (5) is entered that same night.
     const night2 = world();
@@ -184,10 +184,7 @@ describe('Resource Preferences changes: records sent for another reason go with 
   });
 
   it('a profile file edited while a change waits (every record evaluated again): still nothing deleted', async function () {
-    h = await SyncHarness.start();
-    h.world(world());
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
+    h = await synced();
     h.world(world(NURSA_UNMAPPED));
     expect(writes((await h.sync()).requests)).to.deep.equal([]);
     // The same profile, one comment longer: its version changes, so no cache entry is a hit.
@@ -317,10 +314,7 @@ describe('Resource Preferences in effect: what may not move them, and exports th
   });
 
   it('plan and sync --dry-run keep no Resource Preferences: after a change, only a resync makes them the ones in effect', async function () {
-    h = await SyncHarness.start();
-    h.world(world());
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
+    h = await synced();
     h.world(world(NURSA_UNMAPPED));
     const out = join(h.dir, 'plan.jsonl');
     expect((await captureStderr(() => runPlan({ profile: h.profile, snapshot: h.snapshot, state: h.state, out, quiet: true }))).value).to.equal(0);
@@ -333,10 +327,7 @@ describe('Resource Preferences in effect: what may not move them, and exports th
   });
 
   it('a value an earlier version kept (not a list of rows) is taken as none kept: the run plans with today\'s, no crash', async function () {
-    h = await SyncHarness.start();
-    h.world(world());
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
+    h = await synced();
     const db = new Database(h.state);
     db.prepare("UPDATE eval_scopes SET preferences = '235a06ad86790a2ac227d3934c32a4947ee384c1'").run();
     db.close();
