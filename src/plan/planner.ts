@@ -155,7 +155,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
       }
       // Callers that send everything a plan says keep today's preferences as they plan; the others (sync) once the
       // mass-delete guard let the connection's sends go ahead.
-      if (preferences && opts.recordPreferences && !opts.preview) recordPreferences(cache, preferences.toRecord, preferences.toRecord.map((r) => r.connection));
+      if (preferences && opts.recordPreferences && !opts.preview) recordPreferences(cache, preferences.toRecord);
     } finally {
       preferences?.close();
     }

@@ -25,3 +25,26 @@ export function preferenceFingerprint(table: PreferenceTable): string {
   ]);
   return JSON.stringify(sorted);
 }
+
+/** The table a fingerprint was made of; undefined for a text that is not one (a value another version kept). */
+export function preferenceTableOf(fingerprint: string): PreferenceTable | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fingerprint);
+  } catch {
+    return undefined;
+  }
+  const pairs = (v: unknown): v is Array<[string, unknown]> => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string');
+  if (!pairs(parsed)) return undefined;
+  const table: PreferenceTable = new Map();
+  for (const [resource, elements] of parsed) {
+    if (!pairs(elements)) return undefined;
+    const byElement = new Map<string, Map<string, string>>();
+    for (const [element, values] of elements) {
+      if (!pairs(values) || !values.every(([, code]) => typeof code === 'string')) return undefined;
+      byElement.set(element, new Map(values as Array<[string, string]>));
+    }
+    table.set(resource, byElement);
+  }
+  return table;
+}
