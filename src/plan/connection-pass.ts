@@ -102,38 +102,32 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
           p.cache.put(p.scope, d.sourceKey, { rulesKey: d.rulesKey, decisionId: d.decisionId, mapKey: m.mapKey, bodyHash: m.bodyHash, nkHash: m.nkHash, problems: m.holds.length > 0 ? m.holds : null });
         }
         const brief = d.own;
-        // A body is needed when something may be sent: not when the record is in step, nor when a record read
-        // earlier (a later school year, a lower district, or earlier in this connection) already wants its key:
-        // it cannot win that key (connections are read in the order of the winner rule).
-        let hold = mapped.held.get(d.sourceKey);
-        const needsBody = !hold && (p.options.onDesired || (ownOf(brief, p.instance, m) !== OWN.inStep && (m.body !== undefined || !tables.isWanted(p.instance, m.nkHash))));
-        const full = needsBody ? await p.map.withBody(m) : m;
-        if (full !== m && full.fresh) {
-          // Mapped again to be sent, the body differs from the one the cache judged (the map key leaves out Resource
-          // Preferences that changed since): today's body is what is sent, checked, and remembered.
-          p.cache.put(p.scope, d.sourceKey, { rulesKey: d.rulesKey, decisionId: d.decisionId, mapKey: full.mapKey, bodyHash: full.bodyHash, nkHash: full.nkHash, problems: full.holds.length > 0 ? full.holds : null });
-          if (full.holds.length > 0) hold = bodyHold(full.holds);
-        }
+        const hold = mapped.held.get(d.sourceKey);
         if (hold) {
           summary.heldBack++;
           if (d.own || keepAll) tables.seen(key, d.sourceKey, d.student, hold.duplicateOf ? SEEN.duplicate : SEEN.heldBack, d.decisionId);
           // The body goes with the entry when it was mapped in this run (the problem is new); a record held back
           // for the same reason as last night is reported again without mapping it again.
-          const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, full.naturalKey ?? null) : hold.message;
+          const message = hold.duplicateOf ? duplicateMessage(hold.duplicateOf, m.naturalKey ?? null) : hold.message;
           tables.issue({
             ...planIssue(profile, { connection: key, sourceKey: d.sourceKey, student: d.student }, {
-              method: hold.status === 400 && brief?.edfiId ? 'PUT' : 'POST', status: hold.status, message, kind: hold.kind, body: full.body,
+              method: hold.status === 400 && brief?.edfiId ? 'PUT' : 'POST', status: hold.status, message, kind: hold.kind, body: m.body,
             }),
             checks: hold.checks,
           });
           continue;
         }
+        // A body is needed when something may be sent: not when the record is in step, nor when a record read
+        // earlier (a later school year, a lower district, or earlier in this connection) already wants its key:
+        // it cannot win that key (connections are read in the order of the winner rule).
+        const needsBody = p.options.onDesired || (ownOf(brief, p.instance, m) !== OWN.inStep && (m.body !== undefined || !tables.isWanted(p.instance, m.nkHash)));
+        const full = needsBody ? await p.map.withBody(m) : m;
         tables.desired({
           instance: p.instance, nkHash: full.nkHash, year, district, seq: d.seq, connection: key, sourceKey: d.sourceKey, student: d.student,
           decisionId: d.decisionId, bodyHash: full.bodyHash, own: ownOf(brief, p.instance, full), ownEdfiId: brief?.edfiId ?? null,
           ownNkHash: brief?.edfiId ? brief.nkHash : null, body: full.body ?? null, naturalKey: full.naturalKey ?? null,
           // A body check of severity warn is logged when the record is sent (the diff stage decides that).
-          warnings: full.warnings.length > 0 ? full.warnings.map((w) => ({ id: w.id, message: w.message })) : null,
+          warnings: m.warnings.length > 0 ? m.warnings.map((w) => ({ id: w.id, message: w.message })) : null,
         });
       }
       uncommitted += group.length;

@@ -74,15 +74,10 @@ export class MapStage {
     }
     const { holds, warnings } = failure ? { holds: [failure], warnings: [] } : runChecks(this.checks, body, row.candidate.facts);
     const naturalKey = naturalKeyOf(body, this.profile.def.naturalKey);
-    const bodyHash = hashJson(body);
-    const nkHash = naturalKeyHash(naturalKey);
     return {
-      row, derived, mapKey, bodyHash, nkHash,
+      row, derived, mapKey, bodyHash: hashJson(body), nkHash: naturalKeyHash(naturalKey),
       holds: holds.map((h) => ({ id: h.id, message: h.message })), warnings, body, naturalKey,
-      // Mapped again with the same map key (a body needed to send), the body should be the one the cache judged; if
-      // it is not (an entry a damaged or older state file holds), the entry is written again, or the next night would
-      // compare the body sent with a stale hash and send it again.
-      fresh: !(c && c.mapKey === mapKey && c.bodyHash === bodyHash && c.nkHash === nkHash && sameHolds(c.problems, holds)),
+      fresh: !(c && c.mapKey === mapKey),
     };
   }
 
@@ -91,9 +86,4 @@ export class MapStage {
     if (m.body && m.naturalKey) return m as MappedRecord & { body: JsonObject; naturalKey: JsonObject };
     return (await this.map(m.row, m.derived, true)) as MappedRecord & { body: JsonObject; naturalKey: JsonObject };
   }
-}
-
-function sameHolds(cached: Array<{ id: string; message: string }> | null, now: Array<{ id: string; message: string }>): boolean {
-  const a = cached ?? [];
-  return a.length === now.length && a.every((h, i) => h.id === now[i]!.id && h.message === now[i]!.message);
 }

@@ -46,13 +46,7 @@ export interface ProfileDef {
   dataStandard: string;
   resource: { name: string; path: string; schema: string; upstream?: UpstreamDef[] };
   connections: { query: string };
-  source: {
-    query: string;
-    key: string[];
-    json?: string[];
-    student?: string;
-    person?: string;
-  };
+  source: { query: string; key: string[]; json?: string[]; student?: string; person?: string };
   rules: string[];
   facts?: ComputedFactDef[];
   derive?: DeriveDef[];
