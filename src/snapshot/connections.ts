@@ -21,11 +21,6 @@ export function connectionFactsOf(conn: Connection): JsonObject {
   return f;
 }
 
-/** The Ed-Fi connections of the snapshot that this profile serves, from the profile's connections query. */
-export function readConnections(db: Database, profile: LoadedProfile): Connection[] {
-  return connectionsOf(db, profile);
-}
-
 /**
  * The connections the profile's query gives when every configuration counts as enabled: a disabled configuration
  * sends nothing, but what it sent before may still be in an ODS the enabled ones share. The query runs as the
@@ -34,17 +29,20 @@ export function readConnections(db: Database, profile: LoadedProfile): Connectio
  */
 export function readAllConfigurations(db: Database, profile: LoadedProfile): Connection[] {
   const columns = (db.prepare('PRAGMA main.table_info(EdFiConfiguration)').all() as Array<{ name: string }>).map((c) => c.name);
-  if (!columns.includes('enabled')) return connectionsOf(db, profile);
-  const select = columns.map((c) => (c === 'enabled' ? '1 AS enabled' : `"${c.replace(/"/g, '""')}"`)).join(', ');
+  // Column names match whatever their case, as in SQL.
+  const isEnabled = (c: string): boolean => c.toLowerCase() === 'enabled';
+  if (!columns.some(isEnabled)) return readConnections(db, profile);
+  const select = columns.map((c) => (isEnabled(c) ? `1 AS "${c}"` : `"${c.replace(/"/g, '""')}"`)).join(', ');
   db.exec(`CREATE TEMP VIEW EdFiConfiguration AS SELECT ${select} FROM main.EdFiConfiguration`);
   try {
-    return connectionsOf(db, profile);
+    return readConnections(db, profile);
   } finally {
     db.exec('DROP VIEW temp.EdFiConfiguration');
   }
 }
 
-function connectionsOf(db: Database, profile: LoadedProfile): Connection[] {
+/** The Ed-Fi connections of the snapshot that this profile serves, from the profile's connections query. */
+export function readConnections(db: Database, profile: LoadedProfile): Connection[] {
   const rows = db.prepare(profile.connectionsSql).all({
     profile: profile.def.connectionProfile ?? profile.def.name,
     resource: profile.def.resource.name,
