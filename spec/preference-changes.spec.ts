@@ -29,6 +29,21 @@ async function synced(options: { flavor?: (typeof FLAVORS)[number] } = {}): Prom
   return h;
 }
 
+/** A sync while a preference change waits: nothing sent, the warning shown, every record still in the ODS. */
+async function expectChangeWaits(h: SyncHarness, records: number): Promise<void> {
+  const run = await h.sync();
+  expect(run.code, run.stderr).to.equal(0);
+  expect(writes(run.requests)).to.deep.equal([]);
+  expect(run.stderr).to.include('plan.preferences-changed');
+  expect(run.stderr).to.include('run `edfi-sync resync`');
+  expect(h.store.count(RESOURCE)).to.equal(records);
+}
+
+/** `edfi-sync resync` against the harness's server, its output swallowed; the exit code. */
+async function resyncOf(h: SyncHarness, extra: { dryRun?: boolean; connection?: string[] } = {}): Promise<number> {
+  return quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, ...extra }));
+}
+
 function pathwayOf(body: JsonObject | undefined): unknown {
   return ((body?.ctePrograms as JsonObject[] | undefined)?.[0] ?? {}).careerPathwayDescriptor;
 }
@@ -37,28 +52,19 @@ for (const flavor of FLAVORS) describe(`Resource Preferences changes wait for a 
   this.timeout(60_000);
   let h: SyncHarness;
   afterEach(async () => h?.close());
-  const resync = async (extra: { dryRun?: boolean } = {}): Promise<number> =>
-    quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, ...extra }));
 
   beforeEach(async function () {
-    h = await SyncHarness.start({ flavor });
-    h.world(world());
-    await h.preload();
-    expect((await h.sync()).code).to.equal(0);
+    h = await synced({ flavor });
     expect(h.store.count(RESOURCE)).to.equal(4);
   });
 
   it('a program loses its Programs mapping: its records are not deleted by the nightly sync, only by the resync', async function () {
     h.world(world(NURSA_UNMAPPED));
-    const run = await h.sync();
-    expect(run.code).to.equal(0);
-    expect(writes(run.requests)).to.deep.equal([]);
-    expect(run.stderr).to.include('run `edfi-sync resync`');
-    expect(h.store.count(RESOURCE)).to.equal(4);
+    await expectChangeWaits(h, 4);
     expect(h.identityOf(sourceKey(1))?.edfiId, 'the identity row stays').to.be.a('string');
 
     const from = h.server.requests.length;
-    expect(await resync()).to.equal(0);
+    expect(await resyncOf(h)).to.equal(0);
     expect(writes(h.server.requests.slice(from)).map((r) => r.method)).to.deep.equal(['DELETE', 'DELETE']);
     expect(h.store.count(RESOURCE)).to.equal(2);
     expect(h.identityOf(sourceKey(1))).to.equal(undefined);
@@ -71,8 +77,6 @@ describe('Resource Preferences changes: a remapped pathway (core, Data Standard 
   this.timeout(60_000);
   let h: SyncHarness;
   afterEach(async () => h?.close());
-  const resync = async (extra: { dryRun?: boolean } = {}): Promise<number> =>
-    quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, ...extra }));
 
   beforeEach(async function () {
     h = await synced();
@@ -89,13 +93,13 @@ describe('Resource Preferences changes: a remapped pathway (core, Data Standard 
     }
     const waiting = h.errors().filter((e) => e.catalogueId === 'plan.preferences-changed');
     expect(waiting.map((e) => e.resolved), 'the error log holds one open warning for the connection').to.deep.equal([0]);
-    expect(await resync({ dryRun: true })).to.equal(0);
+    expect(await resyncOf(h, { dryRun: true })).to.equal(0);
     const afterPreview = await h.sync();
     expect(writes(afterPreview.requests), 'a preview of the resync sends nothing, and the next night neither').to.deep.equal([]);
     expect(h.stored().map((r) => pathwayOf(r.body))).to.deep.equal(before);
 
     const from = h.server.requests.length;
-    expect(await resync()).to.equal(0);
+    expect(await resyncOf(h)).to.equal(0);
     const sent = writes(h.server.requests.slice(from));
     expect(sent.map((r) => r.method)).to.deep.equal(['PUT', 'PUT']);
     expect(h.stored().filter((r) => pathwayOf(r.body) === 'uri://ed-fi.org/CareerPathwayDescriptor#Architecture and Construction')).to.have.length(2);
@@ -112,8 +116,6 @@ describe('Resource Preferences changes: records sent for another reason go with 
   this.timeout(60_000);
   let h: SyncHarness;
   afterEach(async () => h?.close());
-  const resync = async (extra: { connection?: string[] } = {}): Promise<number> =>
-    quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, ...extra }));
   const MANUFACTURING = 'uri://ed-fi.org/CareerPathwayDescriptor#Manufacturing';
   const ARCHITECTURE = 'uri://ed-fi.org/CareerPathwayDescriptor#Architecture and Construction';
 
@@ -128,7 +130,7 @@ describe('Resource Preferences changes: records sent for another reason go with 
     expect(body.endDate).to.equal('2026-05-01');
     expect(pathwayOf(body)).to.equal(MANUFACTURING);
     expect(writes((await h.sync()).requests)).to.deep.equal([]);
-    expect(await resync()).to.equal(0);
+    expect(await resyncOf(h)).to.equal(0);
     expect([2, 4].map((p) => pathwayOf(h.store.get(RESOURCE, h.identityOf(sourceKey(p))!.edfiId!)!.body))).to.deep.equal([ARCHITECTURE, ARCHITECTURE]);
   });
 
@@ -241,8 +243,7 @@ describe('Resource Preferences changes: a resync of one connection leaves the ot
     const night2 = await h.sync();
     expect(writes(night2.requests)).to.deep.equal([]);
     expect(night2.stderr).to.include('connection 1:2025');
-    const resync = await quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, connection: ['1:2026'] }));
-    expect(resync).to.equal(0);
+    expect(await resyncOf(h, { connection: ['1:2026'] })).to.equal(0);
     expect(h.store.count(RESOURCE)).to.equal(4);
     const night3 = await h.sync();
     expect(writes(night3.requests), '2024-25 still waits for its own resync').to.deep.equal([]);
@@ -274,7 +275,7 @@ describe('Resource Preferences in effect: what may not move them, and exports th
     expect(h.store.count(RESOURCE)).to.equal(14);
     h.world({ ...studentTables(students(14)), ...NURSA_UNMAPPED });
     expect(writes((await h.sync()).requests)).to.deep.equal([]);
-    const refused = await quiet(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true }));
+    const refused = await resyncOf(h);
     expect(refused, 'the guard refuses 7 deletes of 14').to.equal(5);
     expect(h.store.count(RESOURCE)).to.equal(14);
     // The mapping is back, and a 15th student is enrolled.
@@ -307,10 +308,7 @@ describe('Resource Preferences in effect: what may not move them, and exports th
     expect((await h.sync()).code).to.equal(0);
     h.world(world(NURSA_UNMAPPED));
     snapshotSql('ALTER TABLE EdFiResourcePreference RENAME COLUMN configID TO CONFIGID');
-    const run = await h.sync();
-    expect(writes(run.requests)).to.deep.equal([]);
-    expect(run.stderr).to.include('plan.preferences-changed');
-    expect(h.store.count(RESOURCE)).to.equal(4);
+    await expectChangeWaits(h, 4);
   });
 
   it('plan and sync --dry-run keep no Resource Preferences: after a change, only a resync makes them the ones in effect', async function () {
@@ -320,10 +318,7 @@ describe('Resource Preferences in effect: what may not move them, and exports th
     expect((await captureStderr(() => runPlan({ profile: h.profile, snapshot: h.snapshot, state: h.state, out, quiet: true }))).value).to.equal(0);
     expect(readFileSync(out, 'utf8').trim(), 'plan: nothing to send').to.equal('');
     expect((await h.sync({ dryRun: true })).code).to.equal(0);
-    const run = await h.sync();
-    expect(writes(run.requests)).to.deep.equal([]);
-    expect(run.stderr).to.include('plan.preferences-changed');
-    expect(h.store.count(RESOURCE)).to.equal(4);
+    await expectChangeWaits(h, 4);
   });
 
   it('a value an earlier version kept (not a list of rows) is taken as none kept: the run plans with today\'s, no crash', async function () {
