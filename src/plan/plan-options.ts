@@ -36,8 +36,8 @@ export interface PlanOptions {
    */
   reevaluate?: boolean | Set<string>;
   /**
-   * A preview of a resync (`resync --dry-run`): the evaluation cache is not written, so the nights after it find
-   * their entries as they were. (Resource Preferences are only ever kept by the caller, after a run's sends.)
+   * A preview of a resync (`resync --dry-run`): neither the evaluation cache nor the Resource Preferences in effect
+   * are written, so the nights after it find them as they were.
    */
   preview?: boolean;
   /**
