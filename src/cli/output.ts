@@ -46,8 +46,8 @@ export function connectionPlanCounts(plan: Plan, connection: string): Connection
   return counts;
 }
 
-/** The human summary of a plan (stderr): per connection, counts per operation, per exclusion reason, per problem. */
-export function planSummaryText(plan: Plan, withWarnings = true): string {
+/** The human summary of a plan (stderr): per connection, counts per operation, per exclusion reason, per problem. Its warnings go out on their own (planWarnings). */
+export function planSummaryText(plan: Plan): string {
   const s = plan.summary;
   const lines: string[] = [];
   lines.push(`Plan for profile '${plan.profile}', resource ${plan.resource}`);
@@ -77,7 +77,6 @@ export function planSummaryText(plan: Plan, withWarnings = true): string {
     lines.push('Held back, not sent (see the error log):');
     lines.push(table(issues.map(([r, n]) => [r, n])));
   }
-  if (withWarnings) for (const w of plan.warnings) lines.push(`warning [${w.id}]: ${w.message}`);
   return lines.join('\n');
 }
 

@@ -38,7 +38,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<number> {
       });
       await writeOperations(plan.operations, o.out);
       if (log.format === 'text') {
-        log.event('info', 'plan', {}, planSummaryText(plan, false));
+        log.event('info', 'plan', {}, planSummaryText(plan));
         planWarnings(plan, log);
       } else planEvents(plan, log);
       for (const c of plan.connections) {

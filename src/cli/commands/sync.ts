@@ -145,14 +145,14 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
         ? emptyPlan(ctx.profile.def.name, ctx.profile.def.resource.name)
         : await buildPlan({
           profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: limited ? new Set(planned) : undefined, instanceOf,
-          // A resync's sync evaluates every record again with today's Resource Preferences.
+          // A resync's sync plans with today's Resource Preferences.
           reevaluate: shared.command === 'resync',
           onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
         });
       if (planned.length > 0) {
         // Warnings go out at their own level, so --quiet (info off) still shows them.
         if (log.format === 'text') {
-          log.event('info', 'plan', {}, planSummaryText(plan, false));
+          log.event('info', 'plan', {}, planSummaryText(plan));
           planWarnings(plan, log);
         } else planEvents(plan, log);
       }
