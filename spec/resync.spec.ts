@@ -235,6 +235,25 @@ for (const flavor of FLAVORS) describe(`resync keeps the records of a district w
     expect(r.stdout).to.match(/outside-scope\s+2/);
     expect(r.stdout).to.contain(lost.id);
   });
+
+  it('a State District Number kept with a leading zero lists the records the bodies carry as a number', async function () {
+    // The bodies carry educationOrganizationId 480101 ($number of '0480101'): the listing must ask for that number.
+    missouriWorld(h, [1, 2, 3]);
+    snapshotSql(h, "UPDATE District SET number = '0480101' WHERE districtID = 1");
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    const before = h.stored();
+    expect(before.map((x) => (x.body.educationOrganizationReference as JsonObject).educationOrganizationId)).to.deep.equal([480101, 480101, 480101]);
+    const stranger: JsonObject = { ...before[0]!.body, beginDate: '2025-09-30' };
+    delete stranger.id;
+    const id = h.server.seed(RESOURCE, stranger);
+    const r = await resyncOf(h);
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.stdout).to.match(/outside-scope\s+0/);
+    expect(r.stdout).to.match(/in-step\s+3/);
+    expect(writes(r.requests).map((x) => `${x.method} ${idOf(x)}`)).to.deep.equal([`DELETE ${id}`]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+  });
 });
 
 describe('resync keeps the records of a school year that is not sent in this run (shared ODS instance)', function () {

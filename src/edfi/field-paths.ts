@@ -36,6 +36,24 @@ export function resourceFieldPaths(resource: string): string[] {
   return paths;
 }
 
+/** The JSON types a property of this name has anywhere in a resource body (educationOrganizationId: integer). */
+export function fieldTypes(resource: string, name: string): Set<string> {
+  const out = new Set<string>();
+  const visit = (schema: unknown): void => {
+    if (!isSchema(schema)) return;
+    const properties = schema['properties'];
+    if (isSchema(properties)) {
+      for (const [n, child] of Object.entries(properties)) {
+        if (n === name && isSchema(child) && typeof child['type'] === 'string') out.add(child['type']);
+        visit(child);
+      }
+    }
+    visit(schema['items']);
+  };
+  visit(loadResourceSchema(resource));
+  return out;
+}
+
 export function hasFieldPath(resource: string, path: string): boolean {
   return resourceFieldPaths(resource).includes(path);
 }

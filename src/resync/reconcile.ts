@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { ResourceApi } from '../emit/api.js';
+import { fieldTypes } from '../edfi/field-paths.js';
 import { naturalKeyOf } from '../plan/paths.js';
 import { instanceResolver } from '../plan/instance-key.js';
 import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
@@ -89,6 +90,12 @@ export async function reconcile(o: {
     const instance = instanceOf(conn);
     groups.set(instance, [...(groups.get(instance) ?? []), conn]);
   }
+  // A scope parameter the Ed-Fi body carries as a number is filtered by the number the bodies carry: a State
+  // District Number kept as text with a leading zero ('0480101') is sent as 480101.
+  const numericParams = new Set(Object.keys(profile.def.resync?.scope ?? {}).filter((param) => {
+    const types = fieldTypes(profile.def.resource.schema, param);
+    return types.size > 0 && [...types].every((t) => t === 'integer' || t === 'number');
+  }));
   const notes: string[] = [];
   let complete = true;
   const touched = (connection: string): boolean => !o.onlyConnections || o.onlyConnections.has(connection);
@@ -103,7 +110,7 @@ export async function reconcile(o: {
       const query: Record<string, string | number> = {};
       for (const [param, fact] of Object.entries(profile.def.resync?.scope ?? {})) {
         const v = fact in conn.facts ? conn.facts[fact] : (conn as unknown as Record<string, Json>)[fact];
-        if (v !== null && v !== undefined) query[param] = typeof v === 'number' ? v : String(v);
+        if (v !== null && v !== undefined) query[param] = scopeValue(v, numericParams.has(param));
       }
       const q = canonicalJson(query);
       if (seenQueries.has(q)) continue;
@@ -260,4 +267,11 @@ async function claimsOfUnsent(profile: LoadedProfile, snapshot: Database, connec
   } finally {
     state.close();
   }
+}
+
+/** A scope value as the listing's query gives it: a numeric parameter's text that is a number goes as that number. */
+function scopeValue(v: Json, numeric: boolean): string | number {
+  if (typeof v === 'number') return v;
+  const text = String(v);
+  return numeric && /^\s*-?\d+\s*$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : text;
 }
