@@ -166,6 +166,9 @@ describe('route templates and data standards', () => {
     expect(dataStandardMatches('5.0, 5.1', '5.2.0')).to.equal(false);
     expect(dataStandardMatches('5.0, 5.1', '5.1.0')).to.equal(true);
     expect(dataStandardMatches('4.0', '')).to.equal(false);
+    // An ODS/API 5.x names its model 3.3.1-b.
+    expect(dataStandardMatches('3.3, 4.0', '3.3.1-b')).to.equal(true);
+    expect(dataStandardMatches('4.0', '3.3.1-b')).to.equal(false);
   });
 
   it('gives the instance key of a data path when no API was read', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { flavorForDataStandard } from '../../src/api/data-standard.js';
+import { dataStandardMatches, flavorForDataStandard } from '../../src/api/data-standard.js';
 import { runSync } from '../../src/cli/commands/sync.js';
 import { preloadFromSnapshot } from '../../src/cli/commands/test-server.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -46,6 +46,23 @@ describe('profiles: sync against the local Ed-Fi test server', function () {
         expect(await runSync(o)).to.equal(first);
         const sent = server.requests.slice(before).filter((r) => r.method !== 'GET' && r.path.includes('studentCTEProgramAssociations'));
         expect(sent).to.deep.equal([]);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  // ODS/API 5.x serves Data Standard 3.3.1-b: a profile that names it is sent there as to a 6.x.
+  for (const name of projectProfiles().filter((n) => dataStandardMatches(loadProjectProfile(n).def.dataStandard, '3.3.1-b'))) {
+    it(`${name}: an ODS/API 5.x (Data Standard 3.3.1-b) takes the records`, async function () {
+      const server = await startTestServer({ flavor: 'ods-6', dataStandard: '3.3.1-b', clientId: 'profiles-key', clientSecret: 'profiles-secret' });
+      try {
+        const snapshot = join(dir, `${name}-ods5.sqlite`);
+        generateSnapshot({ students: 40, seed: 5, out: snapshot, profile: name, endYears: [2026] });
+        await preloadFromSnapshot(server, snapshot, [name]);
+        const o = { profile: name, snapshot, state: join(dir, `${name}-ods5.state.sqlite`), apiBase: server.url, concurrency: 4, quiet: true };
+        expect([EXIT.ok, EXIT.heldBack]).to.include(await runSync(o));
+        expect(server.store.list('studentCTEProgramAssociations').length).to.be.greaterThan(0);
       } finally {
         await server.close();
       }
