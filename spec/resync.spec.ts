@@ -90,6 +90,19 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
     db.close();
   });
 
+  it('an ODS in step stays untouched however it answers (empty collections as [], items in its own order), also after a lost state file', async function () {
+    const nonGet = (): unknown[] => server.requests.filter((r) => r.method !== 'GET' && r.path.includes('studentCTEProgramAssociations'));
+    server.requests.length = 0;
+    expect(await quietly(() => runResync(o))).to.equal(0);
+    expect(nonGet()).to.deep.equal([]);
+    // Lost state: the records are adopted as they are in the ODS, and the next nights send nothing either.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(o.state + suffix, { force: true });
+    expect(await quietly(() => runResync(o))).to.equal(0);
+    expect(await runSync(o)).to.equal(0);
+    expect(await quietly(() => runResync(o))).to.equal(0);
+    expect(nonGet()).to.deep.equal([]);
+  });
+
   it("puts back what someone changed in the ODS (the body is compared with today's mapping)", async function () {
     const item = server.store.list('studentCTEProgramAssociations')[0]!;
     server.store.put('studentCTEProgramAssociations', item.id, { ...(item.body as JsonObject), privateCTEProgram: true });
@@ -256,6 +269,33 @@ for (const flavor of FLAVORS) describe(`resync keeps the records of a district w
   });
 });
 
+for (const flavor of FLAVORS) describe(`resync against an API whose page cap is below 500 (${flavor})`, function () {
+  let h: SyncHarness;
+  beforeEach(async function () {
+    // A cap of 2 (configured lower than the default 500): the listing takes its size from the API's 400, in pages.
+    h = await SyncHarness.start({ flavor, profile: flavor === 'ods-6' ? 'missouri' : 'missouri-ds5', maxPageSize: 2 });
+  });
+  afterEach(async () => h.close());
+
+  it('lists every record all the same: a lost state file is rebuilt, and a stray record deleted', async function () {
+    missouriWorld(h, [1, 2, 3, 4, 5]);
+    await h.preload();
+    expect((await h.sync()).code).to.equal(0);
+    const before = h.stored();
+    expect(before).to.have.length(5);
+    const stranger: JsonObject = { ...before[0]!.body, beginDate: '2025-09-30' };
+    delete stranger.id;
+    const id = h.server.seed(RESOURCE, stranger);
+    loseState(h);
+    const r = await resyncOf(h);
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.stdout).to.match(/adopt\s+5/);
+    expect(r.stdout).to.not.contain('could not list');
+    expect(writes(r.requests).map((x) => `${x.method} ${idOf(x)}`)).to.deep.equal([`DELETE ${id}`]);
+    expect(h.identity().map((x) => x.edfiId).sort()).to.deep.equal(before.map((x) => x.id).sort());
+  });
+});
+
 describe('resync keeps the records of a school year that is not sent in this run (shared ODS instance)', function () {
   let h: SyncHarness;
   beforeEach(async function () {
@@ -278,6 +318,9 @@ describe('resync keeps the records of a school year that is not sent in this run
     // Column names match whatever their case, as in the profile's SQL.
     ['a disabled configuration whose export spells the column ENABLED', 'ALTER TABLE EdFiConfiguration RENAME COLUMN enabled TO ENABLED; UPDATE EdFiConfiguration SET ENABLED = 0 WHERE configID = 2'],
     ['a resource toggled off', "INSERT INTO EdFiResourceToggle VALUES (2, 'studentCTEProgramAssociations', 0)"],
+    // "Data will only send for the years that have valid configuration": a removed one sends nothing, and the records
+    // it sent are still Campus records.
+    ['a configuration removed with its preferences', 'DELETE FROM EdFiResourcePreference WHERE configID = 2; DELETE FROM EdFiConfiguration WHERE configID = 2'],
   ];
   for (const [what, sql] of lostState) {
     it(`${what}, state file lost: its records stay in the ODS`, async function () {

@@ -25,35 +25,57 @@ const PAGE_SIZE = 500;
 
 /** Every record matching each query; falls back to a lookup by id of `mappedIds` when listing fails. */
 export async function listOdsRecords(api: ResourceApi, resourcePath: string, queries: Array<Record<string, string | number>>, mappedIds: string[], label: string): Promise<OdsListing> {
-  const records = new Map<string, JsonObject>();
-  const foundBy = new Map<string, number>();
-  try {
-    for (const [index, query] of queries.entries()) {
-      for await (const item of listAll(api, resourcePath, query)) {
-        const id = (item as { id?: unknown }).id;
-        if (typeof id !== 'string' || id === '') continue;
-        records.set(id, normalizeOdsBody(item as JsonObject) as JsonObject);
-        if (!foundBy.has(id)) foundBy.set(id, index);
+  let pageSize = PAGE_SIZE;
+  for (;;) {
+    const records = new Map<string, JsonObject>();
+    const foundBy = new Map<string, number>();
+    try {
+      for (const [index, query] of queries.entries()) {
+        for await (const item of listAll(api, resourcePath, query, pageSize)) {
+          const id = (item as { id?: unknown }).id;
+          if (typeof id !== 'string' || id === '') continue;
+          records.set(id, normalizeOdsBody(item as JsonObject) as JsonObject);
+          if (!foundBy.has(id)) foundBy.set(id, index);
+        }
       }
+      return { records, complete: true, unchecked: new Set(), notes: [], foundBy };
+    } catch (err) {
+      if (!(err instanceof EdFiRequestError)) throw err;
+      // An API configured with a smaller page cap than the default 500 refuses the page size: list again with its cap.
+      const smaller = smallerPageSize(err.result, pageSize);
+      if (smaller !== undefined) {
+        pageSize = smaller;
+        continue;
+      }
+      return lookUpById(api, resourcePath, mappedIds, label, err.result);
     }
-    return { records, complete: true, unchecked: new Set(), notes: [], foundBy };
-  } catch (err) {
-    if (!(err instanceof EdFiRequestError)) throw err;
-    return lookUpById(api, resourcePath, mappedIds, label, err.result);
   }
 }
 
-async function* listAll(api: ResourceApi, resourcePath: string, query: Record<string, string | number>): AsyncIterable<object> {
+/** The page size an API's 400 about the limit asks for ("a value between 1 and 100"), if smaller than the one tried. */
+export function smallerPageSize(failure: ApiResult, tried: number): number | undefined {
+  if (failure.status !== 400) return undefined;
+  const text = failure.message ?? '';
+  const max = /between\s+[01]\s+and\s+(\d+)/i.exec(text);
+  if (max) {
+    const n = Number(max[1]);
+    return n >= 1 && n < tried ? n : undefined;
+  }
+  // A refusal that names the limit without its range: a quarter of the size, down to 25.
+  return /\b(limit|page ?size)\b/i.test(text) && tried > 25 ? Math.max(25, Math.floor(tried / 4)) : undefined;
+}
+
+async function* listAll(api: ResourceApi, resourcePath: string, query: Record<string, string | number>, pageSize: number): AsyncIterable<object> {
   if (api.getAll) {
-    yield* api.getAll(resourcePath, query, PAGE_SIZE);
+    yield* api.getAll(resourcePath, query, pageSize);
     return;
   }
-  for (let offset = 0; ; offset += PAGE_SIZE) {
-    const page = await api.get(resourcePath, query, { offset, limit: PAGE_SIZE, totalCount: offset === 0 });
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await api.get(resourcePath, query, { offset, limit: pageSize, totalCount: offset === 0 });
     if (!page.ok) throw new EdFiRequestError(page);
     const items = (page.items ?? []).filter((i): i is object => typeof i === 'object' && i !== null);
     yield* items;
-    if (items.length < PAGE_SIZE) return;
+    if (items.length < pageSize) return;
   }
 }
 

@@ -6,11 +6,12 @@ import { instanceResolver } from '../plan/instance-key.js';
 import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
 import { buildPlan } from '../plan/planner.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { readAllConfigurations, readConnections, connectionKey } from '../snapshot/connections.js';
+import { readAllConfigurations, readCampusYears, readConnections, connectionKey } from '../snapshot/connections.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
 import { emptyState } from '../state/state-db.js';
 import type { Connection, Json, JsonObject, Operation } from '../types.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
+import { comparableHash } from './ods-body.js';
 import { listOdsRecords, lookUpEach, type Lookups } from './ods-listing.js';
 
 export type ReconcileAction = 'forget-mapping' | 'delete-from-ods' | 'adopt' | 'refresh' | 'in-step' | 'unchecked' | 'outside-scope' | 'kept-in-ods';
@@ -59,17 +60,18 @@ export async function reconcile(o: {
   const identity = new IdentityMap(state);
   // As the planner does (and the same for the plan below and the grouping here).
   const instanceOf = instanceResolver(connectionKey, o.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE, () => identity.recordedInstances(resource));
-  const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject }>>();
+  // What each wanted record would be sent as: its hash as the plan keeps it, and as an ODS would hold it.
+  const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject; bodyHash: string; comparable: string }>>();
   // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
   // the one record per natural key and instance that the ODS should hold.
   await buildPlan({
     // The connections reconciled are planned with today's Resource Preferences (what a resync is for), the others
     // with theirs; a preview writes nothing.
     profile, snapshot, state, instanceOf, reevaluate: o.onlyConnections ?? true, preview: !o.apply,
-    onDesired: (conn, sourceKey, naturalKey) => {
+    onDesired: (conn, sourceKey, naturalKey, body) => {
       let m = desired.get(conn);
       if (!m) desired.set(conn, (m = new Map()));
-      m.set(canonicalJson(naturalKey), { sourceKey, naturalKey });
+      m.set(canonicalJson(naturalKey), { sourceKey, naturalKey, bodyHash: hashJson(body), comparable: comparableHash(body) });
     },
   });
   const rows: ReconcileRow[] = [];
@@ -128,10 +130,10 @@ export async function reconcile(o: {
     odsRecords += ods.size;
     const mappedById = new Map<string, IdentityRow>();
     for (const row of mappedRows) if (row.edfiId) mappedById.set(row.edfiId, row);
-    const wanted = new Map<string, { connection: string; sourceKey: string }>();
+    const wanted = new Map<string, { connection: string; sourceKey: string; bodyHash: string; comparable: string }>();
     for (const conn of conns) {
       const key = connectionKey(conn);
-      for (const [nk, w] of desired.get(key) ?? new Map()) if (!wanted.has(nk)) wanted.set(nk, { connection: key, sourceKey: w.sourceKey });
+      for (const [nk, w] of desired.get(key) ?? new Map()) if (!wanted.has(nk)) wanted.set(nk, { connection: key, sourceKey: w.sourceKey, bodyHash: w.bodyHash, comparable: w.comparable });
     }
 
     const changes: Array<() => void> = [];
@@ -170,7 +172,9 @@ export async function reconcile(o: {
       const row = mappedById.get(id);
       if (row) {
         if (!touched(row.connection)) continue;
-        const same = row.bodyHash === hash;
+        // Compared as an ODS holds records (empty collections answered as [], items in its own order): compared
+        // as text, every record of an ODS/API read as changed, and every resync PUT them all again.
+        const same = row.bodyHash === hash || comparableHash(row.body) === comparableHash(body);
         rows.push({ action: same ? 'in-step' : 'refresh', connection: row.connection, sourceKey: row.sourceKey, edfiId: id, naturalKey, detail: same ? 'mapped and identical' : "the ODS body differs from what was last sent: compared again with today's mapping" });
         if (!same) changes.push(() => identity.upsert({ ...row, naturalKey, body, bodyHash: hash, lastOutcome: 'ok' }));
         continue;
@@ -182,9 +186,11 @@ export async function reconcile(o: {
       if (want && !adopted.has(wantKey) && !(current?.edfiId && inOds(current.edfiId))) {
         adopted.add(wantKey);
         rows.push({ action: 'adopt', connection: want.connection, sourceKey: want.sourceKey, edfiId: id, naturalKey, detail: 'in the ODS and wanted by Campus but not mapped: adopted by natural key' });
+        // An adopted record that already holds what would be sent is in step: the next sync sends it nothing.
+        const bodyHash = want.comparable === comparableHash(body) ? want.bodyHash : hash;
         changes.push(() => identity.upsert({
           connection: want.connection, resource, sourceKey: want.sourceKey, student: current?.student ?? null, instance, edfiId: id, naturalKey,
-          body, bodyHash: hash, lastMethod: 'GET', lastStatus: 200, lastOutcome: 'ok', lastSentAt: new Date().toISOString(),
+          body, bodyHash, lastMethod: 'GET', lastStatus: 200, lastOutcome: 'ok', lastSentAt: new Date().toISOString(),
         }));
         continue;
       }
@@ -232,7 +238,8 @@ interface UnsentClaims {
 }
 
 /**
- * What the configurations this run does not send (disabled, or the resource toggled off) would want if they were
+ * What the configurations this run does not send (disabled, the resource toggled off, or a school year Campus has
+ * with no configuration, see readCampusYears) would want if they were
  * sent: planned as if on, against an empty state so that nothing of the real state file is read or repaired, and
  * each in an instance of its own so that every one of them names all its records.
  */
@@ -247,11 +254,12 @@ async function claimsOfUnsent(profile: LoadedProfile, snapshot: Database, connec
       out.why.set(connectionKey(c), 'resource toggled off');
     }
     const enabled = new Set(connections.map(connectionKey));
-    for (const c of readAllConfigurations(snapshot, profile)) {
+    const configured = new Set(readAllConfigurations(snapshot, profile).map(connectionKey));
+    for (const c of readCampusYears(snapshot, profile)) {
       const key = connectionKey(c);
       if (enabled.has(key) || out.why.has(key)) continue;
       unsent.push({ ...c, resourceEnabled: true });
-      out.why.set(key, 'configuration disabled');
+      out.why.set(key, configured.has(key) ? 'configuration disabled' : 'a school year Campus has without a configuration');
     }
     if (unsent.length === 0) return out;
     await buildPlan({

@@ -41,6 +41,37 @@ export function readAllConfigurations(db: Database, profile: LoadedProfile): Con
   }
 }
 
+/**
+ * readAllConfigurations, and besides, for each district a configuration of the profile serves, every school year
+ * Campus knows (School Year Setup, calendars) that has no configuration at all, as if configured like the
+ * district's latest one (its configID: its Resource Preferences). A configuration removed from Campus sends nothing
+ * ("Data will only send for the years that have valid configuration"), but the records it sent are still Campus
+ * records: resync must not take them for records with "no matching record in Campus".
+ */
+export function readCampusYears(db: Database, profile: LoadedProfile): Connection[] {
+  const columns = (db.prepare('PRAGMA main.table_info(EdFiConfiguration)').all() as Array<{ name: string }>).map((c) => c.name);
+  const has = (table: string, column: string): boolean =>
+    (db.prepare(`PRAGMA main.table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name.toLowerCase() === column.toLowerCase());
+  const yearTables = ['SchoolYear', 'Calendar'].filter((t) => has(t, 'endYear'));
+  const named = (c: string, name: string): boolean => c.toLowerCase() === name.toLowerCase();
+  if (yearTables.length === 0 || !['districtID', 'endYear', 'profile'].every((n) => columns.some((c) => named(c, n)))) return readAllConfigurations(db, profile);
+  const q = (c: string): string => `"${c.replace(/"/g, '""')}"`;
+  const configured = columns.map((c) => (named(c, 'enabled') ? `1 AS ${q(c)}` : q(c))).join(', ');
+  const unconfigured = columns.map((c) => (named(c, 'enabled') ? `1 AS ${q(c)}` : named(c, 'endYear') ? `y.endYear AS ${q(c)}` : `c.${q(c)}`)).join(', ');
+  db.exec(`CREATE TEMP VIEW EdFiConfiguration AS
+    SELECT ${configured} FROM main.EdFiConfiguration
+    UNION ALL
+    SELECT ${unconfigured} FROM main.EdFiConfiguration c
+    JOIN (${yearTables.map((t) => `SELECT endYear FROM main.${t}`).join(' UNION ')}) y
+    WHERE c.rowid = (SELECT l.rowid FROM main.EdFiConfiguration l WHERE l.districtID = c.districtID AND lower(l.profile) = lower(c.profile) ORDER BY l.endYear DESC, l.rowid DESC LIMIT 1)
+      AND NOT EXISTS (SELECT 1 FROM main.EdFiConfiguration o WHERE o.districtID = c.districtID AND o.endYear = y.endYear AND lower(o.profile) = lower(c.profile))`);
+  try {
+    return readConnections(db, profile);
+  } finally {
+    db.exec('DROP VIEW temp.EdFiConfiguration');
+  }
+}
+
 /** The Ed-Fi connections of the snapshot that this profile serves, from the profile's connections query. */
 export function readConnections(db: Database, profile: LoadedProfile): Connection[] {
   const rows = db.prepare(profile.connectionsSql).all({

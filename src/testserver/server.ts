@@ -127,8 +127,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       unresolvedReferenceStatus: options.unresolvedReferenceStatus,
       keyChangeOnPut: flavor === 'ods-6' ? options.keyChangeOnPut : 'reject',
       authorizedLeas: options.authorizedLeas,
-      schemaFolder: dataStandard.startsWith('4.') ? '' : 'ds-5.2',
+      // Data Standard 3.3.1-b (ODS/API 5.x) has the 4.0 model of these resources.
+      schemaFolder: dataStandard.startsWith('5.') ? 'ds-5.2' : '',
       propertyRules: flavor === 'dms' ? { caseSensitive: true, dropEmpty: true } : { caseSensitive: false, dropEmpty: false },
+      answers: flavor === 'dms' ? 'document' : 'relational',
     });
   // Each data path prefix (/data/v3, /data/v3/2026, /2026/data/v3, /2026/data) is its own ODS database, as in a
   // real deployment.

@@ -4,6 +4,7 @@
 // Failures are Problems (problems.ts), worded by the server in the generation it plays; `body` is the
 // ODS/API 6.x wording, kept for callers that read a store directly.
 import { randomUUID } from 'node:crypto';
+import { canonicalJson } from '../util/hash.js';
 import type { Json, JsonObject } from '../types.js';
 import { compileResourceValidator, listDescriptorValues, loadDescriptors, loadResourceSchema, schemaName, type JsonSchema } from '../edfi/schemas.js';
 import { isJsonObject, setAt, valueAt } from './body-paths.js';
@@ -36,6 +37,11 @@ export interface EdFiStoreOptions {
   schemaFolder?: string;
   /** How property names of a body are read; default as the ODS/API (any case, unknown ones dropped). */
   propertyRules?: PropertyRules;
+  /**
+   * How a GET answers a record: 'relational' as an ODS/API rebuilds it from its tables (every collection, an empty
+   * one as [], items in key order), 'document' as the DMS keeps the JSON it was sent. Default 'relational'.
+   */
+  answers?: 'relational' | 'document';
 }
 
 export interface WriteOptions {
@@ -73,6 +79,7 @@ export class EdFiStore {
     this.keyChangeOnPut = options.keyChangeOnPut ?? 'ignore';
     this.schemaFolder = options.schemaFolder ?? '';
     this.propertyRules = options.propertyRules ?? { caseSensitive: false, dropEmpty: false };
+    this.answers = options.answers ?? 'relational';
     this.setAuthorizedLeas(options.authorizedLeas ?? null);
   }
 
@@ -310,6 +317,32 @@ export class EdFiStore {
         reference['link'] = link;
       }
     }
+    if (this.answers === 'relational') {
+      for (const name of this.collectionsOf(def.name)) {
+        const items = body[name];
+        // The items come back in the order of their key, as the ODS/API reads its child table, not as sent.
+        body[name] = Array.isArray(items) ? [...items].sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : canonicalJson(a) > canonicalJson(b) ? 1 : 0)) : [];
+      }
+    }
     return { id: item.id, ...body, _etag: item.etag, _lastModifiedDate: item.lastModified };
+  }
+
+  private readonly answers: 'relational' | 'document';
+  private readonly collections = new Map<ResourceName, string[]>();
+
+  /** The top-level collections of a resource's body (a resource without a schema here has none). */
+  private collectionsOf(resource: ResourceName): string[] {
+    let names = this.collections.get(resource);
+    if (!names) {
+      names = [];
+      try {
+        const properties = (loadResourceSchema(this.schemaOf(resource)) as { properties?: Record<string, { type?: string }> }).properties ?? {};
+        names = Object.entries(properties).filter(([, p]) => p.type === 'array').map(([n]) => n);
+      } catch {
+        // No schema of this resource in the double: answered as stored.
+      }
+      this.collections.set(resource, names);
+    }
+    return names;
   }
 }
