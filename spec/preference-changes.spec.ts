@@ -11,7 +11,7 @@ import { repoPath } from '../src/util/repo-root.js';
 import { runPlan } from '../src/cli/commands/plan.js';
 import { runResync } from '../src/cli/commands/resync.js';
 import type { JsonObject } from '../src/types.js';
-import { captureStderr, FLAVORS, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes, type Tables } from './helpers/sync-e2e.js';
+import { captureStderr, captureStdout, FLAVORS, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes, type Tables } from './helpers/sync-e2e.js';
 
 /** Four students: 2 and 4 in Welding (program 1, WELD), 1 and 3 in Nursing (program 2, NURSA). */
 function world(extra: Tables = {}): Tables {
@@ -62,6 +62,16 @@ for (const flavor of FLAVORS) describe(`Resource Preferences changes wait for a 
     h.world(world(NURSA_UNMAPPED));
     await expectChangeWaits(h, 4);
     expect(h.identityOf(sourceKey(1))?.edfiId, 'the identity row stays').to.be.a('string');
+
+    // resync --dry-run says what the resync will send (the sync after the reconciliation included), and sends nothing.
+    const previewFrom = h.server.requests.length;
+    const preview = await captureStdout(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, dryRun: true }));
+    expect(preview.value).to.equal(0);
+    expect(writes(h.server.requests.slice(previewFrom))).to.deep.equal([]);
+    expect(preview.text).to.include('would send 2 operation(s)');
+    const previewed = preview.text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { method: string; sourceKey: string });
+    expect(previewed.map((op) => `${op.method} ${op.sourceKey}`).sort()).to.deep.equal([`DELETE ${sourceKey(1)}`, `DELETE ${sourceKey(3)}`]);
+    await expectChangeWaits(h, 4);
 
     const from = h.server.requests.length;
     expect(await resyncOf(h)).to.equal(0);

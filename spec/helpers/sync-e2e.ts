@@ -127,6 +127,22 @@ export async function quiet<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Replaces `process.stdout.write` while `fn` runs (stderr swallowed) and returns what went to stdout. */
+export async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; text: string }> {
+  const chunks: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    rest.find((r): r is () => void => typeof r === 'function')?.();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { value: (await captureStderr(fn)).value, text: chunks.join('') };
+  } finally {
+    process.stdout.write = out;
+  }
+}
+
 /** Replaces `process.stderr.write` while `fn` runs and returns what was written. */
 export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; text: string }> {
   const chunks: string[] = [];

@@ -1,12 +1,21 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
 import type { Command } from 'commander';
+import type { ResourceApi } from '../../emit/api.js';
 import { emitPlan, emptyEmitSummary, type EmitSummary } from '../../emit/emitter.js';
 import { addEmit } from '../connection-outcomes.js';
 import { createRunLog } from '../../log/run-log.js';
-import { massDeleteLimits, massDeleteMessage, violationsOf } from '../../plan/mass-delete.js';
+import { massDeleteLimits, massDeleteMessage, massDeleteViolations, violationsOf, type MassDeleteLimits, type MassDeleteViolation } from '../../plan/mass-delete.js';
+import { buildPlan } from '../../plan/planner.js';
+import type { LoadedProfile } from '../../profile/load-profile.js';
 import { emptyPlan } from '../../plan/plan-types.js';
 import { reconcile, type Reconciliation } from '../../resync/reconcile.js';
 import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { IdentityMap } from '../../state/identity-map.js';
+import { openState } from '../../state/state-db.js';
+import type { Connection } from '../../types.js';
 import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
@@ -15,6 +24,7 @@ import { connectedApis, type ConnectionApis } from '../connection-apis.js';
 import { discoveredInstances } from '../discovered-instances.js';
 import { checkConnectionKeys, runConnections, selectConnections, singleStateFile, targetsOf } from '../connection-select.js';
 import { openContext } from '../context.js';
+import { planSummaryText, writeOperations } from '../output.js';
 import { EXIT, EXIT_CODES_HELP } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 import { reportRun } from '../run-report.js';
@@ -46,7 +56,7 @@ export function deletesText(planned: number, s: EmitSummary): string {
  * Reconciles ODS, identity mapping and snapshot, then syncs. With --connection only those connections change;
  * the other connections of the same ODS are read so that a record one of them wants is never "nobody's".
  */
-export async function runResync(o: SyncOptions & { format?: string }): Promise<number> {
+export async function runResync(o: SyncOptions & { format?: string; out?: string }): Promise<number> {
   const runId = o.runId ?? newRunId();
   const summary = startSummary(o.dryRun ? 'resync --dry-run' : 'resync', runId);
   const log = createRunLog({ runId, format: o.logFormat, quiet: o.quiet });
@@ -80,28 +90,23 @@ export async function runResync(o: SyncOptions & { format?: string }): Promise<n
           status = 'aborted';
           return EXIT.ok;
         }
-        const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false, onlyConnections: only, instanceOf: (c) => instanceOrNone(apis!, connectionKey(c)) });
-        // An API that cannot list its records is read record by record: say so, also beside JSON output.
-        if (!preview.complete && o.format === 'json') for (const note of preview.notes) process.stderr.write(`note: ${note}\n`);
-        process.stdout.write((o.format === 'json' ? JSON.stringify(preview, null, 2) : reconciliationText(preview)) + '\n');
+        const instanceOf = (c: Connection): string | undefined => instanceOrNone(apis!, connectionKey(c));
         if (o.dryRun) {
+          // The whole resync, the sync after it included, on a scratch copy of the state file: the report says what
+          // the real one would change and send, and nothing is written or sent.
+          await dryRun({ o, ctx, api, only, instanceOf, limits: massDeleteLimits(o, ctx.profile) });
           status = 'dry-run';
           return EXIT.ok;
         }
-        const identity = new IdentityMap(ctx.state);
-        const counts = new Map<string, { deletes: number; mapped: number }>();
-        for (const d of preview.deletes) {
-          const c = counts.get(d.connection) ?? { deletes: 0, mapped: identity.countMapped(d.connection, ctx.profile.def.resource.name) };
-          c.deletes++;
-          counts.set(d.connection, c);
-        }
-        const violations = violationsOf(counts, massDeleteLimits(o, ctx.profile));
+        const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false, onlyConnections: only, instanceOf });
+        printReconciliation(preview, o.format);
+        const violations = deleteViolations(preview, ctx.state, ctx.profile.def.resource.name, massDeleteLimits(o, ctx.profile));
         if (violations.length > 0 && !o.allowMassDelete) {
           log.event('error', 'mass-delete-refused', { connections: violations.map((v) => v.connection) }, massDeleteMessage(violations));
           status = 'refused';
           return EXIT.refused;
         }
-        const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true, onlyConnections: only, instanceOf: (c) => instanceOrNone(apis!, connectionKey(c)) });
+        const applied = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: true, onlyConnections: only, instanceOf });
         // Sent per connection: each connection's outcome (and exit code) counts its own deletes and their failures.
         const total = emptyEmitSummary();
         for (const key of only) {
@@ -141,13 +146,80 @@ export function registerResync(program: Command): void {
     .command('resync')
     .description('Reconcile the ODS, the identity mapping and the snapshot (after mapping changes, a lost state file, or ODS edits)');
   deleteGuardOptions(runOptions(cmd, true))
-    .option('--dry-run', 'show the reconciliation and change nothing')
+    .option('--dry-run', 'show the reconciliation and what the sync after it would send, and change nothing')
+    .option('--out <file>', 'with --dry-run: write the operations the sync would send here (JSON lines) instead of stdout')
     .option('--format <format>', 'text or json', 'text')
     .option('--quiet', 'no plan summary')
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async (o: SyncOptions & { format?: string }) => {
       process.exitCode = await runResync(o);
     });
+}
+
+/** The reconciliation as the operator reads it; an API that cannot list its records is said so beside JSON too. */
+function printReconciliation(r: Reconciliation, format: string | undefined): void {
+  if (!r.complete && format === 'json') for (const note of r.notes) process.stderr.write(`note: ${note}\n`);
+  process.stdout.write((format === 'json' ? JSON.stringify(r, null, 2) : reconciliationText(r)) + '\n');
+}
+
+/** Connections whose resync DELETEs the mass-delete guard refuses. */
+function deleteViolations(r: Reconciliation, state: Database, resource: string, limits: MassDeleteLimits): MassDeleteViolation[] {
+  const identity = new IdentityMap(state);
+  const counts = new Map<string, { deletes: number; mapped: number }>();
+  for (const d of r.deletes) {
+    const c = counts.get(d.connection) ?? { deletes: 0, mapped: identity.countMapped(d.connection, resource) };
+    c.deletes++;
+    counts.set(d.connection, c);
+  }
+  return violationsOf(counts, limits);
+}
+
+/**
+ * resync --dry-run: the reconciliation applied to a scratch copy of the state file (made with VACUUM INTO, a
+ * consistent copy while other jobs write), then the sync after it planned there with today's Resource
+ * Preferences, as the real resync plans it. Its operations are printed as `sync --dry-run` prints them. The API
+ * is only read; the scratch copy is removed.
+ */
+async function dryRun(a: {
+  o: SyncOptions & { format?: string; out?: string };
+  ctx: { profile: LoadedProfile; snapshot: Database; state: Database };
+  api: (connection: string) => ResourceApi;
+  only: Set<string>;
+  instanceOf: (c: Connection) => string | undefined;
+  limits: MassDeleteLimits;
+}): Promise<void> {
+  const { o, ctx } = a;
+  const dir = mkdtempSync(join(tmpdir(), 'edfi-resync-dry-run-'));
+  const file = join(dir, 'state.sqlite');
+  try {
+    ctx.state.prepare('VACUUM INTO ?').run(file);
+    const scratch = openState(file);
+    try {
+      const r = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: scratch, api: a.api, apply: true, onlyConnections: a.only, instanceOf: a.instanceOf });
+      const refused = o.allowMassDelete ? [] : deleteViolations(r, ctx.state, ctx.profile.def.resource.name, a.limits);
+      const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: scratch, onlyConnections: a.only, instanceOf: a.instanceOf, reevaluate: a.only, preview: true });
+      // As the sync refuses a connection whose plan deletes too much: its operations are not shown as sent.
+      const syncRefused = o.allowMassDelete ? [] : massDeleteViolations(plan, a.limits);
+      const held = new Set(syncRefused.map((v) => v.connection));
+      const operations = plan.operations.filter((op) => a.only.has(op.connection) && !held.has(op.connection));
+      const guard = refused.length > 0
+        ? `${massDeleteMessage(refused)} (the real resync stops here: nothing is deleted or sent)`
+        : syncRefused.length > 0 ? `${massDeleteMessage(syncRefused)} (the sync after the resync sends nothing for ${syncRefused.length === 1 ? 'that connection' : 'those connections'})` : undefined;
+      if (o.format === 'json') {
+        if (o.out) await writeOperations(operations, o.out);
+        process.stdout.write(JSON.stringify({ ...r, refused: guard ?? null, sync: { summary: plan.summary, ...(o.out ? { operationsFile: o.out, operationCount: operations.length } : { operations }) } }, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(reconciliationText(r) + '\n');
+      if (guard) process.stdout.write(`\n${guard}\n`);
+      process.stdout.write(`\nThen the sync (with today's Resource Preferences) would send ${operations.length} operation(s)${o.out ? `, written to ${o.out}` : ''}:\n${planSummaryText(plan)}\n`);
+      await writeOperations(operations, o.out);
+    } finally {
+      scratch.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The instance of a connection from its API, or none (the planner then takes the one its records were sent to). */
