@@ -182,6 +182,9 @@ describe("error log: the spec's text with RESOURCE and FIELD filled in", functio
       .to.equal("409: The resource (or a subordinate entity of the resource) cannot be deleted because it is a dependency of the 'StudentCTEProgramAssociationService' entity.");
     expect(fillSpecText(dependency, RESOURCE, 'The requested action cannot be performed because this item is referenced by existing StudentSectionAssociation item(s).'))
       .to.equal("409: The resource (or a subordinate entity of the resource) cannot be deleted because it is a dependency of the 'StudentSectionAssociation' entity.");
+    // ODS/API 7.x's default text names no entity: the record's own resource is not it.
+    expect(fillSpecText(dependency, RESOURCE, 'The requested action cannot be performed because this item is referenced by another item. [urn:ed-fi:api:data-conflict:dependent-item-exists]'))
+      .to.equal('409: The resource (or a subordinate entity of the resource) cannot be deleted because it is a dependency of an entity the API did not name.');
   });
 });
 

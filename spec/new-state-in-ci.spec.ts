@@ -90,7 +90,7 @@ expect:
   operations:
     - { method: POST, sourceKey: participationID=1000, body: { reasonExitedDescriptor: uri://eastmarch.example.org/ReasonExitedDescriptor#Left the program } }
   issues:
-    - { sourceKey: participationID=1001, error: eastmarch.error.required-field }
+    - { sourceKey: participationID=1001, error: eastmarch.error.unknown-descriptor }
 `;
 
 /** A computed fact (the CIP series) and an exclusion with \`any:\`: a fact the source query does not give. */

@@ -103,7 +103,9 @@ export async function checkReferences(plan: Plan, profile: LoadedProfile, api: (
       issues.push({
         connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: op.student ?? null,
         catalogueId: entry.id, status: 409, method: op.method === 'PUT' ? 'PUT' : 'POST',
-        message: `not sent: the referenced ${refs.join(', ')} does not exist in the ODS (checked before sending)`, body: op.body,
+        // A key whose claims do not reach the record sees an empty answer too (an ODS/API filters what it may not
+        // show): the message leaves both open, and the 403 row's fixes apply as much as the send order.
+        message: `not sent: the referenced ${refs.join(', ')} was not found in the ODS (checked before sending: it does not exist yet, or this key/secret may not see it)`, body: op.body,
         checks: ['reference-check'],
       });
     }

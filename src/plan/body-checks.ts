@@ -59,6 +59,9 @@ export function runChecks(checks: BodyCheck[], body: JsonObject, facts?: JsonObj
   return { holds, warnings };
 }
 
+/** The catalogue entry (an id, or the end of one) of a descriptor value the ODS does not know. */
+export const UNKNOWN_DESCRIPTOR = 'unknown-descriptor';
+
 /** How a record held back by body checks goes to the error log: the spec's 400 for the schema and descriptor checks, a sanity rule's own entry otherwise. */
 export interface BodyHold {
   status: number;
@@ -74,6 +77,11 @@ export function bodyHold(holds: Array<{ id: string; message: string }>): BodyHol
   const checks = [...new Set(holds.map((f) => f.id))];
   const schema = holds.filter((f) => f.id === SCHEMA_CHECK || f.id === DESCRIPTOR_LIST_CHECK);
   if (schema.length === 0) return { status: 0, kind: holds[0]!.id, message: holds.map((f) => f.message).join('; '), checks };
+  // Only values off the published lists: the element is there, its value is what the ODS would refuse as an unknown
+  // descriptor (the spec's "reference could not be resolved" row), so it is logged under that entry, not "is required".
+  if (holds.every((f) => f.id === DESCRIPTOR_LIST_CHECK)) {
+    return { status: 400, kind: UNKNOWN_DESCRIPTOR, message: `not on the state's published descriptor list: ${of(DESCRIPTOR_LIST_CHECK).join('; ')}`, checks };
+  }
   const parts: string[] = [];
   if (of(SCHEMA_CHECK).length) parts.push(`the body does not pass the Ed-Fi schema: ${of(SCHEMA_CHECK).join('; ')}`);
   if (of(DESCRIPTOR_LIST_CHECK).length) parts.push(`not on the state's published descriptor list: ${of(DESCRIPTOR_LIST_CHECK).join('; ')}`);
