@@ -135,6 +135,16 @@ describe('API discovery from the root document', () => {
     expect(api).to.include({ flavor: 'ods-7', flavorFrom: 'option' });
   });
 
+  it('sends the key and the data to the --api-base origin when the document names another (an API behind a reverse proxy)', async () => {
+    const url = await rootServer(JSON.stringify({
+      version: '6.1', apiMode: 'Shared Instance', dataModels: [{ name: 'Ed-Fi', version: '4.0.0' }],
+      urls: { oauth: 'http://ods-internal:8080/oauth/token', dataManagementApi: 'http://ods-internal:8080/data/v3/' },
+    }));
+    const api = await discoverApi(url, { agent });
+    expect(api.locate(context2026)).to.deep.equal({ tokenUrl: `${url}/oauth/token`, dataUrl: `${url}/data/v3` });
+    expect(api.describe()).to.contain('names http://ods-internal:8080 for its token and data URLs');
+  });
+
   it('fails clearly for a root that is not an Ed-Fi API, answers 404, or cannot be reached', async () => {
     const notEdFi = await rootServer(JSON.stringify({ hello: 'world' }));
     expect(await discoverApi(notEdFi, { agent }).catch((e: Error) => e.message)).to.match(/has no 'urls': is --api-base the API's root URL/);

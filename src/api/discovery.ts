@@ -70,7 +70,7 @@ export async function discoverApi(apiRoot: string, o: DiscoverOptions): Promise<
     await sleep(200 * attempt);
   }
 
-  const document = parseRootDocument(json, rootUrl);
+  const { document, moved } = onRootOrigin(parseRootDocument(json, rootUrl), rootUrl);
   const inferred = inferFlavor(document);
   const flavor = o.flavor ?? inferred;
   if (!flavor) {
@@ -106,7 +106,35 @@ export async function discoverApi(apiRoot: string, o: DiscoverOptions): Promise<
     describe(): string {
       const version = document.version ? ` ${document.version}` : '';
       const standard = dataStandard ? `, Ed-Fi Data Standard ${dataStandard}` : '';
-      return `${traits.label}${version}${standard}, at ${rootUrl}`;
+      const note = moved ? ` (its root document names ${moved} for its token and data URLs, an origin other than --api-base: sent to ${new URL(`${rootUrl}/`).origin} instead)` : '';
+      return `${traits.label}${version}${standard}, at ${rootUrl}${note}`;
     },
   };
+}
+
+/**
+ * The document's token and data URLs on the origin the operator gave (--api-base). An API behind a reverse proxy
+ * that is not set up for it builds its URLs from the request as it sees it: an internal host, or plain http behind
+ * a proxy that ends TLS. The key and secret must go where the operator pointed, never downgraded to http, and the
+ * ODS instance must not look new because the API named itself differently one night. The path is kept.
+ */
+function onRootOrigin(document: RootDocument, rootUrl: string): { document: RootDocument; moved?: string } {
+  const base = new URL(`${rootUrl}/`).origin;
+  const others = new Set<string>();
+  const rebase = (url: string): string => {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(.*)$/i.exec(url);
+    if (!m) return url;
+    let origin: string;
+    try {
+      origin = new URL(`${m[1]}/`).origin;
+    } catch {
+      // A placeholder in the host ({tenant}.example.org): left as the document gives it.
+      return url;
+    }
+    if (origin === base) return url;
+    others.add(origin);
+    return `${base}${m[2]}`;
+  };
+  const rebased = { ...document, oauthUrl: rebase(document.oauthUrl), dataUrl: rebase(document.dataUrl) };
+  return others.size === 0 ? { document } : { document: rebased, moved: [...others].join(', ') };
 }
