@@ -8,7 +8,20 @@ import { canonicalJson } from '../util/hash.js';
  * collection gives the collection, compared whole.
  */
 export function valueAt(body: JsonObject, path: string): Json | undefined {
-  return valueAtParts(body, path.split('.'), 0);
+  return valueAtParts(body, pathParts(path), 0);
+}
+
+// The same few paths (the natural key, the sanity rules' fields) are read on every body: split once each.
+const split = new Map<string, string[]>();
+
+/** A dotted path's parts; callers must not change the array (it is shared). */
+export function pathParts(path: string): string[] {
+  let parts = split.get(path);
+  if (!parts) {
+    parts = path.split('.');
+    if (split.size < 1000) split.set(path, parts);
+  }
+  return parts;
 }
 
 function valueAtParts(node: Json | undefined, parts: string[], from: number): Json | undefined {

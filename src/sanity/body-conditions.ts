@@ -3,6 +3,7 @@
 // promise per record. A leaf may also read a fact of the record (`fact:`), for a state whose body does not carry
 // the value to compare with (a date it does not report).
 import type { Json, JsonObject } from '../types.js';
+import { pathParts } from '../plan/paths.js';
 import { canonicalJson } from '../util/hash.js';
 
 /** A leaf: a body field (or a fact), an operator, and a value, another field or a fact (`value: { field: endDate }`). */
@@ -51,7 +52,7 @@ export function knownBodyOperator(name: string): boolean {
 /** The values at a dotted path; a path through an array gives one value per item (ctePrograms.cipCode). */
 export function valuesAt(body: Json | undefined, path: string): Json[] {
   let nodes: Json[] = body === undefined ? [] : [body];
-  for (const part of path.split('.')) {
+  for (const part of pathParts(path)) {
     const next: Json[] = [];
     for (const n of nodes) {
       const items = Array.isArray(n) ? n : [n];
