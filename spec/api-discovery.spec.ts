@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import { dataStandardMatches } from '../src/api/data-standard.js';
-import { discoverApi, DiscoveryError } from '../src/api/discovery.js';
+import { discoverApi, DiscoveryError, secureTokenUrl } from '../src/api/discovery.js';
 import { RouteContextError } from '../src/api/route-template.js';
 import { createHttpAgent } from '../src/api/http-agent.js';
 import { inferFlavor, parseRootDocument } from '../src/api/root-document.js';
@@ -135,14 +135,26 @@ describe('API discovery from the root document', () => {
     expect(api).to.include({ flavor: 'ods-7', flavorFrom: 'option' });
   });
 
-  it('sends the key and the data to the --api-base origin when the document names another (an API behind a reverse proxy)', async () => {
+  it('names another origin the document gives, and sends the key over https to the --api-base host rather than over http', async () => {
     const url = await rootServer(JSON.stringify({
       version: '6.1', apiMode: 'Shared Instance', dataModels: [{ name: 'Ed-Fi', version: '4.0.0' }],
       urls: { oauth: 'http://ods-internal:8080/oauth/token', dataManagementApi: 'http://ods-internal:8080/data/v3/' },
     }));
     const api = await discoverApi(url, { agent });
-    expect(api.locate(context2026)).to.deep.equal({ tokenUrl: `${url}/oauth/token`, dataUrl: `${url}/data/v3` });
-    expect(api.describe()).to.contain('names http://ods-internal:8080 for its token and data URLs');
+    // Another host: the API's own choice, used as given (the data URL names the ODS instance), and said.
+    expect(api.locate(context2026)).to.deep.equal({ tokenUrl: 'http://ods-internal:8080/oauth/token', dataUrl: 'http://ods-internal:8080/data/v3' });
+    expect(api.describe()).to.contain('its root document names http://ods-internal:8080 for its token URL');
+    const doc = (oauth: string, data: string) => ({ ...parseRootDocument({ version: '6.1', urls: { oauth, dataManagementApi: data } }, 'x'), oauthUrl: oauth, dataUrl: data });
+    // An https --api-base whose API names its own host with http (TLS ended by a proxy): the key goes over https.
+    const behindProxy = secureTokenUrl(doc('http://ods.example.org/api/oauth/token', 'http://ods.example.org/api/data/v3'), 'https://ods.example.org/api');
+    expect(behindProxy.document.oauthUrl).to.equal('https://ods.example.org/api/oauth/token');
+    expect(behindProxy.document.dataUrl).to.equal('http://ods.example.org/api/data/v3');
+    expect(behindProxy.notes.join('; ')).to.match(/key and secret go to https:\/\/ods\.example\.org \(https\).*plain http/);
+    // A DMS whose identity provider is another host: left alone.
+    const idp = secureTokenUrl(doc('https://idp.example.org:8045/realms/edfi/protocol/openid-connect/token', 'https://dms.example.org/data'), 'https://dms.example.org');
+    expect(idp.document.oauthUrl).to.equal('https://idp.example.org:8045/realms/edfi/protocol/openid-connect/token');
+    // The same origin: nothing to say.
+    expect(secureTokenUrl(doc('https://ods.example.org/oauth/token', 'https://ods.example.org/data/v3'), 'https://ods.example.org').notes).to.deep.equal([]);
   });
 
   it('fails clearly for a root that is not an Ed-Fi API, answers 404, or cannot be reached', async () => {
@@ -177,7 +189,8 @@ describe('route templates and data standards', () => {
     expect(dataStandardMatches('5.0, 5.1', '5.1.0')).to.equal(true);
     expect(dataStandardMatches('4.0', '')).to.equal(false);
     // An ODS/API 5.x names its model 3.3.1-b.
-    expect(dataStandardMatches('3.3, 4.0', '3.3.1-b')).to.equal(true);
+    expect(dataStandardMatches('3.3.1, 4.0', '3.3.1-b')).to.equal(true);
+    expect(dataStandardMatches('3.3.1, 4.0', '3.3.0-a')).to.equal(false);
     expect(dataStandardMatches('4.0', '3.3.1-b')).to.equal(false);
   });
 

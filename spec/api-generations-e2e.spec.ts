@@ -170,14 +170,14 @@ describe('a profile and an API of different Data Standards', function () {
     // The connection stops before anything is sent (other connections, to other APIs, would still run).
     const run = await h.sync({ quiet: false });
     expect(run.code).to.equal(EXIT.config);
-    expect(run.stderr).to.match(/profile 'core' is written for Ed-Fi Data Standard 3\.3, 4\.0, but Ed-Fi ODS\/API 7\.x 7\.3, Ed-Fi Data Standard 5\.2\.0, at .* serves Ed-Fi Data Standard 5\.2\.0: nothing was sent\. Use --profile core-ds5/);
+    expect(run.stderr).to.match(/profile 'core' is written for Ed-Fi Data Standard 3\.3\.1, 4\.0, but Ed-Fi ODS\/API 7\.x 7\.3, Ed-Fi Data Standard 5\.2\.0, at .* serves Ed-Fi Data Standard 5\.2\.0: nothing was sent\. Use --profile core-ds5/);
     expect(h.server.requests.filter((r) => r.path !== '/')).to.deep.equal([]);
 
     const { text } = await captureStderr(() =>
       main(['node', 'edfi-sync', 'sync', '--profile', 'core', '--snapshot', h.snapshot, '--state', h.state, '--api-base', h.server.url, '--quiet']),
     );
     expect(process.exitCode).to.equal(EXIT.config);
-    expect(text).to.match(/Data Standard 3\.3, 4\.0[\s\S]*Data Standard 5\.2\.0[\s\S]*core-ds5/);
+    expect(text).to.match(/Data Standard 3\.3\.1, 4\.0[\s\S]*Data Standard 5\.2\.0[\s\S]*core-ds5/);
     expect(writes(h.server.requests)).to.deep.equal([]);
   });
 

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { runDelete } from '../src/cli/commands/delete.js';
@@ -12,7 +12,7 @@ import { openState } from '../src/state/state-db.js';
 import type { TestServer } from '../src/testserver/server.js';
 import { useServerWorld } from './helpers/server-world.js';
 import Database from 'better-sqlite3';
-import { captureStderr, coreProfileFor, FLAVORS, idOf, RESOURCE, stateID, SyncHarness, writes, type Row } from './helpers/sync-e2e.js';
+import { captureStderr, captureStdout, coreProfileFor, FLAVORS, idOf, RESOURCE, stateID, SyncHarness, writes, type Row } from './helpers/sync-e2e.js';
 import type { RequestLogEntry } from '../src/testserver/server.js';
 import type { JsonObject } from '../src/types.js';
 
@@ -120,6 +120,22 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
     expect(associations()).to.have.length(3);
   });
 
+  it('--dry-run --format json --out: the reconciliation on stdout, the operations the sync would send in the file, no scratch copy left', async function () {
+    const lost = server.store.list('studentCTEProgramAssociations')[0]!;
+    server.store.delete('studentCTEProgramAssociations', lost.id);
+    const out = join(dir, 'resync-ops.jsonl');
+    const r = await captureStdout(() => runResync({ ...o, dryRun: true, format: 'json', out }));
+    expect(r.value).to.equal(0);
+    const doc = JSON.parse(r.text) as { counts: Record<string, number>; sync: { operationCount: number; operationsFile: string } };
+    expect(doc.counts['forget-mapping']).to.equal(1);
+    expect(doc.sync).to.include({ operationCount: 1, operationsFile: out });
+    // The record the ODS lost is sent again: a POST, as the real resync does.
+    const ops = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { method: string });
+    expect(ops.map((op) => op.method)).to.deep.equal(['POST']);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.resync-dry-run-'))).to.deep.equal([]);
+    expect(associations()).to.have.length(3);
+  });
+
   it('refuses to delete a mass of unknown ODS records without --allow-mass-delete', async function () {
     const template = associations()[0]!;
     for (let d = 1; d <= 12; d++) {
@@ -128,6 +144,11 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
       server.seed('studentCTEProgramAssociations', b);
     }
     const guarded = { ...o, maxDeleteCount: 5, maxDeleteShare: 0.1 };
+    // The preview says the same: refused (exit 5), and nothing the sync would send, since the real run stops.
+    const preview = await captureStdout(() => runResync({ ...guarded, dryRun: true }));
+    expect(preview.value).to.equal(5);
+    expect(preview.text).to.contain('the real resync stops here: nothing would be deleted or sent');
+    expect(preview.text).to.not.contain('would send');
     expect(await quietly(() => runResync(guarded))).to.equal(5);
     expect(associations()).to.have.length(16);
     expect(await quietly(() => runResync({ ...guarded, allowMassDelete: true }))).to.equal(0);

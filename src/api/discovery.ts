@@ -70,7 +70,7 @@ export async function discoverApi(apiRoot: string, o: DiscoverOptions): Promise<
     await sleep(200 * attempt);
   }
 
-  const { document, moved } = onRootOrigin(parseRootDocument(json, rootUrl), rootUrl);
+  const { document, notes } = secureTokenUrl(parseRootDocument(json, rootUrl), rootUrl);
   const inferred = inferFlavor(document);
   const flavor = o.flavor ?? inferred;
   if (!flavor) {
@@ -106,35 +106,44 @@ export async function discoverApi(apiRoot: string, o: DiscoverOptions): Promise<
     describe(): string {
       const version = document.version ? ` ${document.version}` : '';
       const standard = dataStandard ? `, Ed-Fi Data Standard ${dataStandard}` : '';
-      const note = moved ? ` (its root document names ${moved} for its token and data URLs, an origin other than --api-base: sent to ${new URL(`${rootUrl}/`).origin} instead)` : '';
+      const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
       return `${traits.label}${version}${standard}, at ${rootUrl}${note}`;
     },
   };
 }
 
 /**
- * The document's token and data URLs on the origin the operator gave (--api-base). An API behind a reverse proxy
- * that is not set up for it builds its URLs from the request as it sees it: an internal host, or plain http behind
- * a proxy that ends TLS. The key and secret must go where the operator pointed, never downgraded to http, and the
- * ODS instance must not look new because the API named itself differently one night. The path is kept.
+ * The key and secret never go over plain http when the operator gave an https --api-base: an ODS/API behind a
+ * proxy that ends TLS, and is not told so, names its own host with http. Its token URL is then taken on the
+ * --api-base origin (the same host, through the proxy). Nothing else is moved: a token URL on another host (the
+ * DMS's identity provider) is the API's own choice, and the data URL names the ODS instance, which identity rows
+ * are keyed by (moving it would make the records sent so far look like another ODS's, never deleted). Where the
+ * document names another origin, the run's "Ed-Fi API:" line says so.
  */
-function onRootOrigin(document: RootDocument, rootUrl: string): { document: RootDocument; moved?: string } {
-  const base = new URL(`${rootUrl}/`).origin;
-  const others = new Set<string>();
-  const rebase = (url: string): string => {
+export function secureTokenUrl(document: RootDocument, rootUrl: string): { document: RootDocument; notes: string[] } {
+  const base = new URL(`${rootUrl}/`);
+  const notes: string[] = [];
+  const split = (url: string): { origin: URL; rest: string } | undefined => {
     const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(.*)$/i.exec(url);
-    if (!m) return url;
-    let origin: string;
+    if (!m) return undefined;
     try {
-      origin = new URL(`${m[1]}/`).origin;
+      return { origin: new URL(`${m[1]}/`), rest: m[2]! };
     } catch {
-      // A placeholder in the host ({tenant}.example.org): left as the document gives it.
-      return url;
+      // A placeholder in the host ({tenant}.example.org): as the document gives it.
+      return undefined;
     }
-    if (origin === base) return url;
-    others.add(origin);
-    return `${base}${m[2]}`;
   };
-  const rebased = { ...document, oauthUrl: rebase(document.oauthUrl), dataUrl: rebase(document.dataUrl) };
-  return others.size === 0 ? { document } : { document: rebased, moved: [...others].join(', ') };
+  let oauthUrl = document.oauthUrl;
+  const token = split(oauthUrl);
+  if (token && token.origin.origin !== base.origin) {
+    if (base.protocol === 'https:' && token.origin.protocol === 'http:' && token.origin.hostname === base.hostname) {
+      oauthUrl = `${base.origin}${token.rest}`;
+      notes.push(`its root document names ${token.origin.origin} for its token URL: the key and secret go to ${base.origin} (https) instead`);
+    } else {
+      notes.push(`its root document names ${token.origin.origin} for its token URL`);
+    }
+  }
+  const data = split(document.dataUrl);
+  if (data && data.origin.origin !== base.origin) notes.push(`its root document names ${data.origin.origin} for its data URL${data.origin.protocol === 'http:' ? ' (plain http: configure the API\'s reverse-proxy settings)' : ''}`);
+  return { document: oauthUrl === document.oauthUrl ? document : { ...document, oauthUrl }, notes };
 }

@@ -84,8 +84,8 @@ export function fillSpecText(specMessage: string, resource: string | null, messa
   if (referenced) text = text.replace(/\bRESOURCE reference\b/, `${referenced} reference`);
   // The dependent entity is never the record's own resource: when the API does not name it (ODS/API 7.x's default
   // "this item is referenced by another item"), the text says so rather than pointing the fix at the record itself.
-  const dependent = dependentEntity(message) ?? 'an entity the API did not name';
-  text = text.replace(/dependency of the '\s*RESOURCE\s*' entity/, dependent.startsWith('an entity') ? `dependency of ${dependent}` : `dependency of the '${dependent}' entity`);
+  const dependent = dependentEntity(message);
+  text = text.replace(/dependency of the '\s*RESOURCE\s*' entity/, dependent ? `dependency of the '${dependent}' entity` : 'dependency of an entity the API did not name');
   text = text.replace(/'\s*RESOURCE\s*'/g, `'${own}'`).replace(/\bRESOURCE\b/g, own);
   const field = fields.length > 0 ? fields.join(', ') : '(a field the message does not name)';
   return text.replace(/\bFIELD\b/g, field);

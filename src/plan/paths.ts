@@ -12,10 +12,10 @@ export function valueAt(body: JsonObject, path: string): Json | undefined {
 }
 
 // The same few paths (the natural key, the sanity rules' fields) are read on every body: split once each.
-const split = new Map<string, string[]>();
+const split = new Map<string, readonly string[]>();
 
-/** A dotted path's parts; callers must not change the array (it is shared). */
-export function pathParts(path: string): string[] {
+/** A dotted path's parts (shared between callers). */
+export function pathParts(path: string): readonly string[] {
   let parts = split.get(path);
   if (!parts) {
     parts = path.split('.');
@@ -24,7 +24,7 @@ export function pathParts(path: string): string[] {
   return parts;
 }
 
-function valueAtParts(node: Json | undefined, parts: string[], from: number): Json | undefined {
+function valueAtParts(node: Json | undefined, parts: readonly string[], from: number): Json | undefined {
   for (let i = from; i < parts.length; i++) {
     if (Array.isArray(node)) {
       const items = node.map((item) => valueAtParts(item, parts, i) ?? null);

@@ -6,7 +6,7 @@ import { instanceResolver } from '../plan/instance-key.js';
 import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
 import { buildPlan } from '../plan/planner.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { readAllConfigurations, readCampusYears, readConnections, connectionKey } from '../snapshot/connections.js';
+import { readAllConfigurations, readConfigurationsAndCampusYears, readConnections, connectionKey } from '../snapshot/connections.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
 import { emptyState } from '../state/state-db.js';
 import type { Connection, Json, JsonObject, Operation } from '../types.js';
@@ -86,7 +86,7 @@ export async function reconcile(o: {
   const connections = readConnections(snapshot, profile);
   // What configurations this run does not send would want, worked out once and only if some record is up for deletion.
   let unsentClaims: Promise<UnsentClaims> | undefined;
-  const unsent = (): Promise<UnsentClaims> => (unsentClaims ??= claimsOfUnsent(profile, snapshot, connections));
+  const unsent = (): Promise<UnsentClaims> => (unsentClaims ??= claimsOf(profile, snapshot, connections));
   for (const conn of connections) {
     if (!conn.resourceEnabled) continue;
     const instance = instanceOf(conn);
@@ -237,9 +237,20 @@ interface UnsentClaims {
   error?: string;
 }
 
+// A resync reconciles twice (a preview, then for real) over one snapshot: the claims are worked out once.
+const claimsBySnapshot = new WeakMap<Database, Map<LoadedProfile, Promise<UnsentClaims>>>();
+
+function claimsOf(profile: LoadedProfile, snapshot: Database, connections: Connection[]): Promise<UnsentClaims> {
+  let byProfile = claimsBySnapshot.get(snapshot);
+  if (!byProfile) claimsBySnapshot.set(snapshot, (byProfile = new Map()));
+  let claims = byProfile.get(profile);
+  if (!claims) byProfile.set(profile, (claims = claimsOfUnsent(profile, snapshot, connections)));
+  return claims;
+}
+
 /**
  * What the configurations this run does not send (disabled, the resource toggled off, or a school year Campus has
- * with no configuration, see readCampusYears) would want if they were
+ * with no configuration, see readConfigurationsAndCampusYears) would want if they were
  * sent: planned as if on, against an empty state so that nothing of the real state file is read or repaired, and
  * each in an instance of its own so that every one of them names all its records.
  */
@@ -255,7 +266,7 @@ async function claimsOfUnsent(profile: LoadedProfile, snapshot: Database, connec
     }
     const enabled = new Set(connections.map(connectionKey));
     const configured = new Set(readAllConfigurations(snapshot, profile).map(connectionKey));
-    for (const c of readCampusYears(snapshot, profile)) {
+    for (const c of readConfigurationsAndCampusYears(snapshot, profile)) {
       const key = connectionKey(c);
       if (enabled.has(key) || out.why.has(key)) continue;
       unsent.push({ ...c, resourceEnabled: true });

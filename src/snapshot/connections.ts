@@ -43,32 +43,40 @@ export function readAllConfigurations(db: Database, profile: LoadedProfile): Con
 
 /**
  * readAllConfigurations, and besides, for each district a configuration of the profile serves, every school year
- * Campus knows (School Year Setup, calendars) that has no configuration at all, as if configured like the
- * district's latest one (its configID: its Resource Preferences). A configuration removed from Campus sends nothing
- * ("Data will only send for the years that have valid configuration"), but the records it sent are still Campus
- * records: resync must not take them for records with "no matching record in Campus".
+ * its schools have a calendar for but that has no configuration at all, as if configured like the district's
+ * latest one (its configID: its Resource Preferences). A configuration removed from Campus sends nothing ("Data
+ * will only send for the years that have valid configuration"), but the records it sent are still Campus records:
+ * resync must not take them for records with "no matching record in Campus". Years without a calendar have no
+ * enrollment, so no record.
  */
-export function readCampusYears(db: Database, profile: LoadedProfile): Connection[] {
-  const columns = (db.prepare('PRAGMA main.table_info(EdFiConfiguration)').all() as Array<{ name: string }>).map((c) => c.name);
-  const has = (table: string, column: string): boolean =>
-    (db.prepare(`PRAGMA main.table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name.toLowerCase() === column.toLowerCase());
-  const yearTables = ['SchoolYear', 'Calendar'].filter((t) => has(t, 'endYear'));
+export function readConfigurationsAndCampusYears(db: Database, profile: LoadedProfile): Connection[] {
+  const columnsOf = (table: string): string[] => (db.prepare(`PRAGMA main.table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
   const named = (c: string, name: string): boolean => c.toLowerCase() === name.toLowerCase();
-  if (yearTables.length === 0 || !['districtID', 'endYear', 'profile'].every((n) => columns.some((c) => named(c, n)))) return readAllConfigurations(db, profile);
+  const has = (table: string, ...names: string[]): boolean => names.every((n) => columnsOf(table).some((c) => named(c, n)));
+  const columns = columnsOf('EdFiConfiguration');
+  if (!has('EdFiConfiguration', 'districtID', 'endYear', 'profile') || !has('Calendar', 'schoolID', 'endYear') || !has('School', 'schoolID', 'districtID')) {
+    return readAllConfigurations(db, profile);
+  }
   const q = (c: string): string => `"${c.replace(/"/g, '""')}"`;
-  const configured = columns.map((c) => (named(c, 'enabled') ? `1 AS ${q(c)}` : q(c))).join(', ');
-  const unconfigured = columns.map((c) => (named(c, 'enabled') ? `1 AS ${q(c)}` : named(c, 'endYear') ? `y.endYear AS ${q(c)}` : `c.${q(c)}`)).join(', ');
-  db.exec(`CREATE TEMP VIEW EdFiConfiguration AS
-    SELECT ${configured} FROM main.EdFiConfiguration
-    UNION ALL
-    SELECT ${unconfigured} FROM main.EdFiConfiguration c
-    JOIN (${yearTables.map((t) => `SELECT endYear FROM main.${t}`).join(' UNION ')}) y
-    WHERE c.rowid = (SELECT l.rowid FROM main.EdFiConfiguration l WHERE l.districtID = c.districtID AND lower(l.profile) = lower(c.profile) ORDER BY l.endYear DESC, l.rowid DESC LIMIT 1)
-      AND NOT EXISTS (SELECT 1 FROM main.EdFiConfiguration o WHERE o.districtID = c.districtID AND o.endYear = y.endYear AND lower(o.profile) = lower(c.profile))`);
+  const asEnabled = (prefix: string, endYear?: string): string =>
+    columns.map((c) => (named(c, 'enabled') ? `1 AS ${q(c)}` : endYear && named(c, 'endYear') ? `${endYear} AS ${q(c)}` : `${prefix}${q(c)}`)).join(', ');
+  // The added rows are worked out once into a table: as a view joined into the profile's query, the planner
+  // evaluated them per configuration (9 s for 4,500 configurations, against 0.3 s).
+  db.exec(`DROP TABLE IF EXISTS temp.campus_years;
+    CREATE TEMP TABLE campus_years AS
+    WITH latest AS (SELECT rowid AS rid, ROW_NUMBER() OVER (PARTITION BY districtID, lower(profile) ORDER BY endYear DESC, rowid DESC) AS n FROM main.EdFiConfiguration),
+         years AS (SELECT DISTINCT s.districtID, cal.endYear FROM main.Calendar cal JOIN main.School s ON s.schoolID = cal.schoolID),
+         taken AS (SELECT DISTINCT districtID, endYear, lower(profile) AS p FROM main.EdFiConfiguration)
+    SELECT ${asEnabled('c.', 'y.endYear')} FROM main.EdFiConfiguration c
+    JOIN latest l ON l.rid = c.rowid AND l.n = 1
+    JOIN years y ON y.districtID = c.districtID
+    LEFT JOIN taken t ON t.districtID = c.districtID AND t.endYear = y.endYear AND t.p = lower(c.profile)
+    WHERE t.districtID IS NULL;
+    CREATE TEMP VIEW EdFiConfiguration AS SELECT ${asEnabled('')} FROM main.EdFiConfiguration UNION ALL SELECT ${asEnabled('')} FROM temp.campus_years;`);
   try {
     return readConnections(db, profile);
   } finally {
-    db.exec('DROP VIEW temp.EdFiConfiguration');
+    db.exec('DROP VIEW temp.EdFiConfiguration; DROP TABLE temp.campus_years;');
   }
 }
 

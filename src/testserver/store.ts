@@ -320,7 +320,8 @@ export class EdFiStore {
     if (this.answers === 'relational') {
       for (const name of this.collectionsOf(def.name)) {
         const items = body[name];
-        // The items come back in the order of their key, as the ODS/API reads its child table, not as sent.
+        // The items come back in an order of the server's own (an ODS/API reads its child table by key), not as
+        // sent: here sorted by their JSON text.
         body[name] = Array.isArray(items) ? [...items].sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : canonicalJson(a) > canonicalJson(b) ? 1 : 0)) : [];
       }
     }

@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Command } from 'commander';
 import type { ResourceApi } from '../../emit/api.js';
@@ -94,9 +93,8 @@ export async function runResync(o: SyncOptions & { format?: string; out?: string
         if (o.dryRun) {
           // The whole resync, the sync after it included, on a scratch copy of the state file: the report says what
           // the real one would change and send, and nothing is written or sent.
-          await dryRun({ o, ctx, api, only, instanceOf, limits: massDeleteLimits(o, ctx.profile) });
           status = 'dry-run';
-          return EXIT.ok;
+          return await dryRun({ o, ctx, api, only, instanceOf, limits: massDeleteLimits(o, ctx.profile) });
         }
         const preview = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, api, apply: false, onlyConnections: only, instanceOf });
         printReconciliation(preview, o.format);
@@ -187,9 +185,10 @@ async function dryRun(a: {
   only: Set<string>;
   instanceOf: (c: Connection) => string | undefined;
   limits: MassDeleteLimits;
-}): Promise<void> {
+}): Promise<number> {
   const { o, ctx } = a;
-  const dir = mkdtempSync(join(tmpdir(), 'edfi-resync-dry-run-'));
+  // Beside the state file, not in the system's temporary folder (often a small tmpfs): the copy is as large as it.
+  const dir = mkdtempSync(join(dirname(resolve(ctx.state.name)), '.resync-dry-run-'));
   const file = join(dir, 'state.sqlite');
   try {
     ctx.state.prepare('VACUUM INTO ?').run(file);
@@ -197,23 +196,29 @@ async function dryRun(a: {
     try {
       const r = await reconcile({ profile: ctx.profile, snapshot: ctx.snapshot, state: scratch, api: a.api, apply: true, onlyConnections: a.only, instanceOf: a.instanceOf });
       const refused = o.allowMassDelete ? [] : deleteViolations(r, ctx.state, ctx.profile.def.resource.name, a.limits);
+      if (!r.complete && o.format === 'json') for (const note of r.notes) process.stderr.write(`note: ${note}\n`);
+      if (refused.length > 0) {
+        // The real resync stops before anything is deleted or sent: so does its preview.
+        const stop = `${massDeleteMessage(refused)} (the real resync stops here: nothing would be deleted or sent)`;
+        process.stdout.write((o.format === 'json' ? JSON.stringify({ ...r, refused: stop, sync: null }, null, 2) : `${reconciliationText(r)}\n\n${stop}`) + '\n');
+        return EXIT.refused;
+      }
       const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: scratch, onlyConnections: a.only, instanceOf: a.instanceOf, reevaluate: a.only, preview: true });
       // As the sync refuses a connection whose plan deletes too much: its operations are not shown as sent.
-      const syncRefused = o.allowMassDelete ? [] : massDeleteViolations(plan, a.limits);
+      const syncRefused = o.allowMassDelete ? [] : massDeleteViolations(plan, a.limits).filter((v) => a.only.has(v.connection));
       const held = new Set(syncRefused.map((v) => v.connection));
       const operations = plan.operations.filter((op) => a.only.has(op.connection) && !held.has(op.connection));
-      const guard = refused.length > 0
-        ? `${massDeleteMessage(refused)} (the real resync stops here: nothing is deleted or sent)`
-        : syncRefused.length > 0 ? `${massDeleteMessage(syncRefused)} (the sync after the resync sends nothing for ${syncRefused.length === 1 ? 'that connection' : 'those connections'})` : undefined;
+      const guard = syncRefused.length > 0 ? `${massDeleteMessage(syncRefused)} (the sync after the resync would send nothing for ${syncRefused.length === 1 ? 'that connection' : 'those connections'})` : undefined;
       if (o.format === 'json') {
         if (o.out) await writeOperations(operations, o.out);
         process.stdout.write(JSON.stringify({ ...r, refused: guard ?? null, sync: { summary: plan.summary, ...(o.out ? { operationsFile: o.out, operationCount: operations.length } : { operations }) } }, null, 2) + '\n');
-        return;
+      } else {
+        process.stdout.write(reconciliationText(r) + '\n');
+        if (guard) process.stdout.write(`\n${guard}\n`);
+        process.stdout.write(`\nThen the sync (with today's Resource Preferences) would send ${operations.length} operation(s)${o.out ? `, written to ${o.out}` : ''}:\n${planSummaryText(plan)}\n`);
+        await writeOperations(operations, o.out);
       }
-      process.stdout.write(reconciliationText(r) + '\n');
-      if (guard) process.stdout.write(`\n${guard}\n`);
-      process.stdout.write(`\nThen the sync (with today's Resource Preferences) would send ${operations.length} operation(s)${o.out ? `, written to ${o.out}` : ''}:\n${planSummaryText(plan)}\n`);
-      await writeOperations(operations, o.out);
+      return guard ? EXIT.refused : EXIT.ok;
     } finally {
       scratch.close();
     }
