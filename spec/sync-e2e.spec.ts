@@ -650,6 +650,25 @@ for (const flavor of FLAVORS) describe(`sync end to end: faults on the way (${fl
     expect(run.ms).to.be.greaterThanOrEqual(950);
   });
 
+  it('a POST answered without a Location header: said in the error log, not hidden; the record is sent again and the warning resolved', async function () {
+    h = await SyncHarness.start({ flavor });
+    h.world(studentTables(eight));
+    await h.preload();
+    // A gateway that answers 201 and drops the header (here the answer stands in for the server's: nothing stored).
+    h.server.faults.add({ kind: 'answer', status: 201, body: {}, times: 1, match: { method: 'POST', pathIncludes: SCPA_PATH } });
+    const first = await h.sync();
+    expect(first.code, first.stderr).to.equal(EXIT.ok);
+    const open = h.errors().filter((e) => e.catalogueId === 'emit.id-unknown' && e.resolved === 0);
+    expect(open).to.have.length(1);
+    expect(open[0]!.level).to.equal('warning');
+    expect(open[0]!.fix).to.contain('edfi-sync resync');
+    expect(h.identityOf(open[0]!.sourceKey!)?.edfiId ?? null).to.equal(null);
+    const second = await h.sync();
+    expect(writes(second.requests).map((r) => `${r.method} ${r.status}`)).to.deep.equal(['POST 201']);
+    expect(h.store.count(RESOURCE)).to.equal(8);
+    expect(h.errors().filter((e) => e.catalogueId === 'emit.id-unknown').map((e) => e.resolved)).to.deep.equal([1]);
+  });
+
   it('connection reset: the request is sent again, every record in the ODS, exit 0', async function () {
     h = await SyncHarness.start({ flavor });
     const run = await faultyRun(() => h.server.faults.add({ kind: 'reset', times: 2, match: { method: 'POST', pathIncludes: SCPA_PATH } }));

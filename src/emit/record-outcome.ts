@@ -114,6 +114,17 @@ export class OutcomeRecorder {
         lastOutcome: 'ok', lastSentAt: at,
       }, nkHash);
       this.errors.resolve(op.connection, op.resource, op.sourceKey, this.runId);
+      if (!edfiId) {
+        // Sent, but the API named no id (a gateway that drops the Location header): the record is POSTed again every
+        // night (an upsert, no duplicate) and cannot be deleted until its id is known. Said, not hidden.
+        this.errors.add({
+          runId: this.runId, at, connection: op.connection, resource: op.resource, sourceKey: op.sourceKey, student: op.student ?? null, method: op.method, status,
+          level: 'warning', catalogueId: 'emit.id-unknown', specMessage: null, body: null,
+          message: `the API answered ${status} without a Location header: the record was sent but its Ed-Fi id is unknown`,
+          cause: 'The Ed-Fi API (or a gateway in front of it) answered the POST without the Location header that names the new record\'s id.',
+          fix: 'Run `edfi-sync resync` for the connection: it finds the record in the ODS by its natural key and keeps its id, so later changes are sent as PUTs and a record Campus drops can be deleted. Check that the gateway passes the Location header through.',
+        });
+      }
     });
   }
 
