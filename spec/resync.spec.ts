@@ -86,8 +86,11 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
     expect(server.store.list('studentCTEProgramAssociations').map((i) => i.id).sort()).to.deep.equal(before);
     expect(server.requests.filter((r) => r.method !== 'GET' && r.path.includes('studentCTEProgramAssociations'))).to.deep.equal([]);
     const db = openState(o.state);
-    expect(new IdentityMap(db).find({}).map((r) => r.edfiId).sort()).to.deep.equal(before);
+    const rows = new IdentityMap(db).find({});
     db.close();
+    expect(rows.map((r) => r.edfiId).sort()).to.deep.equal(before);
+    // Each adopted row names its student, so `identity --student` and `delete --student` find it after a recovery.
+    expect(rows.map((r) => r.student).sort()).to.deep.equal(['1000000010', '1000000011', '1000000012', '1000000013']);
   });
 
   it('an ODS in step stays untouched however it answers (empty collections as [], items in its own order), also after a lost state file', async function () {

@@ -17,7 +17,7 @@ export interface DiffContext {
   instance: string;
   /** A retry touches only its records: others are neither sent nor deleted. */
   inScope: (sourceKey: string) => boolean;
-  onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject) => void;
+  onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject, student: string | null) => void;
   count: { unchanged: number; shared: Map<string, number>; heldBack: Map<string, number> };
 }
 
@@ -55,7 +55,7 @@ export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
   }
   const w = c.winner;
   if (!w) return;
-  if (ctx.onDesired && w.body && w.naturalKey) ctx.onDesired(w.connection, w.sourceKey, w.naturalKey, w.body);
+  if (ctx.onDesired && w.body && w.naturalKey) ctx.onDesired(w.connection, w.sourceKey, w.naturalKey, w.body, w.student);
   if (!ctx.inScope(w.sourceKey)) return;
   if (isOwnRow(c.holder, w) && w.own === OWN.inStep) {
     ctx.count.unchanged++;

@@ -56,7 +56,7 @@ export interface PlanOptions {
    * Every record the ODS should hold, with its body: per natural key and instance, the record that wins it
    * (resync compares them with the ODS). Costs a body per record: small callers only.
    */
-  onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject) => void;
+  onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject, student: string | null) => void;
 }
 
 /** The instance function of a data path: '/data/v3/{endYear}' gives one instance per school year. */

@@ -61,17 +61,17 @@ export async function reconcile(o: {
   // As the planner does (and the same for the plan below and the grouping here).
   const instanceOf = instanceResolver(connectionKey, o.instanceOf, (key) => identity.instanceOfConnection(key, resource), DEFAULT_INSTANCE, () => identity.recordedInstances(resource));
   // What each wanted record would be sent as: its hash as the plan keeps it, and as an ODS would hold it.
-  const desired = new Map<string, Map<string, { sourceKey: string; naturalKey: JsonObject; bodyHash: string; comparable: string }>>();
+  const desired = new Map<string, Map<string, { sourceKey: string; student: string | null; naturalKey: JsonObject; bodyHash: string; comparable: string }>>();
   // The plan also repairs identity rows of older state files (one owner per ODS record and instance), and names
   // the one record per natural key and instance that the ODS should hold.
   await buildPlan({
     // The connections reconciled are planned with today's Resource Preferences (what a resync is for), the others
     // with theirs; a preview writes nothing.
     profile, snapshot, state, instanceOf, reevaluate: o.onlyConnections ?? true, preview: !o.apply,
-    onDesired: (conn, sourceKey, naturalKey, body) => {
+    onDesired: (conn, sourceKey, naturalKey, body, student) => {
       let m = desired.get(conn);
       if (!m) desired.set(conn, (m = new Map()));
-      m.set(canonicalJson(naturalKey), { sourceKey, naturalKey, bodyHash: hashJson(body), comparable: comparableHash(body) });
+      m.set(canonicalJson(naturalKey), { sourceKey, student, naturalKey, bodyHash: hashJson(body), comparable: comparableHash(body) });
     },
   });
   const rows: ReconcileRow[] = [];
@@ -130,10 +130,10 @@ export async function reconcile(o: {
     odsRecords += ods.size;
     const mappedById = new Map<string, IdentityRow>();
     for (const row of mappedRows) if (row.edfiId) mappedById.set(row.edfiId, row);
-    const wanted = new Map<string, { connection: string; sourceKey: string; bodyHash: string; comparable: string }>();
+    const wanted = new Map<string, { connection: string; sourceKey: string; student: string | null; bodyHash: string; comparable: string }>();
     for (const conn of conns) {
       const key = connectionKey(conn);
-      for (const [nk, w] of desired.get(key) ?? new Map()) if (!wanted.has(nk)) wanted.set(nk, { connection: key, sourceKey: w.sourceKey, bodyHash: w.bodyHash, comparable: w.comparable });
+      for (const [nk, w] of desired.get(key) ?? new Map()) if (!wanted.has(nk)) wanted.set(nk, { connection: key, sourceKey: w.sourceKey, student: w.student, bodyHash: w.bodyHash, comparable: w.comparable });
     }
 
     const changes: Array<() => void> = [];
@@ -189,7 +189,7 @@ export async function reconcile(o: {
         // An adopted record that already holds what would be sent is in step: the next sync sends it nothing.
         const bodyHash = want.comparable === comparableHash(body) ? want.bodyHash : hash;
         changes.push(() => identity.upsert({
-          connection: want.connection, resource, sourceKey: want.sourceKey, student: current?.student ?? null, instance, edfiId: id, naturalKey,
+          connection: want.connection, resource, sourceKey: want.sourceKey, student: current?.student ?? want.student, instance, edfiId: id, naturalKey,
           body, bodyHash, lastMethod: 'GET', lastStatus: 200, lastOutcome: 'ok', lastSentAt: new Date().toISOString(),
         }));
         continue;
