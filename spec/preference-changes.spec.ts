@@ -68,8 +68,9 @@ for (const flavor of FLAVORS) describe(`Resource Preferences changes wait for a 
     const preview = await captureStdout(() => runResync({ profile: h.profile, snapshot: h.snapshot, state: h.state, apiBase: h.server.url, concurrency: 4, quiet: true, dryRun: true }));
     expect(preview.value).to.equal(0);
     expect(writes(h.server.requests.slice(previewFrom))).to.deep.equal([]);
-    expect(preview.text).to.include('would send 2 operation(s)');
-    const previewed = preview.text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { method: string; sourceKey: string });
+    // The report on stderr, the operations alone on stdout (JSON lines, for a pipe).
+    expect(preview.stderr).to.include('would send 2 operation(s)');
+    const previewed = preview.text.trim().split('\n').map((l) => JSON.parse(l) as { method: string; sourceKey: string });
     expect(previewed.map((op) => `${op.method} ${op.sourceKey}`).sort()).to.deep.equal([`DELETE ${sourceKey(1)}`, `DELETE ${sourceKey(3)}`]);
     await expectChangeWaits(h, 4);
 

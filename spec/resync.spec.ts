@@ -150,8 +150,9 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
     // The preview says the same: refused (exit 5), and nothing the sync would send, since the real run stops.
     const preview = await captureStdout(() => runResync({ ...guarded, dryRun: true }));
     expect(preview.value).to.equal(5);
-    expect(preview.text).to.contain('the real resync stops here: nothing would be deleted or sent');
-    expect(preview.text).to.not.contain('would send');
+    expect(preview.stderr).to.contain('the real resync stops here: nothing would be deleted or sent');
+    expect(preview.stderr + preview.text).to.not.contain('would send');
+    expect(preview.text).to.equal('');
     expect(await quietly(() => runResync(guarded))).to.equal(5);
     expect(associations()).to.have.length(16);
     expect(await quietly(() => runResync({ ...guarded, allowMassDelete: true }))).to.equal(0);
@@ -268,9 +269,10 @@ for (const flavor of FLAVORS) describe(`resync keeps the records of a district w
     snapshotSql(h, "UPDATE District SET number = '7654321' WHERE districtID = 1");
     await h.preload();
     const r = await resyncOf(h, { dryRun: true });
-    expect(r.stdout).to.match(/forget-mapping\s+1/);
-    expect(r.stdout).to.match(/outside-scope\s+2/);
-    expect(r.stdout).to.contain(lost.id);
+    // A dry run's report is on stderr (stdout carries the operations the sync would send, as JSON lines).
+    expect(r.stderr).to.match(/forget-mapping\s+1/);
+    expect(r.stderr).to.match(/outside-scope\s+2/);
+    expect(r.stderr).to.contain(lost.id);
   });
 
   it('a State District Number kept with a leading zero lists the records the bodies carry as a number', async function () {

@@ -127,8 +127,8 @@ export async function quiet<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Replaces `process.stdout.write` while `fn` runs (stderr swallowed) and returns what went to stdout. */
-export async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; text: string }> {
+/** Replaces `process.stdout.write` and `process.stderr.write` while `fn` runs; returns what went to each. */
+export async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; text: string; stderr: string }> {
   const chunks: string[] = [];
   const out = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -137,7 +137,8 @@ export async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T
     return true;
   }) as typeof process.stdout.write;
   try {
-    return { value: (await captureStderr(fn)).value, text: chunks.join('') };
+    const r = await captureStderr(fn);
+    return { value: r.value, text: chunks.join(''), stderr: r.text };
   } finally {
     process.stdout.write = out;
   }

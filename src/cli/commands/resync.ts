@@ -190,6 +190,13 @@ async function dryRun(a: {
   // Beside the state file, not in the system's temporary folder (often a small tmpfs): the copy is as large as it.
   const dir = mkdtempSync(join(dirname(resolve(ctx.state.name)), '.resync-dry-run-'));
   const file = join(dir, 'state.sqlite');
+  // A reader that goes away (`| head`) ends the process at once: the scratch copy goes with it all the same.
+  const removeScratch = (): void => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeScratch);
+  // With the operations on stdout (JSON lines, for a pipe), the report for a person goes to stderr.
+  const say = (text: string): void => {
+    (o.out ? process.stdout : process.stderr).write(text);
+  };
   try {
     ctx.state.prepare('VACUUM INTO ?').run(file);
     const scratch = openState(file);
@@ -200,7 +207,8 @@ async function dryRun(a: {
       if (refused.length > 0) {
         // The real resync stops before anything is deleted or sent: so does its preview.
         const stop = `${massDeleteMessage(refused)} (the real resync stops here: nothing would be deleted or sent)`;
-        process.stdout.write((o.format === 'json' ? JSON.stringify({ ...r, refused: stop, sync: null }, null, 2) : `${reconciliationText(r)}\n\n${stop}`) + '\n');
+        if (o.format === 'json') process.stdout.write(JSON.stringify({ ...r, refused: stop, sync: null }, null, 2) + '\n');
+        else say(`${reconciliationText(r)}\n\n${stop}\n`);
         return EXIT.refused;
       }
       const plan = await buildPlan({ profile: ctx.profile, snapshot: ctx.snapshot, state: scratch, onlyConnections: a.only, instanceOf: a.instanceOf, reevaluate: a.only, preview: true });
@@ -213,9 +221,9 @@ async function dryRun(a: {
         if (o.out) await writeOperations(operations, o.out);
         process.stdout.write(JSON.stringify({ ...r, refused: guard ?? null, sync: { summary: plan.summary, ...(o.out ? { operationsFile: o.out, operationCount: operations.length } : { operations }) } }, null, 2) + '\n');
       } else {
-        process.stdout.write(reconciliationText(r) + '\n');
-        if (guard) process.stdout.write(`\n${guard}\n`);
-        process.stdout.write(`\nThen the sync (with today's Resource Preferences) would send ${operations.length} operation(s)${o.out ? `, written to ${o.out}` : ''}:\n${planSummaryText(plan)}\n`);
+        say(reconciliationText(r) + '\n');
+        if (guard) say(`\n${guard}\n`);
+        say(`\nThen the sync (with today's Resource Preferences) would send ${operations.length} operation(s)${o.out ? `, written to ${o.out}` : ' (JSON lines on stdout)'}:\n${planSummaryText(plan)}\n`);
         await writeOperations(operations, o.out);
       }
       return guard ? EXIT.refused : EXIT.ok;
@@ -223,7 +231,8 @@ async function dryRun(a: {
       scratch.close();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    process.removeListener('exit', removeScratch);
+    removeScratch();
   }
 }
 
