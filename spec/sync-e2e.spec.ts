@@ -669,6 +669,18 @@ for (const flavor of FLAVORS) describe(`sync end to end: faults on the way (${fl
     expect(h.errors().filter((e) => e.catalogueId === 'emit.id-unknown').map((e) => e.resolved)).to.deep.equal([1]);
   });
 
+  it('a connection stopped one night (API unreachable) is over the next good night, also one whose resource is toggled off', async function () {
+    h = await SyncHarness.start({ flavor });
+    h.world({ ...studentTables(eight), EdFiResourceToggle: [{ configID: 1, resource: RESOURCE, enabled: 0 }] });
+    await h.preload();
+    const down = await h.sync({ apiBase: 'http://127.0.0.1:1' });
+    expect(down.code).to.equal(EXIT.unreachable);
+    const stopped = h.errors().filter((e) => e.sourceKey === null && e.level === 'error');
+    expect(stopped.map((e) => e.connection)).to.include('1:2026');
+    expect((await h.sync()).code).to.equal(EXIT.ok);
+    expect(h.errors().filter((e) => e.sourceKey === null && e.level === 'error' && e.resolved === 0)).to.deep.equal([]);
+  });
+
   it('connection reset: the request is sent again, every record in the ODS, exit 0', async function () {
     h = await SyncHarness.start({ flavor });
     const run = await faultyRun(() => h.server.faults.add({ kind: 'reset', times: 2, match: { method: 'POST', pathIncludes: SCPA_PATH } }));

@@ -159,6 +159,17 @@ export class ErrorLog {
       .run(new Date().toISOString(), runId, resource, connection, runId).changes;
   }
 
+  /**
+   * The connection-level problems (the connection stopped: no key, API unreachable, another Data Standard) of a
+   * connection that got through this run without them: over. For a connection whose records were not looked at
+   * (resource toggled off), the only ones that may be resolved.
+   */
+  resolveConnectionNotSeen(connection: string, resource: string, runId: number): number {
+    return this.db.prepare(`UPDATE error_log SET state = 'resolved', resolved_at = ?, resolved_run_id = ?, resolution = 'not found again'
+        WHERE state = 'open' AND method IS NULL AND source_key IS NULL AND resource = ? AND connection = ? AND IFNULL(last_run_id, -1) <> ?`)
+      .run(new Date().toISOString(), runId, resource, connection, runId).changes;
+  }
+
   list(filter: ErrorFilter = {}): ErrorLogEntry[] {
     const where: string[] = [];
     const p: Record<string, string | number> = {};

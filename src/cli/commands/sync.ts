@@ -182,7 +182,12 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
         for (const s of sent.values()) addEmit(total, s.emit);
         // Problems the engine found before and did not find again are over; a toggled-off connection was not looked at.
         const resource = ctx.profile.def.resource.name;
-        for (const c of plan.connections) if (c.resourceEnabled && !sent.get(c.connection)?.stopped) errors.resolveNotSeen(c.connection, resource, runId);
+        for (const c of plan.connections) {
+          if (sent.get(c.connection)?.stopped) continue;
+          // A toggled-off connection's records were not looked at, but a run that reached its API ends its own stop.
+          if (c.resourceEnabled) errors.resolveNotSeen(c.connection, resource, runId);
+          else errors.resolveConnectionNotSeen(c.connection, resource, runId);
+        }
         if (!limited) errors.resolveNotSeen(null, resource, runId);
       }
 
