@@ -743,6 +743,24 @@ for (const flavor of FLAVORS) describe(`sync end to end: faults on the way (${fl
     expect(h.stateTexts().filter((t) => t.includes(wrong))).to.deep.equal([]);
     expectNoSecret(h, run.stderr);
   });
+
+  it('a key refused on a night with nothing to send: exit 6 all the same (the scheduler hears of it the first night)', async function () {
+    h = await SyncHarness.start({ flavor });
+    h.world(studentTables(eight));
+    await h.preload();
+    expect((await h.sync()).code).to.equal(EXIT.ok);
+    const secret = process.env.EDFI_CLIENT_SECRET;
+    process.env.EDFI_CLIENT_SECRET = 'e2e-Rotated-Secret-5c1d';
+    try {
+      const run = await h.sync({ quiet: false });
+      expect(run.code).to.equal(EXIT.unreachable);
+      expect(run.stderr).to.match(/refused its key and secret/);
+      expect(writes(run.requests)).to.deep.equal([]);
+    } finally {
+      process.env.EDFI_CLIENT_SECRET = secret;
+    }
+    expect((await h.sync()).code).to.equal(EXIT.ok);
+  });
 });
 
 describe('sync end to end: the run lock', function () {

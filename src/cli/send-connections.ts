@@ -93,6 +93,11 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
         part = checked.plan;
         uncheckedHeldBack = checked.heldUnchecked;
       }
+      // A night with nothing to send still asks for a token: a key refused (expired, rotated) is known the first
+      // night, not the first night something changes.
+      // (A connection whose resource is toggled off sends nothing at all: its key is not asked about.)
+      const toggledOff = o.plan.connections.find((c) => c.connection === connection)?.resourceEnabled === false;
+      if (part.operations.length === 0 && !toggledOff && api.authenticate) await api.authenticate();
       const progress = sendingProgress(o.log, connection);
       const emit = await emitPlan({
         api, profile: o.profile, plan: part, state: o.state, runId: o.runId, concurrency: o.concurrency,

@@ -10,4 +10,6 @@ export interface ResourceApi {
   getAll?(resource: string, query?: Query, pageSize?: number): AsyncIterable<object>;
   /** One record by its Ed-Fi id. */
   getById?(resource: string, id: string): Promise<ApiResult>;
+  /** Gets a token now; throws EdFiAuthError when the key is refused or the token endpoint cannot be reached. */
+  authenticate?(): Promise<void>;
 }

@@ -163,6 +163,10 @@ export class EdFiClient {
     return this.#retry.used;
   }
 
+  async authenticate(): Promise<void> {
+    await this.#tokens.get();
+  }
+
   /** Create or update by natural key. 201 created, 200 updated; the id is the last segment of Location. */
   async post(resource: string, body: object): Promise<ApiResult> {
     const result = await this.#send('POST', this.#collection(resource), body, [200, 201]);
