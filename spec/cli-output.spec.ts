@@ -1,7 +1,7 @@
 // What the command line prints for people and for schedulers: progress, the plan summary, --help, the end of a
 // pipe, and the test server's start.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +129,10 @@ describe('the command line', function () {
     expect(help.stdout).to.match(/Exit codes:\n {2}0 {3}ok/).and.to.match(/ {2}7 {3}heldBack/).and.to.match(/ {2}70 {2}internal/);
     const sync = await runCli(['help', 'sync']);
     expect(sync.stdout).to.contain('--summary-json <file>').and.to.contain('--held-back-ok').and.to.contain('Exit codes:');
+    // The version for a job log: package.json's.
+    const version = await runCli(['--version']);
+    expect(version.code).to.equal(EXIT.ok);
+    expect(version.stdout.trim()).to.equal((JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   it('plan --connection writes only those connections', async function () {

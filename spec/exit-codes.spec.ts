@@ -67,6 +67,9 @@ describe('exit codes, one per outcome, with --summary-json', function () {
     const run = await sync('--concurrency', '0');
     expect(run.code).to.equal(EXIT.usage);
     expect(run.stderr).to.contain('--concurrency must be a whole number of at least 1');
+    // The error and where the options are, not the whole help after it.
+    expect(run.stderr).to.contain('(see: edfi-sync sync --help)');
+    expect(run.stderr).to.not.contain('Usage:');
     expect(summary()).to.include({ exitCode: 2, exitReason: 'usage' });
     const both = await sync('--targets', join(h.dir, 't.yaml'));
     expect(both.code).to.equal(EXIT.usage);

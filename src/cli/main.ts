@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { repoPath } from '../util/repo-root.js';
 import { errorText, exitCodeOf } from './cli-error.js';
 import { EXIT, EXIT_CODES_HELP, exitName } from './exit-codes.js';
 
@@ -50,13 +52,15 @@ function invoked(argv: string[]): CommandEntry | undefined {
  */
 export async function buildProgram(argv: string[] = process.argv, all = false): Promise<Command> {
   const program = new Command();
+  const run = invoked(argv);
   program
     .name('edfi-sync')
     .description('Keeps an Ed-Fi ODS/API in step with a Campus snapshot, driven by rule files (profiles/, rules/, mappings/).')
-    .showHelpAfterError()
+    .version(packageVersion(), '--version', 'the version of edfi-sync (for a job log)')
+    // The error and where the options are, not eighty lines of help after every mistyped option.
+    .showHelpAfterError(`(see: edfi-sync ${run ? `${run.name} ` : ''}--help)`)
     .exitOverride()
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
-  const run = invoked(argv);
   for (const c of COMMANDS) {
     if (all || c === run) (await c.load())(program);
     else program.command(c.args ? `${c.name} ${c.args}` : c.name).description(c.description);
@@ -107,5 +111,14 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (code === EXIT.internal && process.env.EDFI_SYNC_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     process.exitCode = code;
+  }
+}
+
+/** The version in package.json (a small file read at start). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

@@ -69,7 +69,7 @@ export function planSummaryText(plan: Plan): string {
   ]));
   const reasons = Object.entries(s.excludedByReason).sort((a, b) => b[1] - a[1]);
   if (reasons.length > 0) {
-    lines.push('Not sent, by reason:');
+    lines.push('Not sent, by rule (a record stopped by several rules counts under each):');
     lines.push(table(reasons.map(([r, n]) => [r, n])));
   }
   const issues = Object.entries(s.issues);

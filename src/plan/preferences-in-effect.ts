@@ -68,7 +68,7 @@ export class PreferencesInEffect {
       warnings.push({
         id: 'plan.preferences-changed',
         connection: key,
-        message: `the Resource Preferences of connection ${key} changed since its last resync; "${this.rule.spec}" (${this.rule.id}): its records are planned with the preferences of its last resync; run \`edfi-sync resync\` to send the change`,
+        message: `the Resource Preferences of connection ${key} changed since its last resync (or its first run); "${this.rule.spec}" (${this.rule.id}): its records are planned with the preferences of its last resync; run \`edfi-sync resync\` to send the change`,
       });
     }
     if (stored.length > 0) this.shadow(stored);
