@@ -85,7 +85,11 @@ describe('retry, explain and plan warnings', function () {
     expect(stopped).to.not.contain('body, field by field');
     // Against the state after a sync, the sent record is unchanged.
     expect(await quietly(() => runSync(o))).to.equal(0);
-    expect(await explain({ profile: 'core', snapshot: o.snapshot, state: o.state, student: '1000000010' })).to.contain('operation: none (unchanged since last sent)');
+    const withState = await explain({ profile: 'core', snapshot: o.snapshot, state: o.state, student: '1000000010' });
+    expect(withState).to.contain('operation: none (unchanged since last sent)');
+    expect(withState).to.not.contain('Without --state');
+    // Without the state file the operation is a first run's, and the output says so.
+    expect(sent).to.match(/^Without --state: each operation below is what a first run would send/);
   });
 
   it("a profile's plan warnings are kept in the error log at level warning", async function () {

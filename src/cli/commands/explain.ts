@@ -84,7 +84,9 @@ async function explainRecords(profile: LoadedProfile, snapshot: Database, state:
 export async function explain(o: { profile: string; snapshot: string; state?: string } & RecordFilter): Promise<string> {
   const ctx = openContext(o);
   try {
-    return await explainRecords(ctx.profile, ctx.snapshot, ctx.state, o);
+    const text = await explainRecords(ctx.profile, ctx.snapshot, ctx.state, o);
+    // Without the state file every kept record reads as new: say so, or a record long in the ODS reads as a POST.
+    return o.state ? text : `Without --state: each operation below is what a first run would send (give --state FILE to compare with what was sent).\n\n${text}`;
   } finally {
     ctx.close();
   }
