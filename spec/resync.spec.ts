@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { runDelete } from '../src/cli/commands/delete.js';
@@ -121,6 +121,14 @@ for (const flavor of FLAVORS) describe(`resync and the delete tool, against the 
     expect(await quietly(() => runResync({ ...o, dryRun: true }))).to.equal(0);
     expect(server.requests.filter((r) => r.method !== 'GET' && r.path.includes('/ed-fi/'))).to.deep.equal([]);
     expect(associations()).to.have.length(3);
+  });
+
+  it('--dry-run with the state file lost: shows the adoption, and creates no state file', async function () {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(o.state + suffix, { force: true });
+    const r = await captureStdout(() => runResync({ ...o, dryRun: true }));
+    expect(r.value).to.equal(0);
+    expect(r.stderr).to.match(/adopt\s+4/);
+    expect(existsSync(o.state)).to.equal(false);
   });
 
   it('--dry-run --format json --out: the reconciliation on stdout, the operations the sync would send in the file, no scratch copy left', async function () {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Command } from 'commander';
@@ -66,7 +67,9 @@ export async function runResync(o: SyncOptions & { format?: string; out?: string
     checkConnectionKeys(o.connection);
     const targets = targetsOf(o);
     if (!targets) throw usageError('--api-base or --targets is required');
-    const ctx = openContext({ ...o, state: singleStateFile(o.state, o.connection) });
+    const stateFile = singleStateFile(o.state, o.connection);
+    // A dry run writes nothing: a state file that does not exist (lost, or a mistyped path) is not created for it.
+    const ctx = openContext({ ...o, state: o.dryRun && !existsSync(stateFile) ? undefined : stateFile });
     try {
       // A shard holds every connection of an ODS instance, as the APIs' root documents give the instances.
       const instances = o.shard ? await discoveredInstances(targets, readConnections(ctx.snapshot, ctx.profile), o) : undefined;
@@ -188,7 +191,7 @@ async function dryRun(a: {
 }): Promise<number> {
   const { o, ctx } = a;
   // Beside the state file, not in the system's temporary folder (often a small tmpfs): the copy is as large as it.
-  const dir = mkdtempSync(join(dirname(resolve(ctx.state.name)), '.resync-dry-run-'));
+  const dir = mkdtempSync(ctx.state.name ? join(dirname(resolve(ctx.state.name)), '.resync-dry-run-') : join(tmpdir(), 'edfi-resync-dry-run-'));
   const file = join(dir, 'state.sqlite');
   // A reader that goes away (`| head`) ends the process at once: the scratch copy goes with it all the same.
   const removeScratch = (): void => rmSync(dir, { recursive: true, force: true });
