@@ -7,6 +7,7 @@ import { runSync } from '../src/cli/commands/sync.js';
 import { preloadFromSnapshot } from '../src/cli/commands/test-server.js';
 import { htmlReport } from '../src/report/html-report.js';
 import { buildSnapshotFromFixture, loadFixture } from '../src/snapshot/fixture.js';
+import { finishRun, startRun } from '../src/state/runs.js';
 import { openState } from '../src/state/state-db.js';
 import type { TestServer } from '../src/testserver/server.js';
 import { useServerWorld } from './helpers/server-world.js';
@@ -60,6 +61,20 @@ tables:
     expect(html).to.contain('enrollment is marked No Show');
     expect(html).to.not.contain('report-secret-value');
     expect(html).to.not.match(/<script/i);
+  });
+
+  it('says per connection how it ended, and for a refused one why and what to do', function () {
+    const db = openState(join(dir, 'state.sqlite'));
+    const html = htmlReport(db);
+    const refusedRun = startRun(db, 'sync', 'core', 'snap.sqlite', null, ['1:2026']);
+    finishRun(db, refusedRun, 'refused', {
+      plan: null, emit: null,
+      connections: [{ connection: '1:2026', exitReason: 'refused', message: 'connection 1:2026: 12 delete(s) of 4 mapped record(s); the limit is 5', fix: 'Check the snapshot. If the deletes are intended, run again with --allow-mass-delete', counts: { heldBack: 1 } }],
+    });
+    const refused = htmlReport(db, refusedRun);
+    db.close();
+    expect(html).to.contain('<h2>Connections</h2>').and.to.match(/1:2026<\/td><td><span class="status failed">apiFailed/);
+    expect(refused).to.contain('12 delete(s) of 4 mapped record(s); the limit is 5').and.to.contain('<b>Fix:</b> Check the snapshot.');
   });
 
   it('renders in headless Chromium', function () {

@@ -26,6 +26,8 @@ function barChart(title: string, bars: Array<[string, number, string]>): string 
 }
 
 interface Summary {
+  /** Each connection's outcome: a refused or stopped connection says why and what to do. */
+  connections?: Array<{ connection: string; exitReason?: string; message?: string; fix?: string; counts?: { heldBack?: number; toSend?: number } }>;
   plan?: { operations?: Record<string, number>; keyChanges?: number; unchanged?: number; excludedByReason?: Record<string, number>; issues?: Record<string, number> };
   emit?: { created?: number; updated?: number; deleted?: number; alreadyGone?: number; failed?: number; heldBack?: number; failedByStatus?: Record<string, number>; failedByError?: Record<string, number>; aborted?: string };
 }
@@ -64,6 +66,9 @@ th{background:#f6f8fa} svg text{font-size:12px;fill:#1d2430} .chart-title{font-w
 <p class="muted">${esc(run.command)} · profile ${esc(run.profile)} · snapshot ${esc(run.snapshot)} · ${esc(run.started_at)} – ${esc(run.finished_at ?? 'running')}</p>
 <div class="cards">${counts.map(([k, n]) => `<div class="card${k === 'Failed' && n > 0 ? ' bad' : ''}"><b>${n}</b>${esc(k)}</div>`).join('')}</div>
 ${e.aborted ? `<p class="status failed">Stopped early: ${esc(e.aborted)}</p>` : ''}
+${(s.connections ?? []).length === 0 ? '' : `<h2>Connections</h2>
+<table><tr><th>Connection</th><th>Outcome</th><th>Held back</th><th>Why, and what to do</th></tr>
+${(s.connections ?? []).map((c) => `<tr><td>${esc(c.connection)}</td><td><span class="status ${c.exitReason === 'ok' ? '' : 'failed'}">${esc(c.exitReason ?? '')}</span></td><td>${c.counts?.heldBack ?? 0}</td><td>${esc(c.message ?? '')}${c.fix ? `<br><b>Fix:</b> ${esc(c.fix)}` : ''}</td></tr>`).join('\n')}</table>`}
 <h2>Operations and errors</h2>
 ${barChart('Operations sent', [['POST (new)', e.created ?? 0, '#2e90fa'], ['PUT / upsert', e.updated ?? 0, '#53b1fd'], ['DELETE', e.deleted ?? 0, '#f79009'], ['key changes (DELETE + POST)', s.plan?.keyChanges ?? 0, '#fdb022']])}
 ${barChart('Errors by type (error log)', [...byError].map(([k, n]) => [k, n, '#f04438'] as [string, number, string]))}
