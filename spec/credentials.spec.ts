@@ -95,7 +95,8 @@ describe('readCredentials', () => {
     } catch (err) {
       // A connection without a usable key and secret is a configuration problem (exit 3), as with a targets file.
       expect((err as CredentialsError).exitCode).to.equal(3);
-      expect((err as Error).message).to.match(/set EDFI_CLIENT_ID and EDFI_CLIENT_SECRET/);
+      // Said once: what is not set, and the two ways to give it.
+      expect((err as Error).message).to.equal('Ed-Fi API credentials are missing: EDFI_CLIENT_ID and EDFI_CLIENT_SECRET are not set (set them, or give --credentials-file)');
     }
   });
 

@@ -42,7 +42,7 @@ export function readCredentials(file?: string): Credentials {
     throw new CredentialsError(
       file
         ? `Ed-Fi API credentials are missing: ${file} gives no ${missing} (and the environment does not either)`
-        : `Ed-Fi API credentials are missing: set EDFI_CLIENT_ID and EDFI_CLIENT_SECRET (or give --credentials-file); ${missing} not set`,
+        : `Ed-Fi API credentials are missing: ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set (set ${missing.includes(' and ') ? 'them' : 'it'}, or give --credentials-file)`,
       CONFIG,
     );
   }

@@ -129,7 +129,7 @@ function stoppedBefore(err: unknown): { cause: string; fix: string } {
     return { cause: 'The profile does not fit the Ed-Fi API of this connection (another Data Standard), so nothing was sent.', fix: 'Run the connection with the profile written for the API\'s Data Standard, as the message names it.' };
   }
   if (name === 'MissingCredentialsError' || name === 'CredentialsError') {
-    return { cause: 'The connection has no usable key and secret.', fix: 'Set the environment variables or the file its target names (see `edfi-sync connections --targets`).' };
+    return { cause: 'The connection has no usable key and secret.', fix: 'With --api-base: set EDFI_CLIENT_ID and EDFI_CLIENT_SECRET, or give --credentials-file. With --targets: set what the connection\'s target names (see `edfi-sync connections --targets`).' };
   }
   return { cause: 'The connection could not be set up, so nothing was sent.', fix: 'Correct what the message names (the command line or the connection\'s target), then run the connection again.' };
 }
