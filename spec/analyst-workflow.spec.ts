@@ -34,6 +34,18 @@ describe('analyst workflow: broken files give located messages', function () {
     expect(load().join('\n')).to.match(/rules\/sample\/rules\.yaml:\d+:\d+: YAML syntax/);
   });
 
+  it('a bad indentation names the file, the line, the rule being edited, and only once', function () {
+    const text = p.read('rules/sample/rules.yaml');
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => /^\s+spec:/.test(l) && lines.slice(0, lines.indexOf(l)).some((x) => x.includes('id: sample.exclude.withdrawn')));
+    expect(at).to.be.greaterThan(0);
+    p.edit('rules/sample/rules.yaml', lines[at]!, ` ${lines[at]!}`);
+    const problems = load();
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/rules\/sample\/rules\.yaml:\d+:\d+ \[sample\.exclude\.withdrawn\]: YAML syntax: /).and.to.contain('(the line: ');
+    expect(problems[0]).to.not.match(/at line \d+, column \d+/);
+  });
+
   it('an unknown operator names file, line and rule id', function () {
     p.edit('rules/sample/rules.yaml', 'operator: equal, value: Withdrawn }', 'operator: equals, value: Withdrawn }');
     expect(load().join('\n')).to.match(/rules\.yaml:\d+:\d+ \[sample\.exclude\.withdrawn\]: unknown operator 'equals'/);
