@@ -347,22 +347,24 @@ describe('resync keeps the records of a school year that is not sent in this run
   };
 
   // The state file lost, 2024-25 not sent in this run: its records stay in the ODS.
-  const lostState: Array<[string, string]> = [
-    ['a disabled configuration', 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2'],
+  const lostState: Array<[string, string, string]> = [
+    ['a disabled configuration', 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2', 'configuration disabled'],
     // Column names match whatever their case, as in the profile's SQL.
-    ['a disabled configuration whose export spells the column ENABLED', 'ALTER TABLE EdFiConfiguration RENAME COLUMN enabled TO ENABLED; UPDATE EdFiConfiguration SET ENABLED = 0 WHERE configID = 2'],
-    ['a resource toggled off', "INSERT INTO EdFiResourceToggle VALUES (2, 'studentCTEProgramAssociations', 0)"],
+    ['a disabled configuration whose export spells the column ENABLED', 'ALTER TABLE EdFiConfiguration RENAME COLUMN enabled TO ENABLED; UPDATE EdFiConfiguration SET ENABLED = 0 WHERE configID = 2', 'configuration disabled'],
+    ['a resource toggled off', "INSERT INTO EdFiResourceToggle VALUES (2, 'studentCTEProgramAssociations', 0)", 'resource toggled off'],
     // "Data will only send for the years that have valid configuration": a removed one sends nothing, and the records
     // it sent are still Campus records.
-    ['a configuration removed with its preferences', 'DELETE FROM EdFiResourcePreference WHERE configID = 2; DELETE FROM EdFiConfiguration WHERE configID = 2'],
+    ['a configuration removed with its preferences', 'DELETE FROM EdFiResourcePreference WHERE configID = 2; DELETE FROM EdFiConfiguration WHERE configID = 2', 'a school year Campus has without a configuration'],
   ];
-  for (const [what, sql] of lostState) {
+  for (const [what, sql, why] of lostState) {
     it(`${what}, state file lost: its records stay in the ODS`, async function () {
       const before = h.stored();
       snapshotSql(h, sql);
       loseState(h);
       const r = await resyncOf(h);
       expect(r.code).to.equal(0);
+      // The report says why Campus still has them.
+      expect(r.stdout).to.contain(`Campus has this record under connection 1:2025 (${why})`);
       expect(writes(r.requests).filter((x) => x.method === 'DELETE'), r.stdout).to.deep.equal([]);
       expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
       kept2025(r.stdout);

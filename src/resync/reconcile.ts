@@ -6,7 +6,7 @@ import { instanceResolver } from '../plan/instance-key.js';
 import { DEFAULT_INSTANCE } from '../plan/plan-options.js';
 import { buildPlan } from '../plan/planner.js';
 import type { LoadedProfile } from '../profile/load-profile.js';
-import { readAllConfigurations, readConfigurationsAndCampusYears, readConnections, connectionKey } from '../snapshot/connections.js';
+import { readAllConfigurations, readConnections, connectionKey } from '../snapshot/connections.js';
 import { IdentityMap, type IdentityRow } from '../state/identity-map.js';
 import { emptyState } from '../state/state-db.js';
 import type { Connection, Json, JsonObject, Operation } from '../types.js';
@@ -250,7 +250,7 @@ function claimsOf(profile: LoadedProfile, snapshot: Database, connections: Conne
 
 /**
  * What the configurations this run does not send (disabled, the resource toggled off, or a school year Campus has
- * with no configuration, see readConfigurationsAndCampusYears) would want if they were
+ * with no configuration, see readAllConfigurations) would want if they were
  * sent: planned as if on, against an empty state so that nothing of the real state file is read or repaired, and
  * each in an instance of its own so that every one of them names all its records.
  */
@@ -265,12 +265,11 @@ async function claimsOfUnsent(profile: LoadedProfile, snapshot: Database, connec
       out.why.set(connectionKey(c), 'resource toggled off');
     }
     const enabled = new Set(connections.map(connectionKey));
-    const configured = new Set(readAllConfigurations(snapshot, profile).map(connectionKey));
-    for (const c of readConfigurationsAndCampusYears(snapshot, profile)) {
+    for (const { unconfigured, ...c } of readAllConfigurations(snapshot, profile, { campusYears: true })) {
       const key = connectionKey(c);
       if (enabled.has(key) || out.why.has(key)) continue;
       unsent.push({ ...c, resourceEnabled: true });
-      out.why.set(key, configured.has(key) ? 'configuration disabled' : 'a school year Campus has without a configuration');
+      out.why.set(key, unconfigured ? 'a school year Campus has without a configuration' : 'configuration disabled');
     }
     if (unsent.length === 0) return out;
     await buildPlan({

@@ -21,62 +21,59 @@ export function connectionFactsOf(conn: Connection): JsonObject {
   return f;
 }
 
+/** A connection read by readAllConfigurations. */
+export interface ConfigurationRead extends Connection {
+  /** A school year Campus has for the district with no configuration row at all (with `campusYears`). */
+  unconfigured?: boolean;
+}
+
 /**
  * The connections the profile's query gives when every configuration counts as enabled: a disabled configuration
  * sends nothing, but what it sent before may still be in an ODS the enabled ones share. The query runs as the
  * profile wrote it (its year windows, its facts) over a temporary view that shadows EdFiConfiguration (SQLite looks
  * an unqualified name up in the temp schema first); the view is gone when this returns.
+ *
+ * With `campusYears`, also every school year a configured district's schools have a calendar for but that has no
+ * configuration at all, as if configured like the district's latest one (its configID: its Resource Preferences),
+ * marked `unconfigured`. A configuration removed from Campus sends nothing ("Data will only send for the years that
+ * have valid configuration"), but the records it sent are still Campus records: resync must not take them for
+ * records with "no matching record in Campus". Years without a calendar have no enrollment, so no record.
  */
-export function readAllConfigurations(db: Database, profile: LoadedProfile): Connection[] {
-  const columns = (db.prepare('PRAGMA main.table_info(EdFiConfiguration)').all() as Array<{ name: string }>).map((c) => c.name);
+export function readAllConfigurations(db: Database, profile: LoadedProfile, o: { campusYears?: boolean } = {}): ConfigurationRead[] {
   // Column names match whatever their case, as in SQL.
-  const isEnabled = (c: string): boolean => c.toLowerCase() === 'enabled';
-  if (!columns.some(isEnabled)) return readConnections(db, profile);
-  const select = columns.map((c) => (isEnabled(c) ? `1 AS "${c}"` : `"${c.replace(/"/g, '""')}"`)).join(', ');
-  db.exec(`CREATE TEMP VIEW EdFiConfiguration AS SELECT ${select} FROM main.EdFiConfiguration`);
-  try {
-    return readConnections(db, profile);
-  } finally {
-    db.exec('DROP VIEW temp.EdFiConfiguration');
-  }
-}
-
-/**
- * readAllConfigurations, and besides, for each district a configuration of the profile serves, every school year
- * its schools have a calendar for but that has no configuration at all, as if configured like the district's
- * latest one (its configID: its Resource Preferences). A configuration removed from Campus sends nothing ("Data
- * will only send for the years that have valid configuration"), but the records it sent are still Campus records:
- * resync must not take them for records with "no matching record in Campus". Years without a calendar have no
- * enrollment, so no record.
- */
-export function readConfigurationsAndCampusYears(db: Database, profile: LoadedProfile): Connection[] {
-  const columnsOf = (table: string): string[] => (db.prepare(`PRAGMA main.table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
   const named = (c: string, name: string): boolean => c.toLowerCase() === name.toLowerCase();
+  const columnsOf = (table: string): string[] => (db.prepare(`PRAGMA main.table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
   const has = (table: string, ...names: string[]): boolean => names.every((n) => columnsOf(table).some((c) => named(c, n)));
   const columns = columnsOf('EdFiConfiguration');
-  if (!has('EdFiConfiguration', 'districtID', 'endYear', 'profile') || !has('Calendar', 'schoolID', 'endYear') || !has('School', 'schoolID', 'districtID')) {
-    return readAllConfigurations(db, profile);
-  }
+  const campusYears = Boolean(o.campusYears) && has('EdFiConfiguration', 'districtID', 'endYear', 'profile') && has('Calendar', 'schoolID', 'endYear') && has('School', 'schoolID', 'districtID');
+  if (!campusYears && !columns.some((c) => named(c, 'enabled'))) return readConnections(db, profile);
   const q = (c: string): string => `"${c.replace(/"/g, '""')}"`;
   const asEnabled = (prefix: string, endYear?: string): string =>
     columns.map((c) => (named(c, 'enabled') ? `1 AS ${q(c)}` : endYear && named(c, 'endYear') ? `${endYear} AS ${q(c)}` : `${prefix}${q(c)}`)).join(', ');
-  // The added rows are worked out once into a table: as a view joined into the profile's query, the planner
-  // evaluated them per configuration (9 s for 4,500 configurations, against 0.3 s).
-  db.exec(`DROP TABLE IF EXISTS temp.campus_years;
-    CREATE TEMP TABLE campus_years AS
-    WITH latest AS (SELECT rowid AS rid, ROW_NUMBER() OVER (PARTITION BY districtID, lower(profile) ORDER BY endYear DESC, rowid DESC) AS n FROM main.EdFiConfiguration),
-         years AS (SELECT DISTINCT s.districtID, cal.endYear FROM main.Calendar cal JOIN main.School s ON s.schoolID = cal.schoolID),
-         taken AS (SELECT DISTINCT districtID, endYear, lower(profile) AS p FROM main.EdFiConfiguration)
-    SELECT ${asEnabled('c.', 'y.endYear')} FROM main.EdFiConfiguration c
-    JOIN latest l ON l.rid = c.rowid AND l.n = 1
-    JOIN years y ON y.districtID = c.districtID
-    LEFT JOIN taken t ON t.districtID = c.districtID AND t.endYear = y.endYear AND t.p = lower(c.profile)
-    WHERE t.districtID IS NULL;
-    CREATE TEMP VIEW EdFiConfiguration AS SELECT ${asEnabled('')} FROM main.EdFiConfiguration UNION ALL SELECT ${asEnabled('')} FROM temp.campus_years;`);
+  let view = `SELECT ${asEnabled('')} FROM main.EdFiConfiguration`;
+  if (campusYears) {
+    // The added rows are worked out once into a table: as a view joined into the profile's query, the planner
+    // evaluated them per configuration (9 s for 4,500 configurations, against 0.3 s).
+    db.exec(`DROP TABLE IF EXISTS temp.campus_years;
+      CREATE TEMP TABLE campus_years AS
+      WITH latest AS (SELECT rowid AS rid, ROW_NUMBER() OVER (PARTITION BY districtID, lower(profile) ORDER BY endYear DESC, rowid DESC) AS n FROM main.EdFiConfiguration),
+           years AS (SELECT DISTINCT s.districtID, cal.endYear FROM main.Calendar cal JOIN main.School s ON s.schoolID = cal.schoolID),
+           taken AS (SELECT DISTINCT districtID, endYear, lower(profile) AS p FROM main.EdFiConfiguration)
+      SELECT ${asEnabled('c.', 'y.endYear')} FROM main.EdFiConfiguration c
+      JOIN latest l ON l.rid = c.rowid AND l.n = 1
+      JOIN years y ON y.districtID = c.districtID
+      LEFT JOIN taken t ON t.districtID = c.districtID AND t.endYear = y.endYear AND t.p = lower(c.profile)
+      WHERE t.districtID IS NULL`);
+    view += ` UNION ALL SELECT ${asEnabled('')} FROM temp.campus_years`;
+  }
+  db.exec(`CREATE TEMP VIEW EdFiConfiguration AS ${view}`);
   try {
-    return readConnections(db, profile);
+    const connections = readConnections(db, profile);
+    if (!campusYears) return connections;
+    const added = new Set((db.prepare('SELECT districtID AS d, endYear AS y FROM temp.campus_years').all() as Array<{ d: number; y: number }>).map((r) => `${r.d}:${r.y}`));
+    return connections.map((c) => (added.has(connectionKey(c)) ? { ...c, unconfigured: true } : c));
   } finally {
-    db.exec('DROP VIEW temp.EdFiConfiguration; DROP TABLE temp.campus_years;');
+    db.exec('DROP VIEW temp.EdFiConfiguration; DROP TABLE IF EXISTS temp.campus_years;');
   }
 }
 
