@@ -4,13 +4,14 @@ import { loadResourceSchema } from './schemas.js';
 
 type Schema = { [key: string]: unknown };
 
-const cache = new Map<string, string[]>();
+/** Every path of a resource with the JSON type the schema gives it (an object or a collection has its own type). */
+const cache = new Map<string, Map<string, string | undefined>>();
 
 function isSchema(value: unknown): value is Schema {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function walk(schema: Schema, prefix: string, out: string[]): void {
+function walk(schema: Schema, prefix: string, out: Map<string, string | undefined>): void {
   const items = schema['items'];
   if (schema['type'] === 'array' && isSchema(items)) {
     walk(items, prefix, out);
@@ -20,37 +21,32 @@ function walk(schema: Schema, prefix: string, out: string[]): void {
   if (!isSchema(properties)) return;
   for (const [name, child] of Object.entries(properties)) {
     const path = prefix ? `${prefix}.${name}` : name;
-    out.push(path);
+    out.set(path, isSchema(child) && typeof child['type'] === 'string' ? child['type'] : undefined);
     if (isSchema(child)) walk(child, path, out);
   }
 }
 
-/** Every dotted path of a resource body, arrays walked through their items: beginDate, ctePrograms.cipCode, ... */
-export function resourceFieldPaths(resource: string): string[] {
+function typedPaths(resource: string): Map<string, string | undefined> {
   let paths = cache.get(resource);
   if (!paths) {
-    paths = [];
+    paths = new Map();
     walk(loadResourceSchema(resource) as Schema, '', paths);
     cache.set(resource, paths);
   }
   return paths;
 }
 
+/** Every dotted path of a resource body, arrays walked through their items: beginDate, ctePrograms.cipCode, ... */
+export function resourceFieldPaths(resource: string): string[] {
+  return [...typedPaths(resource).keys()];
+}
+
 /** The JSON types a property of this name has anywhere in a resource body (educationOrganizationId: integer). */
 export function fieldTypes(resource: string, name: string): Set<string> {
   const out = new Set<string>();
-  const visit = (schema: unknown): void => {
-    if (!isSchema(schema)) return;
-    const properties = schema['properties'];
-    if (isSchema(properties)) {
-      for (const [n, child] of Object.entries(properties)) {
-        if (n === name && isSchema(child) && typeof child['type'] === 'string') out.add(child['type']);
-        visit(child);
-      }
-    }
-    visit(schema['items']);
-  };
-  visit(loadResourceSchema(resource));
+  for (const [path, type] of typedPaths(resource)) {
+    if (type !== undefined && (path === name || path.endsWith(`.${name}`))) out.add(type);
+  }
   return out;
 }
 
