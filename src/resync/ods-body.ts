@@ -1,5 +1,5 @@
 import type { Json, JsonObject } from '../types.js';
-import { canonicalJson, hashJson } from '../util/hash.js';
+import { hashJson, sortedByCanonicalJson } from '../util/hash.js';
 
 // Fields the ODS adds to what it returns; they are not part of what we send and must not count as differences.
 const SERVER_FIELDS = new Set(['id', '_etag', '_lastModifiedDate', 'link']);
@@ -28,7 +28,7 @@ export function comparableBody(value: Json): Json | undefined {
   if (Array.isArray(value)) {
     const items = value.map(comparableBody).filter((v): v is Json => v !== undefined);
     if (items.length === 0) return undefined;
-    return items.map((item) => [canonicalJson(item), item] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, item]) => item);
+    return sortedByCanonicalJson(items);
   }
   if (value && typeof value === 'object') {
     const out: JsonObject = {};

@@ -4,7 +4,7 @@
 // Failures are Problems (problems.ts), worded by the server in the generation it plays; `body` is the
 // ODS/API 6.x wording, kept for callers that read a store directly.
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../util/hash.js';
+import { sortedByCanonicalJson } from '../util/hash.js';
 import type { Json, JsonObject } from '../types.js';
 import { compileResourceValidator, listDescriptorValues, loadDescriptors, loadResourceSchema, schemaName, type JsonSchema } from '../edfi/schemas.js';
 import { isJsonObject, setAt, valueAt } from './body-paths.js';
@@ -322,7 +322,7 @@ export class EdFiStore {
         const items = body[name];
         // The items come back in an order of the server's own (an ODS/API reads its child table by key), not as
         // sent: here sorted by their JSON text.
-        body[name] = Array.isArray(items) ? [...items].sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : canonicalJson(a) > canonicalJson(b) ? 1 : 0)) : [];
+        body[name] = Array.isArray(items) ? sortedByCanonicalJson(items) : [];
       }
     }
     return { id: item.id, ...body, _etag: item.etag, _lastModifiedDate: item.lastModified };

@@ -29,6 +29,11 @@ export function canonicalJson(value: Json | undefined): string {
   return s + '}';
 }
 
+/** Items in the order of their canonical JSON (each written once): a set's order, whatever order it came in. */
+export function sortedByCanonicalJson<T extends Json>(items: readonly T[]): T[] {
+  return items.map((item) => [canonicalJson(item), item] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, item]) => item);
+}
+
 export function sha1(text: string): string {
   // The one-shot form: about 2.5x faster than createHash for the short texts hashed per record.
   return hash('sha1', text, 'hex');
