@@ -7,7 +7,7 @@ import { isOwnRow, type KeyClaim } from './claim.js';
 import { duplicateMessage, NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
 import { changedPaths, naturalKeyOf } from './paths.js';
 import { phaseOf, type PlanIssue } from './plan-types.js';
-import { OWN, SEEN, type DesiredRow, type WorkTables } from './work-tables.js';
+import { NEW_RECORD_REASON, OWN, SEEN, type DesiredRow, type WorkTables } from './work-tables.js';
 
 export interface DiffContext {
   profile: LoadedProfile;
@@ -101,7 +101,7 @@ export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
       ...(replaces ? { replaces } : {}),
     };
   } else {
-    if (!keyChange) reasons.push(w.own === OWN.noId ? 'not yet in the ODS (an earlier send failed)' : 'new record');
+    if (!keyChange) reasons.push(w.own === OWN.noId ? NEW_RECORD_REASON.failed : NEW_RECORD_REASON.fresh);
     first = { ...base, method: 'POST', rules: [...rules, ...keyRules], reason: reasons.join('; '), ...(replaces ? { replaces } : {}) };
   }
   if (keyChange && owedOld) {

@@ -57,6 +57,11 @@ export interface PlanOptions {
    * (resync compares them with the ODS). Costs a body per record: small callers only.
    */
   onDesired?: (connection: string, sourceKey: string, naturalKey: JsonObject, body: JsonObject, student: string | null) => void;
+  /**
+   * Every claim goes through the diff stage, new records too (which are otherwise POSTed in one statement): the
+   * test that both ways plan the same operations.
+   */
+  everyClaimInDiff?: boolean;
 }
 
 /** The instance function of a data path: '/data/v3/{endYear}' gives one instance per school year. */

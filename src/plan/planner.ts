@@ -177,6 +177,11 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
         const mine = conns.map(connectionKey).filter((k) => participants.has(k));
         if (mine.length === 0) continue;
         const ctx: DiffContext = { profile, identity, cache, tables, instance, inScope, onDesired: opts.onDesired, count };
+        // New records nobody else wants are POSTed in one statement; a retry (only some records) and a caller that
+        // wants every record's body (resync) see each claim.
+        if (!opts.onDesired && !opts.onlySourceKeys && !opts.everyClaimInDiff) {
+          tables.postNewRecords(instance, resource, (id) => [...cache.decision(id).ruleIds, profile.mapping.id]);
+        }
         claimStage.inStepClaimed = 0;
         for (const claim of claimStage.claims(instance, Boolean(opts.onDesired))) diffClaim(claim, ctx);
         // In-step records outside any claim are unchanged; those inside one were counted by the diff stage.

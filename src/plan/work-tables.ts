@@ -98,6 +98,9 @@ function desiredFromRaw(r: RawDesired, bodyOf: (id: number) => string | null): D
 
 const PAGE = 1000;
 
+/** Why a record is POSTed when nobody holds its natural key. */
+export const NEW_RECORD_REASON = { fresh: 'new record', failed: 'not yet in the ODS (an earlier send failed)' } as const;
+
 /**
  * A plan's working tables, in the state connection's TEMP schema (on disk, dropped when the plan closes): every
  * record read, every record wanted, the operations and issues in emit order. They keep a run's memory flat in
@@ -123,6 +126,7 @@ export class WorkTables {
       DROP TABLE IF EXISTS temp.plan_seen; DROP TABLE IF EXISTS temp.plan_desired; DROP TABLE IF EXISTS temp.plan_ops;
       DROP TABLE IF EXISTS temp.plan_issues; DROP TABLE IF EXISTS temp.plan_forget; DROP TABLE IF EXISTS temp.plan_losers;
       DROP TABLE IF EXISTS temp.plan_attention; DROP TABLE IF EXISTS temp.plan_unclaimed;
+      DROP TABLE IF EXISTS temp.plan_posted; DROP TABLE IF EXISTS temp.plan_decision_rules;
       CREATE TEMP TABLE plan_seen (connection TEXT NOT NULL, source_key TEXT NOT NULL, student TEXT, state INTEGER NOT NULL, decision_id INTEGER NOT NULL);
       CREATE TEMP TABLE plan_desired (
         id INTEGER PRIMARY KEY, instance TEXT NOT NULL, nk_hash TEXT NOT NULL, year INTEGER NOT NULL, district INTEGER NOT NULL,
@@ -134,7 +138,9 @@ export class WorkTables {
       CREATE TEMP TABLE plan_forget (connection TEXT NOT NULL, source_key TEXT NOT NULL);
       CREATE TEMP TABLE plan_losers (connection TEXT NOT NULL, source_key TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (connection, source_key));
       CREATE TEMP TABLE plan_attention (id INTEGER PRIMARY KEY, desired_id INTEGER NOT NULL);
-      CREATE TEMP TABLE plan_unclaimed (id INTEGER PRIMARY KEY, identity_rowid INTEGER NOT NULL);`);
+      CREATE TEMP TABLE plan_unclaimed (id INTEGER PRIMARY KEY, identity_rowid INTEGER NOT NULL);
+      CREATE TEMP TABLE plan_posted (desired_id INTEGER PRIMARY KEY);
+      CREATE TEMP TABLE plan_decision_rules (decision_id INTEGER PRIMARY KEY, rules TEXT NOT NULL);`);
     this.seenStmt = db.prepare('INSERT INTO plan_seen (connection, source_key, student, state, decision_id) VALUES (?, ?, ?, ?, ?)');
     this.desiredStmt = db.prepare(`INSERT INTO plan_desired (instance, nk_hash, year, district, seq, connection, source_key, student, decision_id,
       body_hash, own, own_edfi_id, own_nk_hash, body, natural_key, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -224,6 +230,37 @@ export class WorkTables {
     return repeated.map(({ connection, sourceKey, student }) => ({ connection, sourceKey, student }));
   }
 
+  /**
+   * The POSTs of an instance's new records, decided in one statement: a record never sent (or whose POST failed)
+   * that alone wants its natural key, which no identity row and no owed DELETE holds, with no warning to log. The
+   * diff stage would make exactly this POST for each of them (spec/plan-fast-posts.spec.ts plans both ways); here
+   * a first night's records are not read back one by one. The records are left out of attention().
+   * `rulesOf` gives the rule ids an operation names for a decision (its rules, then the mapping).
+   */
+  postNewRecords(instance: string, resource: string, rulesOf: (decisionId: number) => string[]): number {
+    this.keyIndex();
+    this.db.prepare('DELETE FROM plan_decision_rules').run();
+    const ids = this.db.prepare('SELECT DISTINCT decision_id FROM plan_desired WHERE instance = ?').pluck().all(instance) as number[];
+    const addRules = this.db.prepare('INSERT INTO plan_decision_rules (decision_id, rules) VALUES (?, ?)');
+    for (const id of ids) addRules.run(id, JSON.stringify(rulesOf(id)));
+    const { changes } = this.db.prepare(`INSERT INTO plan_posted (desired_id)
+      SELECT d.id FROM plan_desired d
+      WHERE d.instance = @instance AND d.own IN (${OWN.none}, ${OWN.noId}) AND d.warnings IS NULL AND d.body IS NOT NULL AND d.natural_key IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM plan_desired e WHERE e.instance = d.instance AND e.nk_hash = d.nk_hash AND e.id <> d.id)
+        AND NOT EXISTS (SELECT 1 FROM identity_map i WHERE i.instance = d.instance AND i.resource = @resource AND i.nk_hash = d.nk_hash AND i.edfi_id IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM owed_deletes o WHERE o.instance = d.instance AND o.resource = @resource AND o.nk_hash = d.nk_hash)`).run({ instance, resource });
+    // The operation as the diff stage writes it (operation(): phase, then the reading order; no body, it is read
+    // from the wanted record), its members in the diff stage's order.
+    this.db.prepare(`INSERT INTO plan_ops (phase, seq, connection, method, counted, key_change, op, body_of)
+      SELECT ${PHASE.post}, d.id, d.connection, 'POST', 0, 0, json_object(
+          'resource', @resource, 'connection', d.connection, 'sourceKey', d.source_key, 'student', d.student,
+          'naturalKey', json(d.natural_key), 'bodyHash', d.body_hash, 'instance', d.instance, 'method', 'POST',
+          'rules', json(r.rules), 'reason', CASE d.own WHEN ${OWN.noId} THEN @failed ELSE @fresh END), d.id
+      FROM plan_posted p JOIN plan_desired d ON d.id = p.desired_id JOIN plan_decision_rules r ON r.decision_id = d.decision_id
+      ORDER BY d.id`).run({ resource, failed: NEW_RECORD_REASON.failed, fresh: NEW_RECORD_REASON.fresh });
+    return changes;
+  }
+
   /** Wanted records of an instance that need a decision: not in step with their own row, or sharing a natural key. */
   *attention(instance: string, everyRecord: boolean): Generator<DesiredRow[]> {
     this.keyIndex();
@@ -232,6 +269,7 @@ export class WorkTables {
       SELECT d.id FROM plan_desired d
       WHERE d.instance = @instance AND (@every OR d.own <> ${OWN.inStep}
         OR EXISTS (SELECT 1 FROM plan_desired e WHERE e.instance = d.instance AND e.nk_hash = d.nk_hash AND e.id <> d.id))
+        AND NOT EXISTS (SELECT 1 FROM plan_posted p WHERE p.desired_id = d.id)
       ORDER BY d.nk_hash, d.year DESC, d.district, d.seq`).run({ instance, every: everyRecord ? 1 : 0 });
     // Every column but the body, as the table has them (a column added later comes along).
     const columns = (this.db.pragma('temp.table_info(plan_desired)') as Array<{ name: string }>).filter((c) => c.name !== 'body').map((c) => `d.${c.name}`);
@@ -414,6 +452,7 @@ export class WorkTables {
   close(): void {
     this.db.exec(`DROP TABLE IF EXISTS temp.plan_seen; DROP TABLE IF EXISTS temp.plan_desired; DROP TABLE IF EXISTS temp.plan_ops;
       DROP TABLE IF EXISTS temp.plan_issues; DROP TABLE IF EXISTS temp.plan_forget; DROP TABLE IF EXISTS temp.plan_losers;
-      DROP TABLE IF EXISTS temp.plan_attention; DROP TABLE IF EXISTS temp.plan_unclaimed;`);
+      DROP TABLE IF EXISTS temp.plan_attention; DROP TABLE IF EXISTS temp.plan_unclaimed;
+      DROP TABLE IF EXISTS temp.plan_posted; DROP TABLE IF EXISTS temp.plan_decision_rules;`);
   }
 }
