@@ -8,9 +8,13 @@ import { expect } from 'chai';
 import { errorsAsText } from '../src/cli/commands/errors.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import { fieldsNamed, fillSpecText, entityName } from '../src/errors/spec-text.js';
+import { bodyHold } from '../src/plan/body-checks.js';
+import { planIssue } from '../src/plan/issues.js';
+import { SCHEMA_CHECK } from '../src/sanity/body-findings.js';
 import { ErrorLog, type ErrorLogEntry } from '../src/state/error-log.js';
 import { openState } from '../src/state/state-db.js';
 import { runCli } from './helpers/cli.js';
+import { loadProjectProfile, projectProfiles } from './helpers/profiles.js';
 import { RESOURCE, sourceKey, stateID, studentTables, SyncHarness } from './helpers/sync-e2e.js';
 
 const CORE_REQUIRED = "400: Validation of ' RESOURCE ' failed. FIELD is required.";
@@ -168,6 +172,9 @@ describe("error log: the spec's text with RESOURCE and FIELD filled in", functio
       .to.equal("400: 'StudentCTEProgramAssociation' failed. Program reference could not be resolved.");
     expect(fillSpecText(unresolved, RESOURCE, 'studentReference could not be resolved'))
       .to.equal("400: 'StudentCTEProgramAssociation' failed. Student reference could not be resolved.");
+    // A value held back by the state's published list names the descriptor, as the ODS would.
+    expect(fillSpecText(unresolved, RESOURCE, "not on the state's published descriptor list: cteProgramServices[0].cteProgramServiceDescriptor: 'uri://dese.mo.gov/CTEProgramServiceDescriptor#13' is not a published CTEProgramServiceDescriptor value"))
+      .to.equal("400: 'StudentCTEProgramAssociation' failed. CTEProgramServiceDescriptor reference could not be resolved.");
     expect(fillSpecText(CORE_REQUIRED, RESOURCE, 'The request is invalid.')).to.equal("400: Validation of 'StudentCTEProgramAssociation' failed. (a field the message does not name) is required.");
   });
 
@@ -246,4 +253,27 @@ describe('error log end to end: the same held-back records on two nights', funct
     expect(none.stderr).to.contain(`state file ${missing} does not exist`);
     expect(existsSync(missing)).to.equal(false);
   });
+});
+
+// A value too long for its element is there, not missing: the spec's only validation row ("FIELD is required")
+// would send the operator looking for a missing value. Held back by the schema check or refused by the ODS, it
+// gets the catalogue's too-long entry, in every profile whose catalogue has one.
+describe('error log: a value too long for its element is not logged as missing', function () {
+  const heldMessage = 'The field programReference.programName must be a string with a maximum length of 60';
+  it('a body held back only for lengths is a value-too-long problem; with a missing element, a required-field one', function () {
+    expect(bodyHold([{ id: SCHEMA_CHECK, message: heldMessage }]).kind).to.equal('value-too-long');
+    expect(bodyHold([{ id: SCHEMA_CHECK, message: heldMessage }, { id: SCHEMA_CHECK, message: 'beginDate is required' }]).kind).to.equal('required-field');
+  });
+  for (const name of projectProfiles()) {
+    const profile = loadProjectProfile(name);
+    if (!profile.catalogue.entries.some((e) => e.id.endsWith('.value-too-long'))) continue;
+    it(`${name}: held back or refused by the ODS, the entry is the too-long one`, function () {
+      const hold = bodyHold([{ id: SCHEMA_CHECK, message: heldMessage }]);
+      const issue = planIssue(profile, { connection: '1:2026', sourceKey: 'k=1', student: null }, { method: 'POST', status: hold.status, message: hold.message, kind: hold.kind });
+      expect(issue.catalogueId).to.match(/\.value-too-long$/);
+      const ods = 'The request is invalid. request.programReference.programName: The field ProgramName must be a string with a maximum length of 60.';
+      expect(profile.catalogue.match(400, 'POST', ods).id).to.match(/\.value-too-long$/);
+      expect(profile.catalogue.match(400, 'POST', 'The request is invalid. request.beginDate: The BeginDate field is required.').id).to.match(/\.required-field$/);
+    });
+  }
 });

@@ -48,6 +48,8 @@ export function referencedResource(message: string): string | undefined {
     /referenced '([^']+)' item/i,
     // ODS/API 7.2+ and the DMS on a descriptor: "CareerPathwayDescriptor value 'uri://...' does not exist."
     /\b(\w+Descriptor) value '/,
+    // The engine's own check of a state's published list: "... is not a published CTEProgramServiceDescriptor value".
+    /is not a published (\w+) value/,
     // The reference property itself, as problem+json validationErrors and other implementations name it:
     // "$.programReference: Program is not resolved", "studentReference could not be resolved".
     /(?:^|[\s.$'"])([a-z]\w*)Reference\b/,

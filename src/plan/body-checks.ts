@@ -82,9 +82,13 @@ export function bodyHold(holds: Array<{ id: string; message: string }>): BodyHol
   if (holds.every((f) => f.id === DESCRIPTOR_LIST_CHECK)) {
     return { status: 400, kind: UNKNOWN_DESCRIPTOR, message: `not on the state's published descriptor list: ${of(DESCRIPTOR_LIST_CHECK).join('; ')}`, checks };
   }
+  // Only values too long for their element: the spec's "FIELD is required" would send the operator looking for a
+  // missing value; the profile's catalogue says which entry fits (by id, else by the message).
+  const tooLong = /must be a string with a maximum length/;
+  const kind = holds.every((f) => f.id === SCHEMA_CHECK && tooLong.test(f.message)) ? 'value-too-long' : 'required-field';
   const parts: string[] = [];
   if (of(SCHEMA_CHECK).length) parts.push(`the body does not pass the Ed-Fi schema: ${of(SCHEMA_CHECK).join('; ')}`);
   if (of(DESCRIPTOR_LIST_CHECK).length) parts.push(`not on the state's published descriptor list: ${of(DESCRIPTOR_LIST_CHECK).join('; ')}`);
   for (const f of holds) if (f.id !== SCHEMA_CHECK && f.id !== DESCRIPTOR_LIST_CHECK) parts.push(`${f.message} (sanity rule ${f.id})`);
-  return { status: 400, kind: 'required-field', message: parts.join('; '), checks };
+  return { status: 400, kind, message: parts.join('; '), checks };
 }
