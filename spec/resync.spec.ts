@@ -383,6 +383,16 @@ describe('resync keeps the records of a school year that is not sent in this run
     expect(h.identity().filter((x) => x.connection === '1:2025')).to.have.length(2);
   });
 
+  it('a disabled configuration, on the next sync: nothing sent or deleted, and the run says why', async function () {
+    const before = h.stored();
+    snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
+    const r = await h.sync();
+    expect(r.code, r.stderr).to.equal(0);
+    expect(writes(r.requests)).to.deep.equal([]);
+    expect(h.stored().map((x) => x.id)).to.deep.equal(before.map((x) => x.id));
+    expect(r.stderr).to.contain('connection 1:2025 sent 2 record(s) but is not a connection of this profile in the snapshot');
+  });
+
   it('a record no Campus year has is still deleted beside them, and the report says it was', async function () {
     snapshotSql(h, 'UPDATE EdFiConfiguration SET enabled = 0 WHERE configID = 2');
     loseState(h);

@@ -58,6 +58,24 @@ function profileWarnings(o: PlanOptions): PlanWarning[] {
   return out;
 }
 
+/**
+ * Connections that sent records but are not among the snapshot's connections of the profile today (a configuration
+ * disabled, removed, or moved to another profile): nothing of theirs is sent or deleted (decisions.md 7), which a
+ * run would otherwise pass over in silence.
+ */
+function goneConnectionWarnings(identity: IdentityMap, resource: string, connections: Connection[], only: Set<string> | undefined): PlanWarning[] {
+  const present = new Set(connections.map(connectionKey));
+  const out: PlanWarning[] = [];
+  for (const [key, n] of identity.mappedByConnection(resource)) {
+    if (present.has(key) || (only && !only.has(key))) continue;
+    out.push({
+      id: 'plan.connection-not-in-snapshot',
+      message: `connection ${key} sent ${n} record(s) but is not a connection of this profile in the snapshot (its Ed-Fi configuration is disabled, removed or of another profile): nothing is sent or deleted for it and its records stay in the ODS; enable the configuration in Campus if the district should still be sent`,
+    });
+  }
+  return out;
+}
+
 /** Connections of different school years that resolve to one ODS instance: worth a warning (issue #10's shared ODS). */
 function sharedInstanceWarnings(byInstance: Map<string, Connection[]>): PlanWarning[] {
   const out: PlanWarning[] = [];
@@ -92,6 +110,8 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
     const i = instanceOf(c);
     byInstance.set(i, [...(byInstance.get(i) ?? []), c]);
   }
+
+  if (!opts.connections) warnings.push(...goneConnectionWarnings(identity, resource, connections, opts.onlyConnections));
 
   const owed = new OwedDeletes(state);
   const cache = new EvalCache(state);

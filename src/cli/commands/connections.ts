@@ -59,7 +59,7 @@ export function listConnections(o: { profile: string; snapshot: string; targets?
 }
 
 function asText(rows: ConnectionListing[]): string {
-  if (rows.length === 0) return 'No Ed-Fi connection in the snapshot uses this profile.';
+  if (rows.length === 0) return 'No Ed-Fi connection in the snapshot uses this profile (a disabled Ed-Fi configuration is not a connection: enable it in Campus to send it).';
   const lines = rows.map((r) => {
     const t = r.target;
     const api = t ? `${t.instance ?? `${t.apiRoot} (data URL from its root document)`}${t.flavor ? ` [${t.flavor}]` : ''}` : '';
