@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadResourceSchema, type JsonSchema } from '../edfi/schemas.js';
 import { ErrorCatalogue, loadCatalogueFile } from '../errors/catalogue.js';
@@ -17,6 +17,7 @@ import { readYamlFile } from '../util/yaml-file.js';
 import { ComputedFacts, loadComputedFacts } from './computed-facts.js';
 import { checkMappingAgainstProfile } from './mapping-checks.js';
 import type { ProfileDef, WarningDef } from './profile-def.js';
+import { displayPath } from '../util/display-path.js';
 
 /** A profile with every file it names read, checked and compiled: what the engine runs. */
 export interface LoadedProfile {
@@ -87,10 +88,10 @@ export function queryColumnInfo(sql: string): Array<{ name: string; kind?: FactK
 export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProfile {
   const file = resolveProfilePath(nameOrPath, cwd);
   if (!existsSync(file)) {
-    throw new ConfigError([{ file: nameOrPath, message: `no such profile (looked for ${relative(cwd, file) || file})` }]);
+    throw new ConfigError([{ file: nameOrPath, message: `no such profile (looked for ${displayPath(file, cwd)})` }]);
   }
   const root = projectRootOf(file);
-  const show = (p: string): string => relative(cwd, p) || p;
+  const show = (p: string): string => displayPath(p, cwd);
   const yaml = readYamlFile(file, show(file));
   const problems: LocatedProblem[] = checkAgainstSchema(yaml, 'profile');
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,8 +1,9 @@
 // The files an analyst writes for one profile, each with the JSON Schema that describes it: what `validate`
 // checks beyond loading the profile (editor headers, TODO markers, descriptor lists, fixture bases, fixtures).
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readYamlFile } from '../util/yaml-file.js';
+import { displayPath } from '../util/display-path.js';
 
 export type AnalystFileKind = 'profile' | 'rules' | 'mapping' | 'errors' | 'descriptors' | 'fixture-base' | 'fixture';
 
@@ -26,7 +27,7 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
 
 /** The YAML files of a profile; a profile.yaml that cannot be read yields only itself. */
 export function analystFiles(profileFile: string, root: string, cwd = process.cwd()): AnalystFile[] {
-  const show = (p: string): string => relative(cwd, p) || p;
+  const show = (p: string): string => displayPath(p, cwd);
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(root, p));
   const out: AnalystFile[] = [{ file: profileFile, shown: show(profileFile), kind: 'profile' }];
   let raw: RawProfile = {};

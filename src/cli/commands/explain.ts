@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Command } from 'commander';
 import { RecordExplainer, formatRuleTrace, show } from '../../explain/record-explainer.js';
@@ -12,6 +12,7 @@ import { connectionKey } from '../../snapshot/connections.js';
 import type { Candidate, JsonObject } from '../../types.js';
 import { openContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { displayPath } from '../../util/display-path.js';
 
 /** Which records to explain: one student (state ID or Campus person id), one source key, or every record. */
 export interface RecordFilter {
@@ -108,7 +109,7 @@ function fixtureProfile(file: string, named: string | undefined, caseProfile: st
 export async function explainFixture(o: { fixture: string; profile?: string; night?: number } & RecordFilter): Promise<string> {
   const file = resolve(o.fixture);
   if (!existsSync(file)) throw Object.assign(new Error(`no such fixture file: ${o.fixture}`), { exitCode: EXIT.usage });
-  const c = loadCase(file, relative(process.cwd(), file) || file);
+  const c = loadCase(file, displayPath(file));
   const profile = fixtureProfile(file, o.profile, c.profile);
   const night = o.night ?? 1;
   if (!Number.isInteger(night) || night < 1 || night > c.steps.length) {
