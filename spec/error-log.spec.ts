@@ -63,6 +63,20 @@ describe('error log: one entry per record and problem', function () {
     expect(log.list({ state: 'all' })).to.have.length(3);
   });
 
+  it('refused again for another reason on a later run: the earlier answer is no longer open; two answers of one run both are', function () {
+    const log = new ErrorLog(db);
+    log.add(apiError());
+    const refused = apiError({ runId: 2, at: '2026-03-02T02:00:00.000Z', status: 400, catalogueId: 'core.error.required-field', message: 'beginDate is required' });
+    log.supersede(refused);
+    log.add(refused);
+    expect(log.list({ state: 'open' }).map((x) => x.status)).to.deep.equal([400]);
+    expect(log.list({ state: 'all' }).filter((x) => x.state === 'resolved').map((x) => [x.status, x.resolution])).to.deep.equal([[500, 'another problem since']]);
+    const alsoNow = apiError({ runId: 2, at: '2026-03-02T02:01:00.000Z', status: 409, catalogueId: 'core.error.unresolved-reference', message: 'Student reference could not be resolved' });
+    log.supersede(alsoNow);
+    log.add(alsoNow);
+    expect(log.list({ state: 'open' }).map((x) => x.status).sort()).to.deep.equal([400, 409]);
+  });
+
   it('a record held back says "held back, not sent" with its check, no method or status; resolved when a complete run no longer finds it', function () {
     const log = new ErrorLog(db);
     const issue = {

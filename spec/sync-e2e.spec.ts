@@ -380,10 +380,12 @@ describe('sync end to end: the spec\'s Error Log', function () {
 
   it('400 required field, found by the engine: a body the Ed-Fi schema rejects is held back, not sent, and logged', async function () {
     h = await SyncHarness.start();
-    // A program name longer than Ed-Fi's 60 characters: programReference.programName is invalid.
-    const longName = 'Welding Technology and Advanced Metal Fabrication for Industry Pathways';
+    // A student without a State ID: studentReference.studentUniqueId is missing.
     await setUp([{ personID: 1, programID: 1 }, { personID: 2, programID: 2 }], {
-      Program: [{ programID: 1, districtID: 1, name: longName, code: 'WELD', type: 'CTE', category: 'Skilled Trades', stateCode: '48.0508' }],
+      Person: [
+        { personID: 1, stateID: null, lastName: 'Student1', firstName: 'Test' },
+        { personID: 2, stateID: stateID(2), lastName: 'Student2', firstName: 'Test' },
+      ],
     });
     const run = await h.sync();
     // Not sent, but every request the run made succeeded: "held back by a data problem", not "failed at the API".
@@ -391,12 +393,31 @@ describe('sync end to end: the spec\'s Error Log', function () {
     expect(writes(run.requests).map((r) => r.method)).to.deep.equal(['POST']);
     expect(h.store.count(RESOURCE)).to.equal(1);
     const e = expectLogged(h.errors(), 'core.error.required-field', {
-      sourceKey: sourceKey(1), student: stateID(1), status: null, method: null, heldBack: 'edfi-schema', message: /programName/,
-      spec: `400: Validation of '${ENTITY}' failed. programReference.programName is required.`,
+      sourceKey: sourceKey(1), student: null, status: null, method: null, heldBack: 'edfi-schema', message: /studentUniqueId/,
+      spec: `400: Validation of '${ENTITY}' failed. studentReference.studentUniqueId is required.`,
     });
-    expect(JSON.parse(e.body ?? '{}')).to.have.nested.property('programReference.programName', longName);
+    expect(JSON.parse(e.body ?? '{}')).to.not.have.nested.property('studentReference.studentUniqueId');
     expect(h.identityOf(sourceKey(1))).to.equal(undefined);
     expectNoSecret(h);
+  });
+
+  it('a value too long for its element, found by the engine: held back and logged as too long, not as missing', async function () {
+    h = await SyncHarness.start();
+    // A program name longer than Ed-Fi's 60 characters: programReference.programName is invalid.
+    const longName = 'Welding Technology and Advanced Metal Fabrication for Industry Pathways';
+    await setUp([{ personID: 1, programID: 1 }, { personID: 2, programID: 2 }], {
+      Program: [{ programID: 1, districtID: 1, name: longName, code: 'WELD', type: 'CTE', category: 'Skilled Trades', stateCode: '48.0508' }],
+    });
+    const run = await h.sync();
+    expect(run.code, run.stderr).to.equal(EXIT.heldBack);
+    expect(writes(run.requests).map((r) => r.method)).to.deep.equal(['POST']);
+    const found = h.errors().filter((x) => x.sourceKey === sourceKey(1));
+    expect(found.map((x) => x.catalogueId)).to.deep.equal(['core.error.value-too-long']);
+    const e = found[0]!;
+    expect(e).to.include({ student: stateID(1), status: null, method: null, heldBack: 'edfi-schema' });
+    expect(e.message).to.match(/programName must be a string with a maximum length of 60/);
+    expect(e.fix).to.contain('Shorten the value in Campus');
+    expect(JSON.parse(e.body ?? '{}')).to.have.nested.property('programReference.programName', longName);
   });
 
   it('400 required field, answered by the ODS: logged with the record, sent again on the next run', async function () {

@@ -167,10 +167,12 @@ export class OutcomeRecorder {
     const entry = this.catalogue.match(status, op.method, message);
     const at = this.now();
     this.enqueue(() => {
-      this.errors.add(entryFor({
+      const logged = entryFor({
         runId: this.runId, at, connection: op.connection, resource: op.resource, sourceKey: op.sourceKey,
         student: this.student(op), method: op.method, status, message, body: op.body ? JSON.stringify(op.body) : null,
-      }, entry));
+      }, entry);
+      if (entry.level !== 'info') this.errors.supersede(logged);
+      this.errors.add(logged);
       const row = this.existing(op);
       if (entry.clearsIdentity) {
         this.gone(op, row, status, at);

@@ -114,6 +114,19 @@ export class ErrorLog {
       WHERE connection = @connection AND resource = @resource AND source_key = @sourceKey AND state = 'open'`);
   }
 
+  /**
+   * The API refused a record again, for another reason: what it answered on an earlier run (a 500 one night, a 400
+   * the next) is no longer the record's problem, and two open entries sent the operator after a fixed one. Problems
+   * of this run stay (a key change can meet two), as do the engine's own (held back: resolved when not found again).
+   */
+  supersede(e: ErrorLogEntry): void {
+    if (e.runId === null || e.runId === undefined || !e.sourceKey || !e.method) return;
+    this.db.prepare(`UPDATE error_log SET state = 'resolved', resolved_at = ?, resolved_run_id = ?, resolution = 'another problem since'
+        WHERE state = 'open' AND connection = ? AND resource = ? AND source_key = ? AND method IS NOT NULL
+          AND IFNULL(last_run_id, -1) <> ? AND problem_key <> ?`)
+      .run(e.at, e.runId, e.connection, e.resource, e.sourceKey, e.runId, problemKey(e));
+  }
+
   /** Records a problem seen now: a new open entry, or the open one of the same record and problem seen once more. */
   add(e: ErrorLogEntry): void {
     (e.level === 'info' ? this.insertResolved : this.upsert).run({
