@@ -117,6 +117,45 @@ describe('a plan limited to some connections (--connection)', function () {
   });
 });
 
+describe('jobs of one connection each on one state file (the scheduler set-up)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'edfi-jobs-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Who holds each ODS record (natural key) and with which body, as the state says. */
+  function holders(state: ReturnType<typeof openState>, resource: string): Map<string, string> {
+    return new Map(new IdentityMap(state).find({ resource }).filter((r) => r.edfiId).map((r) => [JSON.stringify(r.naturalKey), `${r.connection} ${r.bodyHash}`]));
+  }
+
+  it('in either order, end where one run of all connections does: the later school year holds a shared record, with its body', async function () {
+    const profile = loadProfile('core', repoRoot());
+    const resource = profile.def.resource.name;
+    generateSnapshot({ students: 1200, seed: 9, out: join(dir, 's.sqlite'), profile: 'core', endYears: [2025, 2026] });
+    const snapshot = openSnapshot(join(dir, 's.sqlite'));
+    const whole = openState(join(dir, 'whole.sqlite'));
+    const plan = await collectPlan({ profile, snapshot, state: whole });
+    expect(plan.summary.shared, 'the two school years share records in one instance').to.be.greaterThan(0);
+    await emitPlan({ api: new OfflineApi(), profile, plan, state: whole, runId: null });
+    const want = holders(whole, resource);
+    const keys = plan.connections.filter((c) => c.resourceEnabled).map((c) => c.connection);
+    for (const order of [[...keys].sort(), [...keys].sort().reverse()]) {
+      const state = openState(join(dir, `jobs-${order[0]}.sqlite`.replace(/:/g, '-')));
+      for (const night of [1, 2]) {
+        for (const key of order) {
+          const job = await collectPlan({ profile, snapshot, state, onlyConnections: new Set([key]) });
+          if (night === 2) expect(job.operations, `night 2, ${key} after ${order.join(', ')}: nothing left to send`).to.deep.equal([]);
+          await emitPlan({ api: new OfflineApi(), profile, plan: job, state, runId: null });
+        }
+      }
+      expect(holders(state, resource), `jobs in the order ${order.join(', ')}`).to.deep.equal(want);
+      state.close();
+    }
+    whole.close();
+    snapshot.close();
+  });
+});
+
 describe('instances from the data path', function () {
   it('one instance for every school year by default; one per year with {endYear}', function () {
     const conn = { configID: 1, districtID: 1, endYear: 2026, profile: 'core', yearStart: '', yearEnd: '', resourceEnabled: true, facts: {} };

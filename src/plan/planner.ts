@@ -192,7 +192,10 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
         if (!inScope(r.sourceKey)) continue;
         tables.issue(planIssue(profile, r, { method: 'POST', status: 409, kind: NATURAL_KEY_CONFLICT, message: `the source query returned ${r.sourceKey} twice; only the first is used` }));
       }
-      const claimStage = new ClaimStage(tables, identity, owed, resource, participants);
+      // Connections a whole run would plan (the snapshot's, resource on): a job of one connection takes a key from
+      // one of them that the winner rule puts after it, and leaves it to one the rule puts first.
+      const ranks = new Map(opts.connections ? [] : connections.filter((c) => c.resourceEnabled).map((c) => [connectionKey(c), { endYear: c.endYear, districtID: c.districtID }]));
+      const claimStage = new ClaimStage(tables, identity, owed, resource, participants, ranks);
       for (const [instance, conns] of byInstance) {
         const mine = conns.map(connectionKey).filter((k) => participants.has(k));
         if (mine.length === 0) continue;
