@@ -10,11 +10,13 @@ import { expect } from 'chai';
 import type { ResourceApi } from '../src/emit/api.js';
 import type { ApiResult } from '../src/emit/edfi-client.js';
 import { emitPlan } from '../src/emit/emitter.js';
+import { instanceFromDataPath } from '../src/plan/plan-options.js';
 import { planRun, type StreamedPlan } from '../src/plan/planner.js';
 import { loadProfile } from '../src/profile/load-profile.js';
 import { generateSnapshot } from '../src/snapshot/generate.js';
 import { openSnapshot } from '../src/snapshot/open.js';
 import { openState } from '../src/state/state-db.js';
+import type { Connection } from '../src/types.js';
 import { sha1 } from '../src/util/hash.js';
 import { repoPath, repoRoot } from '../src/util/repo-root.js';
 
@@ -65,19 +67,22 @@ describe('new records POSTed in one statement plan what the diff stage plans, fo
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const name of shippedProfiles()) {
-    it(`${name}: three nights, failed POSTs re-sent, key changes, exclusions`, async function () {
+  // One ODS for every school year (keys contested across years), and one per school year (each instance planned on its own).
+  const layouts: Array<[string, ((c: Connection) => string) | undefined]> = [['one ODS', undefined], ['an ODS per school year', instanceFromDataPath('/data/v3/{endYear}')]];
+  for (const name of shippedProfiles()) for (const [layout, instanceOf] of layouts) {
+    it(`${name}, ${layout}: three nights, failed POSTs re-sent, key changes, exclusions`, async function () {
       const profile = loadProfile(name, repoRoot());
-      const fastState = openState(join(dir, `${name}-fast.sqlite`));
-      const diffState = openState(join(dir, `${name}-diff.sqlite`));
+      const tag = `${name}-${instanceOf ? 'years' : 'one'}`;
+      const fastState = openState(join(dir, `${tag}-fast.sqlite`));
+      const diffState = openState(join(dir, `${tag}-diff.sqlite`));
       let posted = 0;
       let failedResent = 0;
       for (const night of ['night1', 'night2', 'night3']) {
         const snapshot = openSnapshot(join(dir, `${night}.sqlite`));
         const read = (p: StreamedPlan) => ({ ops: [...p.operations()], issues: [...p.issues()], forget: [...p.forget()], summary: p.summary });
-        const fast = await planRun({ profile, snapshot, state: fastState });
+        const fast = await planRun({ profile, snapshot, state: fastState, instanceOf });
         posted += postedBySql(fastState);
-        const diff = await planRun({ profile, snapshot, state: diffState, everyClaimInDiff: true });
+        const diff = await planRun({ profile, snapshot, state: diffState, instanceOf, everyClaimInDiff: true });
         expect(postedBySql(diffState), 'the diff stage saw every claim').to.equal(0);
         const a = read(fast);
         const b = read(diff);

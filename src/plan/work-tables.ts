@@ -257,7 +257,8 @@ export class WorkTables {
           'naturalKey', json(d.natural_key), 'bodyHash', d.body_hash, 'instance', d.instance, 'method', 'POST',
           'rules', json(r.rules), 'reason', CASE d.own WHEN ${OWN.noId} THEN @failed ELSE @fresh END), d.id
       FROM plan_posted p JOIN plan_desired d ON d.id = p.desired_id JOIN plan_decision_rules r ON r.decision_id = d.decision_id
-      ORDER BY d.id`).run({ resource, failed: NEW_RECORD_REASON.failed, fresh: NEW_RECORD_REASON.fresh });
+      WHERE d.instance = @instance
+      ORDER BY d.id`).run({ instance, resource, failed: NEW_RECORD_REASON.failed, fresh: NEW_RECORD_REASON.fresh });
     return changes;
   }
 
