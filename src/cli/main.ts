@@ -30,6 +30,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'resync', description: 'Reconcile the ODS, the identity mapping and the snapshot (after mapping changes, a lost state file, or ODS edits)', load: async () => (await import('./commands/resync.js')).registerResync },
   { name: 'retry', description: 'Re-send the records whose last send failed', load: async () => (await import('./commands/retry.js')).registerRetry },
   { name: 'delete', description: 'Delete records from the ODS (and the identity mapping) by Ed-Fi id, source key or student', load: async () => (await import('./commands/delete.js')).registerDelete },
+  { name: 'unlock', description: 'End the locks a run left when it stopped without finishing (its container removed, its pod evicted on another host)', load: async () => (await import('./commands/unlock.js')).registerUnlock },
   { name: 'init-profile', args: '<name>', description: 'Start a new state profile by copying an existing one (profile folder, rules, mappings, fixtures)', load: async () => (await import('./commands/init-profile.js')).registerInitProfile },
   { name: 'docs', description: 'Write the side-by-side table of the profiles (rule ids, spec text, decisions) as Markdown', load: async () => (await import('./commands/docs.js')).registerDocs },
   { name: 'report', description: 'Write one self-contained HTML page for a run: counts, chart, error log with fixes, excluded records', load: async () => (await import('./commands/report.js')).registerReport },

@@ -12,6 +12,18 @@ export function startRun(db: Database, command: string, profile: string | null, 
   return Number(r.lastInsertRowid);
 }
 
+/**
+ * Runs still "running" that a lock takeover found dead, of one connection (null: every connection): marked
+ * interrupted. Returns their numbers.
+ */
+export function markInterrupted(db: Database, connection: string | null): number[] {
+  const rows = db.prepare(`SELECT run_id FROM runs WHERE status = 'running' AND finished_at IS NULL
+      AND (? IS NULL OR connections IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.connections) WHERE value = ?))`).all(connection, connection) as Array<{ run_id: number }>;
+  const mark = db.prepare("UPDATE runs SET status = 'interrupted' WHERE run_id = ?");
+  for (const r of rows) mark.run(r.run_id);
+  return rows.map((r) => r.run_id);
+}
+
 export function finishRun(db: Database, runId: number, status: string, summary: unknown): void {
   db.prepare('UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?').run(
     new Date().toISOString(),

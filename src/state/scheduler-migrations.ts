@@ -85,6 +85,15 @@ const RUN_IDS = `
   CREATE INDEX runs_uid ON runs(run_uid);
 `;
 
+/**
+ * A lock names its process by a token of its own (in containers every job is pid 1, often on one host name) and
+ * says it is alive by a heartbeat (a process on another host cannot be asked).
+ */
+const LOCK_HEARTBEAT = `
+  ALTER TABLE lock ADD COLUMN token TEXT;
+  ALTER TABLE lock ADD COLUMN heartbeat_at TEXT;
+`;
+
 export interface NamedMigration {
   name: string;
   sql: string;
@@ -93,4 +102,5 @@ export interface NamedMigration {
 export const SCHEDULER_MIGRATIONS: NamedMigration[] = [
   { name: 'error-log-entries', sql: ERROR_LOG_ENTRIES },
   { name: 'run-ids', sql: RUN_IDS },
+  { name: 'lock-heartbeat', sql: LOCK_HEARTBEAT },
 ];

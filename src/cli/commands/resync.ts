@@ -16,7 +16,6 @@ import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { IdentityMap } from '../../state/identity-map.js';
 import { openState } from '../../state/state-db.js';
 import type { Connection } from '../../types.js';
-import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
@@ -30,6 +29,7 @@ import { deleteGuardOptions, runOptions } from '../options.js';
 import { reportRun } from '../run-report.js';
 import { newRunId, startSummary } from '../run-summary.js';
 import { runSync, type SyncOptions } from './sync.js';
+import { lockConnections } from '../run-locks.js';
 
 export function reconciliationText(r: Reconciliation, limit = 50): string {
   const lines = [`Resync: ${r.odsRecords} record(s) read from the ODS${r.complete ? '' : ' (looked up by id: the API could not list them)'}`];
@@ -84,7 +84,7 @@ export async function runResync(o: SyncOptions & { format?: string; out?: string
       // A connection whose API could not be read (or that has no usable key) is not reconciled: the sync that follows
       // reports it as stopped, and the other connections go on.
       const only = new Set(keys.filter((k) => !apis!.failure(k)));
-      const release = acquireLocks(ctx.state, keys.map(connectionLock));
+      const release = lockConnections(ctx.state, keys, log);
       const stateRunId = startRun(ctx.state, summary.command, ctx.profile.def.name, o.snapshot, runId, keys);
       let status = 'failed';
       try {

@@ -5,7 +5,6 @@ import { buildPlan } from '../../plan/planner.js';
 import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { ErrorLog } from '../../state/error-log.js';
 import { IdentityMap } from '../../state/identity-map.js';
-import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, startRun } from '../../state/runs.js';
 import { connectionRef } from '../../targets/types.js';
 import { usageError } from '../cli-error.js';
@@ -20,6 +19,7 @@ import { finishSummary, startSummary } from '../run-summary.js';
 import { sendByConnection } from '../send-connections.js';
 import type { SyncOptions } from './sync.js';
 import { addEmit, connectionOutcomes, reportOutcomes } from '../connection-outcomes.js';
+import { lockConnections } from '../run-locks.js';
 
 /** Re-sends only the records whose last send failed (the spec's "retry the errored record"). */
 export async function runRetry(o: SyncOptions): Promise<number> {
@@ -37,7 +37,7 @@ export async function runRetry(o: SyncOptions): Promise<number> {
       const conns = runConnections(ctx.snapshot, ctx.profile, o, targets, instances);
       const connKeys = conns.map(connectionKey);
       const refs = new Map(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
-      const release = acquireLocks(ctx.state, connKeys.map(connectionLock));
+      const release = lockConnections(ctx.state, connKeys, log);
       const runId = startRun(ctx.state, 'retry', ctx.profile.def.name, o.snapshot, summary.runId, connKeys);
       summary.stateRunId = runId;
       let status = 'failed';

@@ -8,7 +8,6 @@ import { recordPreferences } from '../../plan/preferences-in-effect.js';
 import { EvalCache } from '../../state/eval-cache.js';
 import { connectionKey, readConnections } from '../../snapshot/connections.js';
 import { ErrorLog } from '../../state/error-log.js';
-import { acquireLocks, connectionLock } from '../../state/lock.js';
 import { finishRun, recordExcluded, startRun } from '../../state/runs.js';
 import type { ConnectionTargets } from '../../targets/targets.js';
 import type { Connection } from '../../types.js';
@@ -27,6 +26,7 @@ import { planningProgress } from '../progress.js';
 import { reportRun } from '../run-report.js';
 import { finishSummary, startSummary, type RunSummary } from '../run-summary.js';
 import { sendByConnection, type ConnectionSend } from '../send-connections.js';
+import { lockConnections } from '../run-locks.js';
 
 export interface SyncOptions {
   profile: string;
@@ -112,7 +112,7 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
     const conns = runConnections(ctx.snapshot, ctx.profile, o, targets, instances);
     const keys = conns.map(connectionKey);
     const refs = new Map<string, ConnectionRef>(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
-    const release = acquireLocks(ctx.state, keys.map(connectionLock));
+    const release = lockConnections(ctx.state, keys, log);
     const runId = startRun(ctx.state, summary.command, ctx.profile.def.name, o.snapshot, summary.runId, keys);
     summary.stateRunId = runId;
     let status = 'failed';
