@@ -16,6 +16,10 @@ export const EXIT = {
   unreachable: 6,
   /** Completed: nothing failed at the API, but records were held back by data problems (in the error log). */
   heldBack: 7,
+  /** Stopped by SIGINT (Ctrl-C): requests in flight finished and written down; run again. */
+  interrupted: 130,
+  /** Stopped by SIGTERM (a scheduler's timeout or shutdown): requests in flight finished and written down; run again. */
+  stopped: 143,
   internal: 70,
 } as const;
 
@@ -30,7 +34,7 @@ export function exitName(code: number): ExitName {
 }
 
 // Which code a run of several connections ends with: the one a scheduler must act on first.
-const SEVERITY: ExitName[] = ['ok', 'heldBack', 'apiFailed', 'refused', 'unreachable', 'input', 'config', 'usage', 'internal'];
+const SEVERITY: ExitName[] = ['ok', 'heldBack', 'apiFailed', 'refused', 'unreachable', 'input', 'config', 'usage', 'interrupted', 'stopped', 'internal'];
 
 export function mostSevere(codes: Iterable<number>): number {
   let worst: number = EXIT.ok;
@@ -50,5 +54,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   7   heldBack     completed; nothing failed at the API, but records were held back by known data problems
                    (in the error log); --held-back-ok makes such a run exit 0
   70  internal     a bug
-A run of several connections exits with the most urgent code among them (internal, usage, config, input,
-unreachable, refused, apiFailed, heldBack, ok); --summary-json gives each connection's own.`;
+  130 interrupted  stopped by SIGINT (Ctrl-C); 143 stopped: by SIGTERM (a scheduler's timeout). No new request
+                   was started, the ones in flight were written down, the lock released: run again
+A run of several connections exits with the most urgent code among them (internal, stopped, interrupted, usage,
+config, input, unreachable, refused, apiFailed, heldBack, ok); --summary-json gives each connection's own.`;

@@ -9,6 +9,7 @@ import type { ConnectionApis } from './connection-apis.js';
 import { exitCodeOf } from './cli-error.js';
 import { EXIT } from './exit-codes.js';
 import { sendingProgress } from './progress.js';
+import { exitCodeOfSignal, type StopSignal } from './stop-signal.js';
 
 /** One connection's part of a plan. Warnings that belong to no connection travel with the first part. */
 export function planOf(plan: Plan, connection: string, withGlobalWarnings: boolean): Plan {
@@ -47,6 +48,8 @@ export interface SendOptions {
   checkReferences?: boolean;
   /** With checkReferences: send the records whose reference lookup failed. */
   sendUncheckedReferences?: boolean;
+  /** SIGTERM / SIGINT: no further request; connections not reached yet are stopped before they start. */
+  stop?: StopSignal;
 }
 
 function emptyEmit(heldBack: number): EmitSummary {
@@ -63,6 +66,11 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
   const resource = o.profile.def.resource.name;
   let first = true;
   for (const connection of o.connections) {
+    if (o.stop?.by) {
+      const message = `connection ${connection}: not sent, the run was stopped by ${o.stop.by} (run again)`;
+      out.set(connection, { emit: emptyEmit(0), sent: 0, stopped: { code: exitCodeOfSignal(o.stop.by), message, fix: 'Run the connection again: what was sent is written down.' } });
+      continue;
+    }
     let part = planOf(o.plan, connection, first);
     let uncheckedHeldBack = 0;
     first = false;
@@ -101,11 +109,13 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
       const progress = sendingProgress(o.log, connection);
       const emit = await emitPlan({
         api, profile: o.profile, plan: part, state: o.state, runId: o.runId, concurrency: o.concurrency,
-        onProgress: (d, t) => progress.update(d, t),
+        onProgress: (d, t) => progress.update(d, t), signal: o.stop?.signal,
       });
       progress.stop();
       const result: ConnectionSend = { emit, sent: part.operations.length, ...(uncheckedHeldBack > 0 ? { uncheckedHeldBack } : {}) };
-      if (emit.aborted) result.stopped = refusedOrUnreachable(emit.aborted, connection, o);
+      if (emit.aborted && o.stop?.by && o.stop.signal.aborted) {
+        result.stopped = { code: exitCodeOfSignal(o.stop.by), message: `connection ${connection}: ${emit.aborted}`, fix: 'Run the connection again: what was sent is written down.' };
+      } else if (emit.aborted) result.stopped = refusedOrUnreachable(emit.aborted, connection, o);
       out.set(connection, result);
     } catch (err) {
       // The reference check asks the API first: credentials refused or an API not reached stop this connection.

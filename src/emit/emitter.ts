@@ -19,6 +19,8 @@ export interface EmitOptions {
   onProgress?: (done: number, total: number) => void;
   /** How outcomes are batched into transactions (tests of crash safety tune it). */
   recorder?: RecorderOptions;
+  /** Once aborted (SIGTERM), no further operation is started; the ones in flight finish and are written down. */
+  signal?: AbortSignal;
 }
 
 export interface EmitSummary {
@@ -167,11 +169,14 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
         await pool.onIdle();
         phase = p;
       }
-      if (stopped) break;
+      if (stopped || o.signal?.aborted) break;
       await pool.whenBelow(concurrency * 4);
-      if (stopped) break;
+      if (stopped || o.signal?.aborted) break;
       pool.submit({
         run: async () => {
+          // A unit queued when the stop came is not started; one started is finished (a key change's DELETE and
+          // POST go together).
+          if (o.signal?.aborted) return;
           for (const op of unit) {
             const ok = await runOne(op);
             done++;
@@ -186,6 +191,7 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
       }).catch(onStop);
     }
     await pool.onIdle();
+    if (!stopped && o.signal?.aborted) summary.aborted = `stopped by ${String(o.signal.reason)} after ${done} of ${total} operation(s); the rest are sent by the next run`;
     if (stopped) {
       // The pool stops at the first throw (the credentials were refused); the rest would fail the same way.
       summary.aborted = stopped instanceof EdFiAuthError ? stopped.message : `stopped: ${(stopped as Error).message}`;

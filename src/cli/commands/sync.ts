@@ -27,6 +27,7 @@ import { reportRun } from '../run-report.js';
 import { finishSummary, startSummary, type RunSummary } from '../run-summary.js';
 import { sendByConnection, type ConnectionSend } from '../send-connections.js';
 import { lockConnections } from '../run-locks.js';
+import { listenForStop, type StopSignal } from '../stop-signal.js';
 
 export interface SyncOptions {
   profile: string;
@@ -119,6 +120,7 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
     let plan: Plan | undefined;
     const total: EmitSummary = emptyEmitSummary();
     let apis: ConnectionApis | undefined;
+    const stop = listenForStop(log);
     try {
       log.event('info', 'run-start', { command: summary.command, profile: ctx.profile.def.name, connections: keys });
       if (!o.dryRun) {
@@ -147,7 +149,7 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
           profile: ctx.profile, snapshot: ctx.snapshot, state: ctx.state, onlyConnections: limited ? new Set(planned) : undefined, instanceOf,
           // A resync's sync plans with today's Resource Preferences.
           reevaluate: shared.command === 'resync',
-          onProgress: !o.quiet && log.format === 'text' ? planningProgress() : undefined,
+          onProgress: progressOrStop(stop, !o.quiet && log.format === 'text' ? planningProgress() : undefined),
         });
       if (planned.length > 0) {
         // Warnings go out at their own level, so --quiet (info off) still shows them.
@@ -177,13 +179,14 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
         for (const k of refused.keys()) errors.addHeldBack(plan.issues.filter((i) => i.connection === k), ctx.profile.catalogue, runId);
         sent = await sendByConnection({
           plan, connections: keys.filter((k) => !refused.has(k)), apis: apis!, profile: ctx.profile,
-          state: ctx.state, runId, log, concurrency: o.concurrency, checkReferences: o.checkReferences, sendUncheckedReferences: o.sendUncheckedReferences,
+          state: ctx.state, runId, log, concurrency: o.concurrency, checkReferences: o.checkReferences, sendUncheckedReferences: o.sendUncheckedReferences, stop,
         });
         for (const s of sent.values()) addEmit(total, s.emit);
         // Problems the engine found before and did not find again are over; a toggled-off connection was not looked at.
         const resource = ctx.profile.def.resource.name;
         for (const c of plan.connections) {
-          if (sent.get(c.connection)?.stopped) continue;
+          // Not sent (stopped, or refused by the mass-delete guard: a broken snapshot must not end what it lacks).
+          if (sent.get(c.connection)?.stopped || refused.has(c.connection)) continue;
           // A toggled-off connection's records were not looked at, but a run that reached its API ends its own stop.
           if (c.resourceEnabled) errors.resolveNotSeen(c.connection, resource, runId);
           else errors.resolveConnectionNotSeen(c.connection, resource, runId);
@@ -199,9 +202,11 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
       const own = { ...summary, connections: summary.connections.filter((c) => keys.includes(c.connection)) };
       reportOutcomes(own, total, plan, log, !o.dryRun);
       const code = mostSevere(own.connections.map((c) => c.exitCode));
-      if (status !== 'dry-run') status = code === EXIT.ok ? 'ok' : code === EXIT.refused ? 'refused' : code === EXIT.unreachable ? 'aborted' : 'partial';
+      if (status !== 'dry-run') status = stop.by ? 'stopped' : code === EXIT.ok ? 'ok' : code === EXIT.refused ? 'refused' : code === EXIT.unreachable ? 'aborted' : 'partial';
       return summary.exitCode;
     } finally {
+      stop.dispose();
+      if (stop.by && status !== 'dry-run') status = 'stopped';
       if (apis !== shared.apis) await apis?.close();
       finishRun(ctx.state, runId, status, { plan: plan?.summary ?? null, emit: total, connections: summary.connections.filter((c) => keys.includes(c.connection)) });
       release();
@@ -225,4 +230,12 @@ export function registerSync(program: Command): void {
     .action(async (o: SyncOptions) => {
       process.exitCode = await runSync(o);
     });
+}
+
+/** The planner's progress, which is also where a stop asked while planning (SIGTERM) ends the plan. */
+function progressOrStop(stop: StopSignal, show: ((done: number, connection: string) => void) | undefined): (done: number, connection: string) => void {
+  return (done, connection) => {
+    stop.throwIfStopped();
+    show?.(done, connection);
+  };
 }
