@@ -309,26 +309,6 @@ describe('nothing lost (3): the mass-delete guard judges each connection', funct
     expect(h.store.count(RESOURCE)).to.equal(7);
   });
 
-  it("key changes count: a district's records all moving to another natural key are refused as a mass delete", async function () {
-    h = await SyncHarness.start();
-    h.world(twoDistricts(30, 4));
-    await h.preload();
-    expect((await h.sync()).code).to.equal(EXIT.ok);
-    // Every program start date of district 1 moves (beginDate is in the natural key): each record would be deleted
-    // under its old key, as when a District Number changes or another district's export comes in.
-    const moved = twoDistricts(30, 4);
-    moved.ProgramParticipation = moved.ProgramParticipation!.map((p) => (Number(p.personID) <= 30 ? { ...p, startDate: '2025-08-27' } : p));
-    h.world(moved);
-    const run = await h.sync();
-    expect(run.code, run.stderr).to.equal(EXIT.refused);
-    expect(run.stderr).to.match(/connection 1:2026: 30 delete\(s\) \(30 of them key changes: deleted under the old natural key once sent under the new one/);
-    expect(calls(run)).to.deep.equal([]);
-    const allowed = await h.sync({ allowMassDelete: true });
-    expect(allowed.code, allowed.stderr).to.equal(EXIT.ok);
-    expect(calls(allowed).filter((c) => c.startsWith('DELETE'))).to.have.length(30);
-    expect(h.store.count(RESOURCE)).to.equal(34);
-  });
-
   it('a small district may lose a handful (the allowance of 5) without --allow-mass-delete', async function () {
     h = await SyncHarness.start();
     h.world(twoDistricts(8, 2));

@@ -6,7 +6,7 @@ import { recordExcluded, startRun } from '../src/state/runs.js';
 
 function planOf(connection: string): Plan {
   const plan = emptyPlan('p', 'r');
-  plan.connections.push({ connection, configID: 1, endYear: 2026, resourceEnabled: true, candidates: 1, kept: 0, evaluated: 1, mapped: 0, identityRows: 0, deletes: 0, keyChanges: 0, instance: '/data/v3', shared: 0, heldBack: 0 });
+  plan.connections.push({ connection, configID: 1, endYear: 2026, resourceEnabled: true, candidates: 1, kept: 0, evaluated: 1, mapped: 0, identityRows: 0, deletes: 0, instance: '/data/v3', shared: 0, heldBack: 0 });
   plan.excluded.push({ connection, sourceKey: 'k=1', student: null, decision: { kind: 'excluded', ruleIds: ['x'], reasons: ['why'], outcomes: [] } });
   return plan;
 }

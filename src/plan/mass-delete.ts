@@ -10,10 +10,7 @@ export interface MassDeleteLimits {
 
 export interface MassDeleteViolation {
   connection: string;
-  /** Deletes, key changes included. */
   deletes: number;
-  /** Of the deletes, key changes. */
-  keyChanges: number;
   mapped: number;
   limit: number;
 }
@@ -67,28 +64,27 @@ export function deleteLimit(mapped: number, limits: MassDeleteLimits): number {
  * A snapshot that lost a table, a school or most of a table (a failed export) looks like "everything was deleted".
  * Judged per connection: deletes beyond max(share x mapped, allowance) refuse that connection.
  */
-export function violationsOf(counts: Map<string, { deletes: number; keyChanges?: number; mapped: number }>, limits: MassDeleteLimits): MassDeleteViolation[] {
+export function violationsOf(counts: Map<string, { deletes: number; mapped: number }>, limits: MassDeleteLimits): MassDeleteViolation[] {
   const out: MassDeleteViolation[] = [];
-  for (const [connection, { deletes, keyChanges = 0, mapped }] of counts) {
+  for (const [connection, { deletes, mapped }] of counts) {
     const limit = deleteLimit(mapped, limits);
-    if (deletes + keyChanges > limit) out.push({ connection, deletes: deletes + keyChanges, keyChanges, mapped, limit });
+    if (deletes > limit) out.push({ connection, deletes, mapped, limit });
   }
   return out;
 }
 
 /**
  * The connections of a plan the guard refuses: each connection's deletes of records the snapshot no longer wants
- * and key changes (ConnectionSummary.deletes, .keyChanges; records still sent as another's do not count) against its
- * mapped records.
+ * (ConnectionSummary.deletes: key changes and records still sent as another's do not count) against its mapped records.
  */
 export function massDeleteViolations(plan: Pick<Plan, 'connections'>, limits: MassDeleteLimits): MassDeleteViolation[] {
-  return violationsOf(new Map(plan.connections.filter((c) => c.resourceEnabled).map((c) => [c.connection, { deletes: c.deletes, keyChanges: c.keyChanges ?? 0, mapped: c.identityRows }])), limits);
+  return violationsOf(new Map(plan.connections.filter((c) => c.resourceEnabled).map((c) => [c.connection, { deletes: c.deletes, mapped: c.identityRows }])), limits);
 }
 
 export function massDeleteMessage(v: MassDeleteViolation[]): string {
   return [
     `Refusing to delete this many records in ${v.length} connection(s) (a broken snapshot export looks like this); nothing was sent for ${v.length === 1 ? 'it' : 'them'}, other connections ran:`,
-    ...v.map((x) => `  connection ${x.connection}: ${x.deletes} delete(s)${x.keyChanges > 0 ? ` (${x.keyChanges} of them key changes: deleted under the old natural key once sent under the new one, e.g. a District Number changed)` : ''} of ${x.mapped} mapped record(s); the limit is ${x.limit}`),
+    ...v.map((x) => `  connection ${x.connection}: ${x.deletes} delete(s) of ${x.mapped} mapped record(s); the limit is ${x.limit}`),
     'Check the snapshot. If the deletes are intended, run again with --allow-mass-delete (or raise --max-delete-share / --max-delete-count).',
   ].join('\n');
 }

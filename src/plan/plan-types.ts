@@ -42,14 +42,8 @@ export interface ConnectionSummary {
   mapped: number;
   /** Records of the connection that hold an ODS record (identity rows with an id) before this run. */
   identityRows: number;
-  /** Deletes of records the snapshot no longer wants (key changes not counted). */
+  /** Deletes of records the snapshot no longer wants (key changes not counted): what the mass-delete guard judges. */
   deletes: number;
-  /**
-   * Records whose natural key changes (DELETE under the old key with a POST under the new): the mass-delete guard
-   * judges them with the deletes, since a district's records moving to another key (a District Number changed, a
-   * wrong export) leave its old records deleted.
-   */
-  keyChanges: number;
   /** Kept records whose natural key another connection of the same ODS instance sends (the winner rule). */
   shared: number;
   /** Records held back (body checks, Campus duplicates, immutable fields). */

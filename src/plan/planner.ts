@@ -134,7 +134,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
       const key = connectionKey(conn);
       const s: ConnectionSummary = {
         connection: key, configID: conn.configID, endYear: conn.endYear, instance: instanceOf(conn), resourceEnabled: conn.resourceEnabled,
-        candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.countMapped(key, resource), deletes: 0, keyChanges: 0, shared: 0, heldBack: 0,
+        candidates: 0, kept: 0, evaluated: 0, mapped: 0, identityRows: identity.countMapped(key, resource), deletes: 0, shared: 0, heldBack: 0,
       };
       // A connection outside the run (--connection) is not in the plan at all; its owners are still respected.
       if (opts.onlyConnections && !opts.onlyConnections.has(key)) continue;
@@ -220,9 +220,8 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
 
     // The mass-delete guard, per connection: a refused connection sends nothing, the others still run.
     const deletes = tables.deletesByConnection();
-    const keyChanges = tables.keyChangesByConnection();
     const refused = opts.deleteGuard
-      ? violationsOf(new Map(summaries.filter((s) => participants.has(s.connection)).map((s) => [s.connection, { deletes: deletes.get(s.connection) ?? 0, keyChanges: keyChanges.get(s.connection) ?? 0, mapped: s.identityRows }])), opts.deleteGuard.limits)
+      ? violationsOf(new Map(summaries.filter((s) => participants.has(s.connection)).map((s) => [s.connection, { deletes: deletes.get(s.connection) ?? 0, mapped: s.identityRows }])), opts.deleteGuard.limits)
       : [];
     if (refused.length > 0 && !opts.deleteGuard?.allow) tables.dropOperations(refused.map((v) => v.connection));
     const counts = tables.operationCounts();
@@ -231,7 +230,6 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
     summary.unchanged = count.unchanged;
     for (const s of summaries) {
       s.deletes = deletes.get(s.connection) ?? 0;
-      s.keyChanges = keyChanges.get(s.connection) ?? 0;
       s.shared = shared.get(s.connection) ?? 0;
       s.heldBack += heldBack.get(s.connection) ?? 0;
       summary.shared += s.shared;

@@ -354,12 +354,6 @@ export class WorkTables {
       ORDER BY i.connection, i.source_key`).all(resource, JSON.stringify(connections)) as Array<{ connection: string; sourceKey: string }>;
   }
 
-  /** Key changes per connection (the mass-delete guard judges them with the deletes). */
-  keyChangesByConnection(): Map<string, number> {
-    const rows = this.db.prepare('SELECT connection, SUM(key_change) AS n FROM plan_ops GROUP BY connection').all() as Array<{ connection: string; n: number }>;
-    return new Map(rows.map((r) => [r.connection, r.n]));
-  }
-
   /** Counted deletes per connection (the mass-delete guard). */
   deletesByConnection(): Map<string, number> {
     const rows = this.db.prepare('SELECT connection, SUM(counted) AS n FROM plan_ops GROUP BY connection').all() as Array<{ connection: string; n: number }>;
