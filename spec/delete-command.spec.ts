@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { runDelete, type DeleteOptions } from '../src/cli/commands/delete.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import type { IdentityRow } from '../src/state/identity-map.js';
-import { captureStderr, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
+import { captureStderr, captureStdout, quiet, RESOURCE, sourceKey, studentTables, students, SyncHarness, writes } from './helpers/sync-e2e.js';
 
 /** Three students synced; the harness and the identity row of the second. */
 async function threeSynced(): Promise<{ h: SyncHarness; row: IdentityRow }> {
@@ -28,6 +28,16 @@ describe('edfi-sync delete', function () {
     h = r.h;
     return r.row;
   }
+
+  it('--dry-run lists what would be deleted and changes nothing; a real delete says the next sync sends a wanted record again', async function () {
+    const row = await synced();
+    const before = h.server.requests.length;
+    const { value: code, text } = await captureStdout(() => runDelete({ profile: 'core', state: h.state, student: row.student!, dryRun: true }));
+    expect(code).to.equal(EXIT.ok);
+    expect(text).to.contain(`would delete /ed-fi/studentCTEProgramAssociations/${row.edfiId} [${sourceKey(2)}]`).and.contain('sent again by the next sync').and.contain('nothing was deleted');
+    expect(h.server.requests.length, 'no request').to.equal(before);
+    expect(h.identityOf(sourceKey(2))?.edfiId).to.equal(row.edfiId);
+  });
 
   describe('delete --id picks the record of the connection named, never another ODS\'s record with the same id', function () {
 

@@ -692,12 +692,19 @@ for (const flavor of FLAVORS) describe(`sync end to end: faults on the way (${fl
 
   it('a connection stopped one night (API unreachable) is over the next good night, also one whose resource is toggled off', async function () {
     h = await SyncHarness.start({ flavor });
-    h.world({ ...studentTables(eight), EdFiResourceToggle: [{ configID: 1, resource: RESOURCE, enabled: 0 }] });
+    h.world(studentTables(eight));
     await h.preload();
     const down = await h.sync({ apiBase: 'http://127.0.0.1:1' });
     expect(down.code).to.equal(EXIT.unreachable);
     const stopped = h.errors().filter((e) => e.sourceKey === null && e.level === 'error');
     expect(stopped.map((e) => e.connection)).to.include('1:2026');
+    // The resource is toggled off, the API still down: the connection sends nothing and needs no API (it is not
+    // "unreachable"), and its stop is over.
+    h.world({ ...studentTables(eight), EdFiResourceToggle: [{ configID: 1, resource: RESOURCE, enabled: 0 }] });
+    const off = await h.sync({ apiBase: 'http://127.0.0.1:1' });
+    expect(off.code, off.stderr).to.equal(EXIT.ok);
+    expect(h.errors().filter((e) => e.sourceKey === null && e.level === 'error' && e.resolved === 0)).to.deep.equal([]);
+    h.world(studentTables(eight));
     expect((await h.sync()).code).to.equal(EXIT.ok);
     expect(h.errors().filter((e) => e.sourceKey === null && e.level === 'error' && e.resolved === 0)).to.deep.equal([]);
   });
@@ -759,6 +766,9 @@ for (const flavor of FLAVORS) describe(`sync end to end: faults on the way (${fl
     expect(run.code).to.equal(EXIT.unreachable);
     expect(run.stderr).to.match(/refused its key and secret \(from environment EDFI_CLIENT_ID \/ EDFI_CLIENT_SECRET\): Ed-Fi authentication failed \(401 invalid_client\)/);
     expect(writes(run.requests)).to.deep.equal([]);
+    // The fix is about the key and secret, not the spec's 403 row (which says to resync linking resources).
+    const stop = h.errors().find((e) => e.sourceKey === null && e.state === 'open' && /refused its key and secret/.test(e.message));
+    expect(stop?.fix).to.contain('Double check your API credentials (key/secret) of this connection').and.not.contain('linking');
     expect(h.store.count(RESOURCE)).to.equal(0);
     expect(run.stderr).to.not.include(wrong);
     expect(h.stateTexts().filter((t) => t.includes(wrong))).to.deep.equal([]);

@@ -74,10 +74,16 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
     let part = planOf(o.plan, connection, first);
     let uncheckedHeldBack = 0;
     first = false;
+    // A connection whose resource is toggled off sends nothing at all: its API is not needed, nor its key asked about.
+    const toggledOff = o.plan.connections.find((c) => c.connection === connection)?.resourceEnabled === false;
     let api;
     try {
       api = o.apis.api(connection);
     } catch (err) {
+      if (toggledOff) {
+        out.set(connection, { emit: emptyEmit(0), sent: 0 });
+        continue;
+      }
       // Not even sent: the records it holds back and the plan's warnings are still this run's findings.
       errors.addHeldBack(part.issues, o.profile.catalogue, o.runId);
       errors.addWarnings(part.warnings, resource, o.runId, o.profile.catalogue);
@@ -104,7 +110,6 @@ export async function sendByConnection(o: SendOptions): Promise<Map<string, Conn
       // A night with nothing to send still asks for a token: a key refused (expired, rotated) is known the first
       // night, not the first night something changes.
       // (A connection whose resource is toggled off sends nothing at all: its key is not asked about.)
-      const toggledOff = o.plan.connections.find((c) => c.connection === connection)?.resourceEnabled === false;
       if (part.operations.length === 0 && !toggledOff && api.authenticate) await api.authenticate();
       const progress = sendingProgress(o.log, connection);
       const emit = await emitPlan({
@@ -152,7 +157,11 @@ function refusedOrUnreachable(reason: string, connection: string, o: SendOptions
     ? `connection ${connection}: ${target.apiRoot} refused its key and secret (from ${target.credentialsFrom}): ${reason}`
     : `connection ${connection}: ${target.apiRoot} could not be reached: ${reason}`;
   const entry = refused ? o.profile.catalogue.match(403, 'POST', reason) : undefined;
-  const fix = entry?.fix ?? 'Check that the API root is right and the ODS/API is up, then run the connection again.';
+  // Logged under the spec's "Authorization denied" row, whose fix goes on to resync linking resources: right for a
+  // 403 on a record, not for a key or secret the token URL refused (400 invalid_client, 401), which gets its own.
+  const fix = refused && !/\(403\b/.test(reason)
+    ? `Double check your API credentials (key/secret) of this connection (from ${target.credentialsFrom}): the API refused them (expired, rotated, mistyped, or issued for another API or school year); then run the connection again.`
+    : entry?.fix ?? 'Check that the API root is right and the ODS/API is up, then run the connection again.';
   new ErrorLog(o.state).add({
     runId: o.runId, at: new Date().toISOString(), connection, resource: o.profile.def.resource.name, sourceKey: null, student: null,
     method: null, status: null, level: 'error', message, catalogueId: entry?.id ?? null, specMessage: entry?.specMessage ?? null,

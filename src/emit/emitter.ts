@@ -47,6 +47,9 @@ export function emptyEmitSummary(): EmitSummary {
   return { created: 0, updated: 0, deleted: 0, alreadyGone: 0, failed: 0, heldBack: 0, keptForOther: 0, restored: 0, failedByStatus: {}, failedByError: {} };
 }
 
+/** Requests in a row (each retried) answered by no server or a server error, after which a connection stops. */
+export const API_DOWN_AFTER = 25;
+
 function isSource(plan: Plan | PlanSource): plan is PlanSource {
   return typeof (plan as PlanSource).operationCount === 'function';
 }
@@ -83,7 +86,16 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
     for (const f of source.forget()) recorder.forget(f.connection, source.resource, f.sourceKey);
     recorder.flush();
 
+    // An API that answers nothing but server errors (or nothing at all) to this many requests in a row, each already
+    // retried, is down: the connection stops rather than log an error for every record of the night.
+    let downStreak = 0;
+    let stopped: unknown;
     const fail = (op: Operation, status: number, message: string): void => {
+      if (status === 0 || status >= 500) {
+        if (++downStreak >= API_DOWN_AFTER && !stopped) {
+          stopped = new Error(`the Ed-Fi API looks down: ${downStreak} requests in a row got ${status === 0 ? 'no answer' : 'a server error'} (last: ${status === 0 ? '' : `${status} `}${message}); the connection's other operations were not sent`);
+        }
+      } else downStreak = 0;
       const entry = recorder.failed(op, status, message);
       if (entry.level === 'info') return;
       summary.failed++;
@@ -158,7 +170,6 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
     const concurrency = Math.max(1, o.concurrency ?? 8);
     const pool = new TaskPool<void>(concurrency);
     let phase = -1;
-    let stopped: unknown;
     const onStop = (err: unknown): void => {
       stopped ??= err instanceof PoolStoppedError ? err.reason : err;
     };
@@ -176,9 +187,10 @@ export async function emitPlan(o: EmitOptions): Promise<EmitSummary> {
         run: async () => {
           // A unit queued when the stop came is not started; one started is finished (a key change's DELETE and
           // POST go together).
-          if (o.signal?.aborted) return;
+          if (o.signal?.aborted || stopped) return;
           for (const op of unit) {
             const ok = await runOne(op);
+            if (ok) downStreak = 0;
             done++;
             o.onProgress?.(done, total);
             // A later operation of a unit is not sent when an earlier one failed: a key change's old record stays.

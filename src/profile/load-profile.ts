@@ -18,6 +18,7 @@ import { ComputedFacts, loadComputedFacts } from './computed-facts.js';
 import { checkMappingAgainstProfile } from './mapping-checks.js';
 import type { ProfileDef, WarningDef } from './profile-def.js';
 import { displayPath } from '../util/display-path.js';
+import { listProfiles } from '../validate/discover-profiles.js';
 
 /** A profile with every file it names read, checked and compiled: what the engine runs. */
 export interface LoadedProfile {
@@ -88,7 +89,8 @@ export function queryColumnInfo(sql: string): Array<{ name: string; kind?: FactK
 export function loadProfile(nameOrPath: string, cwd = process.cwd()): LoadedProfile {
   const file = resolveProfilePath(nameOrPath, cwd);
   if (!existsSync(file)) {
-    throw new ConfigError([{ file: nameOrPath, message: `no such profile (looked for ${displayPath(file, cwd)})` }]);
+    const known = listProfiles(cwd);
+    throw new ConfigError([{ file: nameOrPath, message: `no such profile (looked for ${displayPath(file, cwd)})${known.length > 0 ? `; the profiles here: ${known.join(', ')}` : ''}` }]);
   }
   const root = projectRootOf(file);
   const show = (p: string): string => displayPath(p, cwd);

@@ -60,7 +60,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .card{border:1px solid #dde3ea;border-radius:8px;padding:10px 14px;min-width:110px} .card b{display:block;font-size:22px}
 .bad b{color:#b42318} table{border-collapse:collapse;width:100%;font-size:13px} th,td{border-bottom:1px solid #eef1f5;padding:5px 6px;text-align:left;vertical-align:top}
 th{background:#f6f8fa} svg text{font-size:12px;fill:#1d2430} .chart-title{font-weight:600;font-size:13px}
-.status{display:inline-block;border-radius:10px;padding:1px 8px;background:#e7f5ec;color:#067647} .status.partial,.status.failed,.status.aborted,.status.refused{background:#fef0f0;color:#b42318}
+.status{display:inline-block;border-radius:10px;padding:1px 8px;background:#e7f5ec;color:#067647} .status.partial,.status.failed,.status.aborted,.status.refused,.status.stopped,.status.interrupted{background:#fef0f0;color:#b42318} .status.held-back{background:#fffaeb;color:#b54708}
 </style></head><body>
 <h1>Ed-Fi sync: run ${run.run_id} <span class="status ${esc(run.status)}">${esc(run.status)}</span></h1>
 <p class="muted">${esc(run.command)} · profile ${esc(run.profile)} · snapshot ${esc(run.snapshot)} · ${esc(run.started_at)} – ${esc(run.finished_at ?? 'running')}</p>

@@ -32,7 +32,12 @@ export interface DeleteOptions {
   resourcePath?: string;
   connection?: string[];
   credentialsFile?: string;
+  /** Lists what would be deleted; nothing is asked of the API or changed. */
+  dryRun?: boolean;
 }
+
+/** Deleting a record Campus still sends does not keep it out of the ODS: said after every delete of mapped records. */
+const REWANTED = 'note: a record Campus still wants is sent again by the next sync (a new POST); to keep it out of the ODS, change it in Campus (e.g. end or exclude it) or stop syncing it';
 
 /** District numbers of the connections, for matching targets: from the snapshot's connections query. */
 function connectionRefs(o: DeleteOptions): Map<string, ConnectionRef> {
@@ -54,7 +59,7 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
   const only = checkConnectionKeys(o.connection);
   if (o.id?.length && only && only.size > 1) throw usageError('with --id, give one --connection (the ODS instance the ids are in)');
   const targets = targetsOf(o);
-  if (!targets) throw usageError('--api-base or --targets is required');
+  if (!targets && !o.dryRun) throw usageError('--api-base or --targets is required (or use --dry-run)');
   if (o.targets && !o.snapshot) throw usageError('with --targets, give --snapshot too (the district numbers of the connections come from it)');
   const profile = loadProfile(o.profile);
   const refs = connectionRefs(o);
@@ -100,11 +105,18 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
       process.stderr.write('Nothing to delete: no record matches (give --id, --source-key or --student)\n');
       return EXIT.usage;
     }
+    if (o.dryRun) {
+      for (const t of targetsToDelete) process.stdout.write(`would delete ${resourcePath}/${t.id} [${t.rows.map((r) => r.sourceKey).join(', ')}] (connection ${t.connection})\n`);
+      for (const t of idTargets) process.stdout.write(`would delete ${resourcePath}/${t.id}${t.connection ? ` (connection ${t.connection})` : ''}\n`);
+      if (targetsToDelete.length > 0) process.stdout.write(`${REWANTED}\n`);
+      process.stdout.write('Dry run: nothing was deleted.\n');
+      return EXIT.ok;
+    }
     // The APIs of the connections concerned are read first: their root documents give the data URLs, hence the
     // instance an id is deleted in.
     const keys = [...new Set([...targetsToDelete, ...idTargets].map((t) => t.connection || '0:'))];
     for (const k of keys) if (!refs.has(k)) refs.set(k, { key: k, districtNumber: null, schoolYear: Number(k.split(':')[1]) });
-    apis = await connectedApis(targets, new Map(keys.map((k) => [k, refs.get(k)!])), { ...o, profile }, (line) => process.stderr.write(`${line}\n`));
+    apis = await connectedApis(targets!, new Map(keys.map((k) => [k, refs.get(k)!])), { ...o, profile }, (line) => process.stderr.write(`${line}\n`));
     const api = apis;
     // Every row mapping the id in that instance, whichever connection it is of (connections may share an ODS): left
     // behind, a row would say its record is in the ODS, and the record would never be sent again.
@@ -151,6 +163,7 @@ export async function runDelete(o: DeleteOptions): Promise<number> {
         process.stdout.write(`FAILED ${resourcePath}/${t.id}: ${r.status} ${message}\n  fix: ${entry.fix}\n`);
       }
     }
+    if (targetsToDelete.some((t) => t.rows.length > 0)) process.stdout.write(`${REWANTED}\n`);
     return failed > 0 ? EXIT.apiFailed : EXIT.ok;
   } finally {
     release?.();
@@ -172,7 +185,8 @@ export function registerDelete(program: Command): void {
     .option('--id <id...>', 'Ed-Fi resource id(s)')
     .option('--source-key <key>', "Campus record, e.g. 'participationID=42'")
     .option('--student <id>', 'every mapped record of this student')
-    .option('--resource-path <path>', "another resource, e.g. '/ed-fi/programs' (with --id)");
+    .option('--resource-path <path>', "another resource, e.g. '/ed-fi/programs' (with --id)")
+    .option('--dry-run', 'list what would be deleted; nothing is asked of the API or changed');
   connectionOption(cmd, "only records of this connection 'districtID:endYear' (repeatable); with --id, the ODS instance the ids are in")
     .option('--credentials-file <file>', 'with --api-base: file with EDFI_CLIENT_ID= and EDFI_CLIENT_SECRET= lines')
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)

@@ -114,6 +114,7 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
     const keys = conns.map(connectionKey);
     const refs = new Map<string, ConnectionRef>(conns.map((c) => [connectionKey(c), connectionRef(c, connectionKey(c))]));
     const release = lockConnections(ctx.state, keys, log);
+    const firstRun = !o.dryRun && Boolean(o.state) && (ctx.state.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n === 0;
     const runId = startRun(ctx.state, summary.command, ctx.profile.def.name, o.snapshot, summary.runId, keys);
     summary.stateRunId = runId;
     let status = 'failed';
@@ -123,6 +124,10 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
     const stop = listenForStop(log);
     try {
       log.event('info', 'run-start', { command: summary.command, profile: ctx.profile.def.name, connections: keys });
+      if (firstRun) {
+        log.event('warn', 'new-state-file', { state: o.state }, `state file ${o.state} has no run yet: a first run (every wanted record is POSTed; the ODS upserts those it has). ` +
+          'If records were sent before with another state file (lost, or a mistyped --state), run `edfi-sync resync`: it adopts what the ODS holds and removes what Campus no longer wants.');
+      }
       if (!o.dryRun) {
         // Each API's root document is read before planning: a wrong URL or a profile written for another Data Standard
         // is known before anything is sent, and stops only the connections that send there.
@@ -140,7 +145,9 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
       };
       // A connection whose API could not be read (unreachable, another Data Standard, no usable key) cannot be sent:
       // it is not planned either (a plan of a million records for nothing, with instances no API gave).
-      const stopped = new Set(keys.filter((k) => apis?.failure(k)));
+      // A toggled-off connection sends nothing: an API of its that cannot be read does not stop it.
+      const toggledOff = new Set(conns.filter((c) => !c.resourceEnabled).map(connectionKey));
+      const stopped = new Set(keys.filter((k) => apis?.failure(k) && !toggledOff.has(k)));
       const planned = keys.filter((k) => !stopped.has(k));
       const limited = Boolean(only || o.shard) || stopped.size > 0;
       plan = planned.length === 0
@@ -202,7 +209,7 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
       const own = { ...summary, connections: summary.connections.filter((c) => keys.includes(c.connection)) };
       reportOutcomes(own, total, plan, log, !o.dryRun);
       const code = mostSevere(own.connections.map((c) => c.exitCode));
-      if (status !== 'dry-run') status = stop.by ? 'stopped' : code === EXIT.ok ? 'ok' : code === EXIT.refused ? 'refused' : code === EXIT.unreachable ? 'aborted' : 'partial';
+      if (status !== 'dry-run') status = stop.by ? 'stopped' : code === EXIT.ok ? 'ok' : code === EXIT.heldBack ? 'held-back' : code === EXIT.refused ? 'refused' : code === EXIT.unreachable ? 'aborted' : 'partial';
       return summary.exitCode;
     } finally {
       stop.dispose();
