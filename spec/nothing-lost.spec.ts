@@ -309,6 +309,23 @@ describe('nothing lost (3): the mass-delete guard judges each connection', funct
     expect(h.store.count(RESOURCE)).to.equal(7);
   });
 
+  it('a connection the guard refuses keeps its open error-log entries: the run did not look at its records', async function () {
+    h = await SyncHarness.start();
+    const night1 = twoDistricts(30, 4);
+    night1.Person = night1.Person!.map((p) => (p.personID === 1 ? { ...p, stateID: null } : p));
+    h.world(night1);
+    await h.preload();
+    expect((await h.sync()).code).to.equal(EXIT.heldBack);
+    const heldOpen = (): number => h.errors().filter((e) => e.connection === '1:2026' && e.heldBack && e.resolved === 0).length;
+    expect(heldOpen()).to.equal(1);
+    // A broken export loses most of district 1, the held-back student with it: refused, and its entry stays open.
+    const broken = twoDistricts(30, 4, { drop: (p) => p <= 27 });
+    broken.Person = broken.Person!.map((p) => (p.personID === 1 ? { ...p, stateID: null } : p));
+    h.world(broken);
+    expect((await h.sync()).code).to.equal(EXIT.refused);
+    expect(heldOpen()).to.equal(1);
+  });
+
   it('a small district may lose a handful (the allowance of 5) without --allow-mass-delete', async function () {
     h = await SyncHarness.start();
     h.world(twoDistricts(8, 2));
