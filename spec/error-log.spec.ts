@@ -288,6 +288,8 @@ describe('error log: a value too long for its element is not logged as missing',
       const ods = 'The request is invalid. request.programReference.programName: The field ProgramName must be a string with a maximum length of 60.';
       expect(profile.catalogue.match(400, 'POST', ods).id).to.match(/\.value-too-long$/);
       expect(profile.catalogue.match(400, 'POST', 'The request is invalid. request.beginDate: The BeginDate field is required.').id).to.match(/\.required-field$/);
+      // Both at once: the missing element is the problem the spec names.
+      expect(profile.catalogue.match(400, 'POST', `${ods} request.beginDate: The BeginDate field is required.`).id).to.match(/\.required-field$/);
     });
   }
 });

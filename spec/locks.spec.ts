@@ -1,6 +1,6 @@
 // The run lock under the schedulers agencies use: containers where every job is pid 1 (often on one host name), pods
 // evicted on another host, and the operator's way out.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -14,9 +14,18 @@ import { SyncHarness } from './helpers/sync-e2e.js';
 
 const LOCK = 'connection:1:2026';
 
-function insertLock(db: Database.Database, row: { pid: number; host: string; token: string | null; aliveMinutesAgo: number }): void {
+function insertLock(db: Database.Database, row: { pid: number; host: string; token: string | null; aliveMinutesAgo: number; pidNs?: string | null; name?: string }): void {
   const at = new Date(Date.now() - row.aliveMinutesAgo * 60_000).toISOString();
-  db.prepare('INSERT INTO lock (name, pid, host, started_at, token, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)').run(LOCK, row.pid, row.host, at, row.token, row.token ? at : null);
+  db.prepare('INSERT INTO lock (name, pid, host, started_at, token, heartbeat_at, pid_ns) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(row.name ?? LOCK, row.pid, row.host, at, row.token, row.token ? at : null, row.pidNs ?? null);
+}
+
+function ownPidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
 }
 
 describe('run locks', function () {
@@ -34,6 +43,29 @@ describe('run locks', function () {
   it("a lock of another process with this process's pid (another container's pid 1 on this host name) is not taken for this one's", function () {
     insertLock(db, { pid: process.pid, host: hostname(), token: 'another-container', aliveMinutesAgo: 0 });
     expect(() => acquireLocks(db, [LOCK])).to.throw(LockedError, /another run \(pid \d+ on .*\) holds the lock of connection 1:2026/);
+  });
+
+  it('on this host name, a pid is asked only in its own pid namespace: a fresh heartbeat from another namespace keeps the lock', function () {
+    // A live job of another container with host networking: its pid means nothing here.
+    insertLock(db, { pid: 4_000_000, host: hostname(), token: 'other-container', aliveMinutesAgo: 0, pidNs: 'pid:[1]' });
+    expect(() => acquireLocks(db, [LOCK])).to.throw(LockedError);
+    db.prepare('DELETE FROM lock').run();
+    // Killed in this namespace (the pid is gone): taken over at once.
+    const ns = ownPidNamespace();
+    if (ns === null) this.skip();
+    insertLock(db, { pid: 4_000_000, host: hostname(), token: 'killed-here', aliveMinutesAgo: 0, pidNs: ns });
+    const taken: LockRow[] = [];
+    acquireLocks(db, [LOCK], (r) => taken.push(r))();
+    expect(taken.map((r) => r.token)).to.deep.equal(['killed-here']);
+  });
+
+  it("another connection's abandoned lock is not this run's to end", function () {
+    insertLock(db, { pid: 1, host: 'edfi-sync-core-7f9c', token: 'pod', aliveMinutesAgo: 45, name: 'connection:2:2026' });
+    const taken: LockRow[] = [];
+    const release = acquireLocks(db, [LOCK], (r) => taken.push(r));
+    expect(taken).to.deep.equal([]);
+    expect((db.prepare('SELECT name FROM lock ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name)).to.deep.equal([LOCK, 'connection:2:2026']);
+    release();
   });
 
   it('a lock of another host is kept while its holder says it is alive, and taken over once it has been silent too long', function () {

@@ -326,6 +326,25 @@ describe('nothing lost (3): the mass-delete guard judges each connection', funct
     expect(heldOpen()).to.equal(1);
   });
 
+  it("an export that makes each student's second record a duplicate of the first is refused: the duplicates' old records are deletes", async function () {
+    const twoPrograms = (n: number, broken: boolean): Tables => {
+      const t = studentTables(students(n).map((x) => ({ ...x, programID: 1 })));
+      // A second program record per student; a broken export gives it the first one's program and start date.
+      for (let p = 1; p <= n; p++) t.ProgramParticipation!.push({ participationID: 5000 + p, personID: p, programID: broken ? 1 : 2, startDate: broken ? '2025-08-25' : '2025-09-01', endDate: null });
+      return t;
+    };
+    h = await SyncHarness.start();
+    h.world(twoPrograms(30, false));
+    await h.preload();
+    expect((await h.sync()).code).to.equal(EXIT.ok);
+    expect(h.store.count(RESOURCE)).to.equal(60);
+    h.world(twoPrograms(30, true));
+    const run = await h.sync();
+    expect(run.code, run.stderr).to.equal(EXIT.refused);
+    expect(writes(run.requests).filter((r) => r.method === 'DELETE')).to.deep.equal([]);
+    expect(h.store.count(RESOURCE)).to.equal(60);
+  });
+
   it('a small district may lose a handful (the allowance of 5) without --allow-mass-delete', async function () {
     h = await SyncHarness.start();
     h.world(twoDistricts(8, 2));

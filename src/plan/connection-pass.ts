@@ -14,6 +14,9 @@ import type { ConnectionSummary, PlanSummary } from './plan-types.js';
 import type { SourceReader } from './read.js';
 import { OWN, SEEN, type Own, type WorkTables } from './work-tables.js';
 
+/** Rows read between two turns of the event loop (and progress reports): a fraction of a second of planning. */
+const PROGRESS_EVERY = 2_000;
+
 /** Rows written to the state between commits: batched writes are what make SQLite fast. */
 const COMMIT_EVERY = 5_000;
 
@@ -74,7 +77,12 @@ export async function passConnection(p: ConnectionPass): Promise<void> {
   try {
     for (const group of withPrefetch(p.reader.groups(conn), (rows) => p.decide.prefetch(rows))) {
       summary.candidates += group.length;
-      if (summary.candidates % 10_000 < group.length) p.options.onProgress?.(summary.candidates, key);
+      if (summary.candidates % PROGRESS_EVERY < group.length) {
+        // Every await of a pass resolves at once, so without a turn of the event loop no timer (the run lock's
+        // heartbeat) and no signal handler (SIGTERM) would run until the plan is made: a minute and more at a million.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        p.options.onProgress?.(summary.candidates, key);
+      }
       const decided = await p.decide.decide(group);
       const kept: DecidedRow[] = [];
       for (const d of decided) {

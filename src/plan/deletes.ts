@@ -20,8 +20,8 @@ export interface DeleteContext {
  * - The record's Campus row is excluded by a rule, or gone from Campus: DELETE (counted by the mass-delete guard).
  * - The record is held back by a body check or an immutable field: kept; what was sent stays until Campus is fixed.
  * - The record changed its natural key: its own unit deletes it after the new record is in; a record whose new key
- *   another record already has (a Campus duplicate, another connection of the instance) loses its old record, as
- *   in any key change (not counted: the record is still in the ODS, as the other's).
+ *   another record already has loses its old record: counted when it is a Campus duplicate (held back, nothing
+ *   replaces it), not when another connection of the instance sends it (still in the ODS, as the other's).
  * - A key change's leftover (owed DELETE): deleted (not counted).
  * Rows that never got an Ed-Fi id and are no longer wanted are forgotten.
  */
@@ -46,11 +46,15 @@ export function planDeletes(ctx: DeleteContext): void {
         continue;
       }
       // Kept and winning its key: its key change deletes its old record in its own unit. An immutable field: kept.
-      const why = seen.state === SEEN.duplicate || seen.loser === 'duplicate'
+      const duplicate = seen.state === SEEN.duplicate || seen.loser === 'duplicate';
+      const why = duplicate
         ? 'key change: the record now repeats the natural key of another Campus record (a duplicate), which the ODS has'
         : seen.loser === 'shared' ? 'key change: the record is now sent as another connection\'s record of the same ODS instance (same natural key)' : undefined;
       if (!why) continue;
-      tables.operation(0, { ...base, rules: [], reason: why }, false, false, null);
+      // A duplicate is held back and nothing replaces its old record: counted by the mass-delete guard (an export
+      // that repeats one record of each student must not delete the others). A record now sent as another
+      // connection's is still in the ODS: not counted.
+      tables.operation(0, { ...base, rules: [], reason: why }, duplicate, false, null);
     }
   }
   for (const o of ctx.owed.list(ctx.instance, resource, ctx.connections)) {

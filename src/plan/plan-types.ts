@@ -42,7 +42,10 @@ export interface ConnectionSummary {
   mapped: number;
   /** Records of the connection that hold an ODS record (identity rows with an id) before this run. */
   identityRows: number;
-  /** Deletes of records the snapshot no longer wants (key changes not counted): what the mass-delete guard judges. */
+  /**
+   * Deletes of records the snapshot no longer wants, and of the old records of Campus duplicates (held back, nothing
+   * replaces them); key changes not counted: what the mass-delete guard judges.
+   */
   deletes: number;
   /** Kept records whose natural key another connection of the same ODS instance sends (the winner rule). */
   shared: number;

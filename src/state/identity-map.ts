@@ -257,7 +257,6 @@ export class IdentityMap {
     return [...new Set(rows.map((r) => normalizeInstanceKey(r.instance)))];
   }
 
-  /** Records of a connection that hold an ODS record (what the mass-delete guard calls "mapped"). */
   /** Connections with records sent (an Ed-Fi id) of a resource, with how many. */
   mappedByConnection(resource: string): Map<string, number> {
     const rows = this.db.prepare('SELECT connection, SUM(mapped) AS n FROM identity_instances WHERE resource = ? GROUP BY connection HAVING SUM(mapped) > 0')
@@ -265,6 +264,7 @@ export class IdentityMap {
     return new Map(rows.map((r) => [r.connection, r.n]));
   }
 
+  /** Records of a connection that hold an ODS record (what the mass-delete guard calls "mapped"). */
   countMapped(connection: string, resource: string): number {
     return (this.db.prepare('SELECT COALESCE(SUM(mapped), 0) AS n FROM identity_instances WHERE connection = ? AND resource = ?')
       .get(connection, resource) as { n: number }).n;

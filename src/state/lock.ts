@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
 
@@ -31,6 +32,15 @@ export const connectionLock = (connection: string): string => `connection:${conn
  */
 const TOKEN = randomUUID();
 
+/** This process's pid namespace ("pid:[4026531836]" on Linux), or null where there is none to read. */
+const PID_NS = ((): string | null => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+})();
+
 /** How often a holder says it is alive. */
 const HEARTBEAT_MS = 30_000;
 
@@ -51,20 +61,24 @@ export interface LockRow {
   started_at: string;
   token: string | null;
   heartbeat_at: string | null;
+  pid_ns: string | null;
 }
 
 /** How a lock row stands for this process: its own, held by a live run, or left by a run that is gone. */
 export function lockState(row: LockRow, now = Date.now(), staleMs = staleAfterMs()): 'mine' | 'live' | 'abandoned' {
-  if (row.token !== null ? row.token === TOKEN : row.pid === process.pid && row.host === hostname()) return 'mine';
+  // Every lock this version takes carries its token: a row without one is an older version's, never this process's.
+  if (row.token !== null && row.token === TOKEN) return 'mine';
   const seen = Date.parse(row.heartbeat_at ?? row.started_at);
   if (Number.isFinite(seen) && now - seen > staleMs) return 'abandoned';
-  // On this host another pid can be asked; our own pid under another token is a process of another pid namespace.
-  if (row.host === hostname() && row.pid !== process.pid) return alive(row.pid) ? 'live' : 'abandoned';
+  // A pid can be asked only on this host and in this pid namespace (containers on one host name each have their
+  // own pid 1); elsewhere the holder is alive until its heartbeat goes stale.
+  const askable = row.host === hostname() && row.pid !== process.pid && (row.token === null || (row.pid_ns !== null && row.pid_ns === PID_NS));
+  if (askable) return alive(row.pid) ? 'live' : 'abandoned';
   return 'live';
 }
 
 export function lockRows(db: Database): LockRow[] {
-  return db.prepare('SELECT name, pid, host, started_at, token, heartbeat_at FROM lock ORDER BY name').all() as LockRow[];
+  return db.prepare('SELECT name, pid, host, started_at, token, heartbeat_at, pid_ns FROM lock ORDER BY name').all() as LockRow[];
 }
 
 /** What a message says of a lock's holder. */
@@ -84,6 +98,8 @@ export function acquireLocks(db: Database, names: string[], onTakeOver?: (row: L
   const takenOver: LockRow[] = [];
   const take = db.transaction(() => {
     for (const row of lockRows(db)) {
+      // Only the locks in this run's way: another connection's lock, live or not, is its next run's business.
+      if (!(wanted.has(WHOLE_STATE) || row.name === WHOLE_STATE || wanted.has(row.name))) continue;
       const state = lockState(row);
       if (state === 'mine') continue;
       if (state === 'abandoned') {
@@ -91,20 +107,21 @@ export function acquireLocks(db: Database, names: string[], onTakeOver?: (row: L
         takenOver.push(row);
         continue;
       }
-      if (wanted.has(WHOLE_STATE) || row.name === WHOLE_STATE || wanted.has(row.name)) {
-        const what = row.name === WHOLE_STATE ? 'the lock of this state file' : `the lock of ${row.name.replace(/^connection:/, 'connection ')} in this state file`;
-        throw new LockedError(`another run (${holderText(row)}) holds ${what}; wait for it to finish (if that run is gone, e.g. its container was removed, ` +
-          `\`edfi-sync unlock\` ends its lock, or it is taken over ${Math.round(staleAfterMs() / 60_000)} minutes after it was last alive)`);
-      }
+      const what = row.name === WHOLE_STATE ? 'the lock of this state file' : `the lock of ${row.name.replace(/^connection:/, 'connection ')} in this state file`;
+      throw new LockedError(`another run (${holderText(row)}) holds ${what}; wait for it to finish (if that run is gone, e.g. its container was removed, ` +
+        `\`edfi-sync unlock\` ends its lock, or it is taken over ${Math.round(staleAfterMs() / 60_000)} minutes after it was last alive)`);
     }
-    const insert = db.prepare('INSERT OR REPLACE INTO lock (name, pid, host, started_at, token, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare('INSERT OR REPLACE INTO lock (name, pid, host, started_at, token, heartbeat_at, pid_ns) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const now = new Date().toISOString();
-    for (const name of wanted) insert.run(name, process.pid, hostname(), now, TOKEN, now);
+    for (const name of wanted) insert.run(name, process.pid, hostname(), now, TOKEN, now, PID_NS);
   });
   // IMMEDIATE: the check and the insert happen under one write lock, so two processes cannot both pass the check.
   take.immediate();
   for (const row of takenOver) onTakeOver?.(row);
   const beat = setInterval(() => {
+    // Not inside a transaction of the run (a plan's pass): the beat would take the state file's write lock with it.
+    // A missed beat costs nothing; the stale time is sixty beats.
+    if (db.inTransaction) return;
     try {
       db.prepare('UPDATE lock SET heartbeat_at = ? WHERE token = ?').run(new Date().toISOString(), TOKEN);
     } catch {

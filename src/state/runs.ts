@@ -13,12 +13,12 @@ export function startRun(db: Database, command: string, profile: string | null, 
 }
 
 /**
- * Runs still "running" that a lock takeover found dead, of one connection (null: every connection): marked
- * interrupted. Returns their numbers.
+ * Runs still "running" that a lock takeover found dead, of one connection (null: the whole state file's lock, held by
+ * runs that name no connection; parallel jobs of connections are not touched): marked interrupted. Returns their numbers.
  */
 export function markInterrupted(db: Database, connection: string | null): number[] {
   const rows = db.prepare(`SELECT run_id FROM runs WHERE status = 'running' AND finished_at IS NULL
-      AND (? IS NULL OR connections IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.connections) WHERE value = ?))`).all(connection, connection) as Array<{ run_id: number }>;
+      AND (connections IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.connections) WHERE value = ?))`).all(connection) as Array<{ run_id: number }>;
   const mark = db.prepare("UPDATE runs SET status = 'interrupted' WHERE run_id = ?");
   for (const r of rows) mark.run(r.run_id);
   return rows.map((r) => r.run_id);

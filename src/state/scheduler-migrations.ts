@@ -94,6 +94,11 @@ const LOCK_HEARTBEAT = `
   ALTER TABLE lock ADD COLUMN heartbeat_at TEXT;
 `;
 
+/** The pid namespace of a lock's process: a pid is asked about only within its own namespace (containers). */
+const LOCK_PID_NAMESPACE = `
+  ALTER TABLE lock ADD COLUMN pid_ns TEXT;
+`;
+
 export interface NamedMigration {
   name: string;
   sql: string;
@@ -103,4 +108,5 @@ export const SCHEDULER_MIGRATIONS: NamedMigration[] = [
   { name: 'error-log-entries', sql: ERROR_LOG_ENTRIES },
   { name: 'run-ids', sql: RUN_IDS },
   { name: 'lock-heartbeat', sql: LOCK_HEARTBEAT },
+  { name: 'lock-pid-namespace', sql: LOCK_PID_NAMESPACE },
 ];

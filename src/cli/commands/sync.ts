@@ -19,15 +19,15 @@ import { discoveredInstances } from '../discovered-instances.js';
 import { checkConnectionKeys, PER_CONNECTION_STATE, refuseSharedInstances, runConnections, stateFileOf, targetsOf } from '../connection-select.js';
 import { addEmit, connectionOutcomes, reportOutcomes, withEarlier } from '../connection-outcomes.js';
 import { openContext } from '../context.js';
-import { EXIT, EXIT_CODES_HELP, mostSevere } from '../exit-codes.js';
+import { EXIT, EXIT_CODES_HELP, exitName, mostSevere } from '../exit-codes.js';
 import { deleteGuardOptions, runOptions } from '../options.js';
 import { planEvents, planSummaryText, planWarnings, writeOperations } from '../output.js';
 import { planningProgress } from '../progress.js';
 import { reportRun } from '../run-report.js';
-import { finishSummary, startSummary, type RunSummary } from '../run-summary.js';
+import { finishSummary, startSummary, zeroCounts, type RunSummary } from '../run-summary.js';
 import { sendByConnection, type ConnectionSend } from '../send-connections.js';
 import { lockConnections } from '../run-locks.js';
-import { listenForStop, type StopSignal } from '../stop-signal.js';
+import { exitCodeOfSignal, listenForStop, StoppedError, type StopSignal } from '../stop-signal.js';
 
 export interface SyncOptions {
   profile: string;
@@ -76,13 +76,20 @@ export interface SyncShared {
 export async function runSync(o: SyncOptions, shared: SyncShared = {}): Promise<number> {
   const summary = startSummary(shared.command ?? (o.dryRun ? 'sync --dry-run' : 'sync'), o.runId);
   const log = createRunLog({ runId: summary.runId, format: o.logFormat, quiet: o.quiet });
-  return reportRun(o, summary, log, () => sync(o, summary, log, shared));
+  // One listener for the whole run, from before its locks are taken until they are released (a run of one state file
+  // per connection runs its connections one after the other under it).
+  const stop = listenForStop(log);
+  try {
+    return await reportRun(o, summary, log, () => sync(o, summary, log, shared, stop));
+  } finally {
+    stop.dispose();
+  }
 }
 
-async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: SyncShared): Promise<number> {
+async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: SyncShared, stop: StopSignal): Promise<number> {
   const targets = targetsOf(o);
   if (!targets && !o.dryRun) throw usageError('--api-base or --targets is required (or use --dry-run)');
-  if (!o.state.includes(PER_CONNECTION_STATE)) return syncState(o, summary, log, targets, shared);
+  if (!o.state.includes(PER_CONNECTION_STATE)) return syncState(o, summary, log, targets, stop, shared);
   // One state file per connection (jobs on several machines): each connection is a run of its own file.
   const ctx = openContext({ profile: o.profile, snapshot: o.snapshot });
   let keys: string[];
@@ -96,12 +103,35 @@ async function sync(o: SyncOptions, summary: RunSummary, log: RunLog, shared: Sy
   } finally {
     ctx.close();
   }
-  for (const key of keys) await syncState({ ...o, state: stateFileOf(o.state, key), connection: [key], shard: undefined }, summary, log, targets);
+  const notRun = (rest: string[]): void => {
+    if (rest.length === 0 || !stop.by) return;
+    log.event('warn', 'not-run', { connections: rest }, `not run, the run was stopped by ${stop.by}: ${rest.join(', ')} (run again)`);
+    // In the summary, so that the run's exit code says it was stopped (the connections run before may all be ok).
+    const code = exitCodeOfSignal(stop.by);
+    for (const key of rest) {
+      summary.connections.push({
+        connection: key, districtNumber: null, schoolYear: Number(key.split(':')[1]), exitCode: code, exitReason: exitName(code),
+        message: `not run: the run was stopped by ${stop.by}`, fix: 'Run the connection again.', counts: zeroCounts(),
+      });
+    }
+  };
+  for (const [i, key] of keys.entries()) {
+    if (stop.by) {
+      notRun(keys.slice(i));
+      break;
+    }
+    try {
+      await syncState({ ...o, state: stateFileOf(o.state, key), connection: [key], shard: undefined }, summary, log, targets, stop);
+    } catch (err) {
+      if (err instanceof StoppedError) notRun(keys.slice(i + 1));
+      throw err;
+    }
+  }
   finishSummary(summary);
   return summary.exitCode;
 }
 
-async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targets: ConnectionTargets | undefined, shared: SyncShared = {}): Promise<number> {
+async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targets: ConnectionTargets | undefined, stop: StopSignal, shared: SyncShared = {}): Promise<number> {
   const only = checkConnectionKeys(o.connection);
   const ctx = openContext(o);
   try {
@@ -121,7 +151,6 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
     let plan: Plan | undefined;
     const total: EmitSummary = emptyEmitSummary();
     let apis: ConnectionApis | undefined;
-    const stop = listenForStop(log);
     try {
       log.event('info', 'run-start', { command: summary.command, profile: ctx.profile.def.name, connections: keys });
       if (firstRun) {
@@ -175,7 +204,7 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
       // Today's Resource Preferences become the ones in effect (a first run, or a resync) only where the sends go
       // ahead: a resync the guard refused leaves the preferences of the last one in effect, and the change waiting.
       // A dry run keeps nothing.
-      if (!o.dryRun) recordPreferences(new EvalCache(ctx.state), plan.preferencesToRecord ?? [], planned.filter((k) => !refused.has(k)));
+      if (!o.dryRun && !stop.by) recordPreferences(new EvalCache(ctx.state), plan.preferencesToRecord ?? [], planned.filter((k) => !refused.has(k)));
 
       let sent = new Map<string, ConnectionSend>();
       if (o.dryRun) {
@@ -212,7 +241,6 @@ async function syncState(o: SyncOptions, summary: RunSummary, log: RunLog, targe
       if (status !== 'dry-run') status = stop.by ? 'stopped' : code === EXIT.ok ? 'ok' : code === EXIT.heldBack ? 'held-back' : code === EXIT.refused ? 'refused' : code === EXIT.unreachable ? 'aborted' : 'partial';
       return summary.exitCode;
     } finally {
-      stop.dispose();
       if (stop.by && status !== 'dry-run') status = 'stopped';
       if (apis !== shared.apis) await apis?.close();
       finishRun(ctx.state, runId, status, { plan: plan?.summary ?? null, emit: total, connections: summary.connections.filter((c) => keys.includes(c.connection)) });

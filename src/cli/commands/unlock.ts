@@ -21,7 +21,7 @@ export function unlock(o: UnlockOptions, out: (line: string) => void = (l) => pr
   if (!o.all && (!o.connection || o.connection.length === 0)) throw usageError('name the locks to end: --connection KEY (repeatable) or --all');
   const db = openStateFile(o.state, { mustExist: true });
   try {
-    const names = o.all ? undefined : new Set([...o.connection!.map(connectionLock), WHOLE_STATE]);
+    const names = o.all ? undefined : new Set(o.connection!.map(connectionLock));
     const rows = lockRows(db).filter((r) => !names || names.has(r.name));
     if (rows.length === 0) {
       out('No lock to end: no run holds these connections.');
