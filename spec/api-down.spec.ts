@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { ResourceApi } from '../src/emit/api.js';
 import type { ApiResult } from '../src/emit/edfi-client.js';
 import { API_DOWN_AFTER, emitPlan } from '../src/emit/emitter.js';
 import { emptyPlan } from '../src/plan/plan-types.js';
@@ -13,25 +12,19 @@ import { loadProfile } from '../src/profile/load-profile.js';
 import { openState } from '../src/state/state-db.js';
 import type { Operation } from '../src/types.js';
 import { repoRoot } from '../src/util/repo-root.js';
+import { AcceptingApi } from './helpers/accepting-api.js';
 
 /** An API that fails the POSTs `fails` says (status 0: no answer), and accepts the others. */
-class FlakyApi implements ResourceApi {
+class FlakyApi extends AcceptingApi {
   posts = 0;
-  constructor(private readonly fails: (n: number) => number | undefined) {}
-  async post(): Promise<ApiResult> {
+  constructor(private readonly fails: (n: number) => number | undefined) {
+    super();
+  }
+  override async post(): Promise<ApiResult> {
     const n = ++this.posts;
     const status = this.fails(n);
     if (status !== undefined) return { ok: false, status, message: status === 0 ? 'connect ECONNREFUSED' : 'An unexpected error occurred on the server.', attempts: 5 };
     return { ok: true, status: 201, id: n.toString(16).padStart(32, '0'), attempts: 1 };
-  }
-  async put(_r: string, id: string): Promise<ApiResult> {
-    return { ok: true, status: 204, id, attempts: 1 };
-  }
-  async delete(_r: string, id: string): Promise<ApiResult> {
-    return { ok: true, status: 204, id, attempts: 1 };
-  }
-  async get(): Promise<ApiResult & { items?: unknown[] }> {
-    return { ok: true, status: 200, items: [], attempts: 1 };
   }
 }
 

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import type { ResourceApi } from '../src/emit/api.js';
 import type { ApiResult } from '../src/emit/edfi-client.js';
 import { emitPlan } from '../src/emit/emitter.js';
 import { instanceFromDataPath } from '../src/plan/plan-options.js';
@@ -19,6 +18,7 @@ import { openState } from '../src/state/state-db.js';
 import type { Connection } from '../src/types.js';
 import { sha1 } from '../src/util/hash.js';
 import { repoPath, repoRoot } from '../src/util/repo-root.js';
+import { AcceptingApi } from './helpers/accepting-api.js';
 
 function shippedProfiles(): string[] {
   const dir = repoPath('profiles');
@@ -26,20 +26,11 @@ function shippedProfiles(): string[] {
 }
 
 /** An ODS whose ids follow from the body (two states sent the same plans get the same ids) and that refuses one POST in eight. */
-class DeterministicApi implements ResourceApi {
-  async post(_resource: string, body: object): Promise<ApiResult> {
+class DeterministicApi extends AcceptingApi {
+  override async post(_resource: string, body: object): Promise<ApiResult> {
     const id = sha1(JSON.stringify(body)).slice(0, 32);
     if (id < '2') return { ok: false, status: 400, message: 'The request is invalid.', attempts: 1 };
     return { ok: true, status: 201, id, attempts: 1 };
-  }
-  async put(_resource: string, id: string): Promise<ApiResult> {
-    return { ok: true, status: 204, id, attempts: 1 };
-  }
-  async delete(_resource: string, id: string): Promise<ApiResult> {
-    return { ok: true, status: 204, id, attempts: 1 };
-  }
-  async get(): Promise<ApiResult & { items?: unknown[] }> {
-    return { ok: true, status: 200, items: [], attempts: 1 };
   }
 }
 
