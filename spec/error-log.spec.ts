@@ -91,6 +91,9 @@ describe('error log: one entry per record and problem', function () {
     expect(e).to.include({ method: null, status: null, heldBack: 'edfi-schema', count: 2, runId: 2 });
     expect(e!.specMessage).to.equal("400: Validation of 'StudentCTEProgramAssociation' failed. studentReference.studentUniqueId is required.");
     expect(errorsAsText([e!])).to.contain('held back, not sent (check: edfi-schema)').and.not.to.contain('POST 400');
+    // Not sent, so no status; `errors --status 400` finds it by the status of the spec's text it is logged under.
+    expect(log.list({ state: 'open', status: 400 }).map((x) => x.errorId)).to.deep.equal([e!.errorId]);
+    expect(log.list({ state: 'open', status: 409 })).to.deep.equal([]);
     // A connection-level problem (no spec text, no catalogue entry) shows no empty "spec:" line.
     const stopped = errorsAsText([{ ...e!, sourceKey: null, student: null, specMessage: null, catalogueId: null, cause: 'The connection has no usable key and secret.', fix: '' }]);
     expect(stopped).to.contain('cause:   The connection has no usable key and secret.');
