@@ -5,9 +5,7 @@ import { createInterface } from 'node:readline';
 import { setFlagsFromString } from 'node:v8';
 import Database from 'better-sqlite3';
 import { operationLine } from '../src/cli/output.js';
-import type { ApiResult } from '../src/emit/edfi-client.js';
 import { EdFiClient } from '../src/emit/edfi-client.js';
-import type { ResourceApi } from '../src/emit/api.js';
 import { emitPlan } from '../src/emit/emitter.js';
 import { collectPlan, planRun } from '../src/plan/planner.js';
 import { groupColumns } from '../src/plan/read.js';
@@ -17,6 +15,8 @@ import { readConnections } from '../src/snapshot/connections.js';
 import { generateSnapshot } from '../src/snapshot/generate.js';
 import { openSnapshot } from '../src/snapshot/open.js';
 import { openState } from '../src/state/state-db.js';
+// An ODS that accepts everything, without a network: the apply step fills the identity mapping for the next night.
+import { AcceptingApi } from '../spec/helpers/accepting-api.js';
 import type { Operation } from '../src/types.js';
 
 // The same young-generation size as the edfi-sync command (bin/edfi-sync.js), so the figures match it.
@@ -34,23 +34,6 @@ function need(name: string): string {
 
 function report(values: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ ...values, rssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
-}
-
-/** Answers like an ODS that accepted everything, without a network: fills the identity mapping for the next night. */
-class AcceptingApi implements ResourceApi {
-  private n = 0;
-  async post(): Promise<ApiResult> {
-    return { ok: true, status: 201, id: (++this.n).toString(16).padStart(32, '0'), attempts: 1 };
-  }
-  async put(_r: string, id: string): Promise<ApiResult> {
-    return { ok: true, status: 204, id, attempts: 1 };
-  }
-  async delete(_r: string, id: string): Promise<ApiResult> {
-    return { ok: true, status: 204, id, attempts: 1 };
-  }
-  async get(): Promise<ApiResult & { items?: unknown[] }> {
-    return { ok: true, status: 200, items: [], attempts: 1 };
-  }
 }
 
 async function main(): Promise<void> {

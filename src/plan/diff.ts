@@ -21,6 +21,11 @@ export interface DiffContext {
   count: { unchanged: number; shared: Map<string, number>; heldBack: Map<string, number> };
 }
 
+/** The rule ids an operation names for a record sent: its decision's rules, then the mapping. */
+export function sentRules(cache: EvalCache, profile: LoadedProfile, decisionId: number): string[] {
+  return [...cache.decision(decisionId).ruleIds, profile.mapping.id];
+}
+
 type Wanted = DesiredRow & { body: JsonObject; naturalKey: JsonObject };
 
 function bump(m: Map<string, number>, key: string): void {
@@ -63,7 +68,7 @@ export function diffClaim(c: KeyClaim, ctx: DiffContext): void {
   }
   const want = w as Wanted;
   const old = w.own === OWN.sameKey || w.own === OWN.otherKey ? ctx.identity.get(w.connection, profile.def.resource.name, w.sourceKey) : undefined;
-  const rules = [...ctx.cache.decision(w.decisionId).ruleIds, profile.mapping.id];
+  const rules = sentRules(ctx.cache, profile, w.decisionId);
   const base = {
     resource: profile.def.resource.name, connection: w.connection, sourceKey: w.sourceKey, student: w.student,
     naturalKey: want.naturalKey, bodyHash: w.bodyHash, instance: ctx.instance,

@@ -6,7 +6,7 @@ import { ClaimStage } from './claim.js';
 import { passConnection, type ExcludedTally } from './connection-pass.js';
 import { DecideStage, deciderOf } from './decide.js';
 import { planDeletes, planForget } from './deletes.js';
-import { diffClaim, type DiffContext } from './diff.js';
+import { diffClaim, sentRules, type DiffContext } from './diff.js';
 import { NATURAL_KEY_CONFLICT, planIssue } from './issues.js';
 import { MapStage } from './map.js';
 import { violationsOf, type MassDeleteViolation } from './mass-delete.js';
@@ -203,7 +203,7 @@ export async function planRun(opts: PlanOptions): Promise<StreamedPlan> {
         // New records nobody else wants are POSTed in one statement; a retry (only some records) and a caller that
         // wants every record's body (resync) see each claim.
         if (!opts.onDesired && !opts.onlySourceKeys && !opts.everyClaimInDiff) {
-          tables.postNewRecords(instance, resource, (id) => [...cache.decision(id).ruleIds, profile.mapping.id]);
+          tables.postNewRecords(instance, resource, (id) => sentRules(cache, profile, id));
         }
         claimStage.inStepClaimed = 0;
         for (const claim of claimStage.claims(instance, Boolean(opts.onDesired))) diffClaim(claim, ctx);
